@@ -1,0 +1,86 @@
+"""A resident ID reader simulator for the demo and headless sessions.
+
+It behaves like a citizen who puts a card on the reader a moment after being asked: the first
+read of a waiting period starts a timer, and once it runs out the next demo citizen's card is
+read. Chosen only explicitly (profile adapter "simulator" or `kiosk demo`). This first version
+runs in process; the SAM serial protocol over a pty comes with the real adapter.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Sequence
+
+from devices.id_reader.gb11643 import check_digit
+from devices.id_reader.protocol import DocumentKind, Identity, ReadFailure, ReadResult
+from devices.status import DeviceStatus
+
+
+def _with_check(first17: str) -> str:
+    return first17 + check_digit(first17)
+
+
+# Fictitious people with well-formed numbers (valid check digits, invented names).
+DEMO_CITIZENS: tuple[Identity, ...] = (
+    Identity(DocumentKind.RESIDENT_ID, _with_check("31011519800101002"), "张三", "男",
+             "19800101", "上海市浦东新区世纪大道100号", "20400101"),
+    Identity(DocumentKind.RESIDENT_ID, _with_check("31010419550315004"), "李秀英", "女",
+             "19550315", "上海市徐汇区漕溪北路200号", "长期"),
+    Identity(DocumentKind.RESIDENT_ID, _with_check("31010619921120003"), "王伟", "男",
+             "19921120", "上海市静安区南京西路300号", "20320101"),
+)
+
+
+class SimulatedIdReader:
+    def __init__(
+        self,
+        citizens: Sequence[Identity] = DEMO_CITIZENS,
+        *,
+        present_after_s: float = 1.5,
+        remove_after_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._next = itertools.cycle(citizens)
+        self._present_after_s = present_after_s
+        self._remove_after_s = remove_after_s
+        self._clock = clock
+        self._waiting_since: float | None = None
+        self._read_at: float | None = None
+        self._status = DeviceStatus.ready()
+        self._failures: list[ReadFailure] = []
+
+    # -- controls, as on OctoPrint's virtual printer: tell it to misbehave --
+    def set_status(self, status: DeviceStatus) -> None:
+        self._status = status
+
+    def fail_next(self, failure: ReadFailure) -> None:
+        self._failures.append(failure)
+
+    # -- IdReader --
+    def status(self) -> DeviceStatus:
+        return self._status
+
+    def read(self) -> ReadResult:
+        if not self._status.usable:
+            return ReadResult(failure=ReadFailure.DEVICE_FAULT)
+        now = self._clock()
+        if self._waiting_since is None or (
+            self._read_at is not None and now - self._read_at > self._remove_after_s
+        ):
+            self._waiting_since, self._read_at = now, None
+        if now - self._waiting_since < self._present_after_s:
+            return ReadResult(failure=ReadFailure.NO_CARD)
+        if self._failures:
+            self._waiting_since = now
+            return ReadResult(failure=self._failures.pop(0))
+        self._read_at = now
+        self._waiting_since = None
+        return ReadResult(identity=next(self._next))
+
+    def card_present(self) -> bool:
+        # The simulated citizen takes the card back a moment after it was read.
+        return self._read_at is not None and self._clock() - self._read_at < self._remove_after_s
+
+    def self_test(self) -> DeviceStatus:
+        return self._status

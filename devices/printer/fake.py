@@ -1,0 +1,44 @@
+"""An in-memory receipt printer for unit tests: keeps what it printed, fails on command."""
+
+from __future__ import annotations
+
+from devices.printer.protocol import PrintFailure, PrintResult, Receipt
+from devices.status import DeviceState, DeviceStatus
+
+
+class FakePrinter:
+    def __init__(self) -> None:
+        self._status = DeviceStatus.ready()
+        self.printed: list[Receipt] = []
+        self._fail_next: PrintFailure | None = None
+
+    def set_status(self, status: DeviceStatus) -> None:
+        self._status = status
+
+    def fail_next(self, failure: PrintFailure) -> None:
+        self._fail_next = failure
+
+    def status(self) -> DeviceStatus:
+        return self._status
+
+    def print_receipt(self, receipt: Receipt) -> PrintResult:
+        if self._fail_next is not None:
+            failure, self._fail_next = self._fail_next, None
+            return PrintResult(failure=failure, detail="fake failure")
+        if self._status.state in (DeviceState.FAULT, DeviceState.OFFLINE):
+            return PrintResult(failure=PrintFailure.OFFLINE, detail=self._status.reason)
+        self.printed.append(receipt)
+        return PrintResult(printed_text=render_text(receipt))
+
+    def self_test(self) -> DeviceStatus:
+        return self._status
+
+
+def render_text(receipt: Receipt) -> tuple[str, ...]:
+    """The receipt as lines of text, as a 58/80 mm printer would lay it out."""
+    out = [receipt.title, "-" * 32, *receipt.lines]
+    if receipt.qr_data:
+        out.append(f"[QR] {receipt.qr_data}")
+    if receipt.footer:
+        out += ["-" * 32, receipt.footer]
+    return tuple(out)

@@ -1,0 +1,43 @@
+"""The audit log: JSON lines, one per event, events declared once in audit_events.toml."""
+
+from __future__ import annotations
+
+import json
+import threading
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from kiosk.settings import Clock, SystemClock
+
+EVENTS_FILE = Path(__file__).with_name("audit_events.toml")
+_PERSONAL_KEYS = {"id_number", "name", "address", "birth_date", "face", "photo"}
+
+
+@cache
+def declared_events() -> dict[str, dict[str, str]]:
+    return tomllib.loads(EVENTS_FILE.read_text(encoding="utf-8"))
+
+
+class AuditLog:
+    def __init__(self, path: Path | None, clock: Clock | None = None) -> None:
+        self._path = path
+        self._clock = clock or SystemClock()
+        self._lock = threading.Lock()
+        self.recent: list[dict[str, Any]] = []  # the last events, for the staff screen
+
+    def record(self, event: str, **fields: str | int | float | None) -> None:
+        spec = declared_events().get(event)
+        if spec is None:
+            raise KeyError(f"audit event {event!r} is not declared in {EVENTS_FILE.name}")
+        leaked = _PERSONAL_KEYS & fields.keys()
+        if leaked:
+            raise ValueError(f"audit event {event} must not carry personal data: {leaked}")
+        entry: dict[str, Any] = {"at": self._clock.wall(), "event": event, "level": spec["level"]}
+        entry.update(fields)
+        with self._lock:
+            self.recent = [*self.recent[-199:], entry]
+            if self._path is not None:
+                with self._path.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps(entry, ensure_ascii=False) + "\n")

@@ -1,0 +1,249 @@
+"""Deployment profiles: TOML files validated at start (gov-hall, bank-branch, ...).
+
+A broken profile stops start-up with one line naming the file, the key and the problem.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from kiosk.catalogue import LocalizedText, load_catalogue
+from kiosk.contrast import contrast_ratio
+from kiosk.errors import ConfigError, describe_validation_error
+from kiosk.settings import Timings
+
+PROFILES_DIR = Path(__file__).with_name("profiles")
+SIMULATOR = "simulator"
+
+
+def _hex_colour(v: str) -> str:
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", v):
+        raise ValueError("a colour is written #RRGGBB")
+    return v.upper()
+
+
+Colour = Annotated[str, AfterValidator(_hex_colour)]
+Language = Literal["zh", "en"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class Terminal(_Strict):
+    id: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{2,31}$")
+    """Terminal identifier known to the back office, e.g. SH-PD-0001."""
+    name: LocalizedText
+    """Shown in the top bar: the hall or branch name."""
+
+
+class Branding(_Strict):
+    primary: Colour
+    """Colour of primary buttons and the top bar."""
+    on_primary: Colour
+    """Text on primary-coloured surfaces."""
+    background: Colour
+    """Screen background."""
+    surface: Colour
+    """Cards and secondary buttons."""
+    text: Colour
+    """Body text on background and surface."""
+    logo: str | None = None
+    """Logo image, relative to the profile file."""
+    high_contrast: bool = False
+    """Start in the high-contrast theme (light on dark)."""
+
+    @model_validator(mode="after")
+    def _readable(self) -> Branding:
+        # UI.md: every text/background pair must reach 4.5:1, checked at start-up.
+        pairs = {
+            "text on background": (self.text, self.background),
+            "text on surface": (self.text, self.surface),
+            "on_primary on primary": (self.on_primary, self.primary),
+        }
+        for name, (fg, bg) in pairs.items():
+            ratio = contrast_ratio(fg, bg)
+            if ratio < 4.5:
+                raise ValueError(f"{name} ({fg} on {bg}) has contrast {ratio:.2f}:1, need 4.5:1")
+        return self
+
+
+class Languages(_Strict):
+    default: Language = "zh"
+    """Language each session starts in."""
+    available: tuple[Language, ...] = ("zh", "en")
+    """Languages the citizen can switch to."""
+
+    @model_validator(mode="after")
+    def _default_available(self) -> Languages:
+        if self.default not in self.available:
+            raise ValueError(f"default language {self.default!r} is not in available")
+        return self
+
+
+Adapter = Literal[
+    "simulator", "sam_serial", "pcsc", "escpos_network", "escpos_usb", "escpos_serial",
+    "rs485_8a80", "rs485_kerong", "opencv",
+]
+
+
+class DeviceConfig(_Strict):
+    adapter: Adapter
+    """Which adapter drives it; "simulator" only where allow_simulators is true."""
+    port: str | None = None
+    """Serial port (e.g. /dev/ttyUSB0) for serial adapters."""
+    host: str | None = None
+    """Host for network printers."""
+    tcp_port: int = Field(default=9100, gt=0, lt=65536)
+    """TCP port for network printers."""
+    doors: int = Field(default=24, gt=0, le=512)
+    """Number of locker doors."""
+
+    @model_validator(mode="after")
+    def _connection_named(self) -> DeviceConfig:
+        if self.adapter in ("sam_serial", "escpos_serial", "rs485_8a80", "rs485_kerong"):
+            if not self.port:
+                raise ValueError(f"adapter {self.adapter} needs a serial port (key: port)")
+        if self.adapter == "escpos_network" and not self.host:
+            raise ValueError("adapter escpos_network needs a host (key: host)")
+        return self
+
+
+class Devices(_Strict):
+    id_reader: DeviceConfig | None = None
+    """Identity document reader; absent means not fitted."""
+    printer: DeviceConfig | None = None
+    """Receipt printer; absent means not fitted (nothing that must print is offered)."""
+    locker: DeviceConfig | None = None
+    """Certificate locker; absent means not fitted."""
+    camera: DeviceConfig | None = None
+    """Camera for QR codes and face capture; absent means not fitted."""
+
+
+class Hours(_Strict):
+    counters: str = Field(default="09:00-17:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    """Opening hours of the staffed counters, shown on the attract screen."""
+    maintenance_window: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    """Daily window in which the terminal shows out-of-service for maintenance."""
+
+
+class StaffRole(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    """Role identifier."""
+    name: LocalizedText
+    """Shown on the staff screen."""
+    auth: Literal["pin", "badge", "bank_teller_login"]
+    """How staff in this role sign in."""
+    may: tuple[Literal["assist", "load_locker", "view_queue", "retry_queue", "diagnose"], ...]
+    """What the role may do."""
+
+
+class BackOffice(_Strict):
+    url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    """Base URL of the back office; empty in a demo profile means an embedded reference one."""
+    token_file: str | None = None
+    """File holding the terminal's bearer token (written at enrolment)."""
+
+
+class Profile(_Strict):
+    profile: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    """Name of the profile."""
+    allow_simulators: bool = False
+    """Only demo/test profiles may name simulators; production ones never."""
+    terminal: Terminal
+    """Who this terminal is."""
+    branding: Branding
+    """Name, colours and logo."""
+    languages: Languages = Languages()
+    """Citizen languages."""
+    services: tuple[str, ...] = Field(min_length=1)
+    """Service ids offered, in the order shown (see kiosk/catalogue/services.toml)."""
+    devices: Devices
+    """Fitted devices and their connections."""
+    hours: Hours = Hours()
+    """Opening hours and maintenance window."""
+    staff: tuple[StaffRole, ...] = ()
+    """Staff roles and how they authenticate."""
+    backoffice: BackOffice = BackOffice()
+    """Where submissions go."""
+    timings: Timings = Timings()
+    """Overrides of the default delays and limits."""
+
+    @field_validator("services")
+    @classmethod
+    def _services_known(cls, v: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        known = load_catalogue().ids()
+        for i, sid in enumerate(v):
+            if sid not in known:
+                raise ValueError(f"services[{i}] = {sid!r} is not in the catalogue")
+        if len(set(v)) != len(v):
+            raise ValueError("a service is listed twice")
+        return v
+
+    @model_validator(mode="after")
+    def _no_silent_simulators(self) -> Profile:
+        if not self.allow_simulators:
+            for kind in ("id_reader", "printer", "locker", "camera"):
+                dev = getattr(self.devices, kind)
+                if dev is not None and dev.adapter == SIMULATOR:
+                    raise ValueError(
+                        f"devices.{kind} names the simulator but allow_simulators is false"
+                    )
+        return self
+
+
+def resolve_profile_path(name_or_path: str) -> Path:
+    """A shipped profile by name (gov-hall) or any TOML file by path."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        return p
+    shipped = PROFILES_DIR / f"{name_or_path}.toml"
+    if shipped.exists():
+        return shipped
+    names = ", ".join(sorted(f.stem for f in PROFILES_DIR.glob("*.toml")))
+    raise ConfigError(f"{name_or_path}: no such profile (shipped: {names})")
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    path = resolve_profile_path(str(name_or_path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from e
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(describe_validation_error(path, e)) from e
+    if profile.branding.logo is not None and not (path.parent / profile.branding.logo).is_file():
+        raise ConfigError(f"{path}: branding.logo: file {profile.branding.logo} not found")
+    return profile
+
+
+def with_simulated_devices(profile: Profile) -> Profile:
+    """The same profile with every fitted device replaced by its simulator (kiosk demo)."""
+    fitted = profile.devices
+    devices = Devices(
+        **{
+            kind: DeviceConfig(adapter=SIMULATOR, doors=dev.doors) if dev else None
+            for kind, dev in fitted
+        }
+    )
+    return profile.model_copy(update={"devices": devices, "allow_simulators": True})

@@ -1,0 +1,41 @@
+"""What the session needs from the rest of the terminal, as small interfaces."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from devices.status import DeviceStatus
+from kiosk.audit import AuditLog
+from kiosk.catalogue import Service
+from kiosk.device_set import DeviceSet
+from kiosk.locker_inventory import LockerInventory
+from kiosk.settings import Clock, SystemClock, Timings
+from kiosk.submission import EnvelopeSink
+
+
+class ApplicationDirectory(Protocol):
+    """The back office's answer to "what are my applications" (a network call)."""
+
+    def applications_for(self, citizen_hash: str) -> Sequence[Mapping[str, str]] | None:
+        """The citizen's applications, or None when the back office cannot be reached."""
+        ...
+
+
+@dataclass
+class SessionDeps:
+    terminal_id: str
+    services: Sequence[Service]  # offered, in the profile's order
+    devices: DeviceSet
+    sink: EnvelopeSink
+    statuses: Callable[[], Mapping[str, DeviceStatus]]
+    online: Callable[[], bool | None] = lambda: None
+    directory: ApplicationDirectory | None = None
+    inventory: LockerInventory = field(default_factory=lambda: LockerInventory(None))
+    audit: AuditLog = field(default_factory=lambda: AuditLog(None))
+    timings: Timings = field(default_factory=Timings)
+    clock: Clock = field(default_factory=SystemClock)
+    default_language: str = "zh"
+    high_contrast: bool = False
+    on_submitted: Callable[[], None] = lambda: None  # e.g. wake the sync worker

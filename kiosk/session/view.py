@@ -1,0 +1,94 @@
+"""What screens are given to draw: an immutable snapshot of the session, no personal data
+beyond the masked name and number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from kiosk.catalogue import FieldSpec, LocalizedText, Service
+
+
+class State(StrEnum):
+    ATTRACT = "attract"
+    OUT_OF_SERVICE = "out_of_service"
+    HOME = "home"
+    CHOOSE = "choose"
+    IDENTIFY = "identify"
+    VERIFY = "verify"
+    FILL = "fill"
+    CONFIRM = "confirm"
+    SUBMITTING = "submitting"
+    HANDOVER = "handover"
+    DONE = "done"
+    GOODBYE = "goodbye"
+
+
+# States in which no citizen is being served: no countdown, nothing to wipe.
+IDLE_STATES = frozenset({State.ATTRACT, State.OUT_OF_SERVICE, State.GOODBYE})
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for the citizen, by key; screens hold the words in each language."""
+
+    key: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    def param(self, name: str) -> str:
+        return dict(self.params).get(name, "")
+
+
+@dataclass(frozen=True)
+class ChoiceItem:
+    id: str
+    title: LocalizedText
+    summary: LocalizedText
+    is_group: bool
+    unavailable_reason: str | None
+
+
+@dataclass(frozen=True)
+class ApplicationSummary:
+    tracking_no: str
+    service_id: str
+    status: str
+    title: LocalizedText | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the citizen leaves with, shown on the result screen."""
+
+    output: str  # receipt | certificate | locker | screen
+    tracking_no: str | None = None
+    printed: bool | None = None  # None: nothing to print
+    door: int | None = None
+    door_open: bool = False
+    applications: tuple[ApplicationSummary, ...] | None = None  # None: could not ask
+    nothing_to_collect: bool = False
+
+
+@dataclass(frozen=True)
+class SessionView:
+    state: State
+    language: str
+    elder: bool
+    high_contrast: bool
+    offline: bool
+    choices: tuple[ChoiceItem, ...] = ()
+    group_title: LocalizedText | None = None
+    service: Service | None = None
+    masked_name: str | None = None
+    masked_id: str | None = None
+    fields: tuple[FieldSpec, ...] = ()
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    countdown_s: float | None = None
+    extensions_left: int = 0
+    notice: Notice | None = None
+    outcome: Outcome | None = None
+    staff_called: bool = False
+    card_left: bool = False
+    waited_s: float = 0.0  # how long the current device wait has lasted, for progress
+    wait_limit_s: float = 0.0

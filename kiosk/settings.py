@@ -1,0 +1,84 @@
+"""Every delay and time limit of the kiosk, in one injectable object.
+
+Tests build a `Timings` with the numbers they want and drive a `FakeClock`; nothing in the core
+sleeps. Elder mode doubles the citizen-facing durations (UI.md: longer timeouts x2).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Timings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    idle_before_countdown_s: float = Field(default=60.0, ge=0)
+    """Seconds without a touch before the visible inactivity countdown starts."""
+    countdown_s: float = Field(default=20.0, gt=0)
+    """Length of the visible countdown; when it reaches zero the session ends and is wiped."""
+    max_extensions: int = Field(default=10, ge=10)
+    """How many times a citizen may press "I need more time" in one session (UI.md: >= 10)."""
+    identify_wait_s: float = Field(default=45.0, gt=0)
+    """How long to wait for a card or QR code before saying so and offering another way."""
+    face_wait_s: float = Field(default=30.0, gt=0)
+    """How long to wait for a usable face frame before saying so."""
+    door_close_wait_s: float = Field(default=120.0, gt=0)
+    """How long an open locker door may stay open before staff are alerted."""
+    goodbye_s: float = Field(default=8.0, ge=0)
+    """How long the goodbye screen stays before the attract screen returns."""
+    backoffice_timeout_s: float = Field(default=8.0, gt=0)
+    """Limit for one back-office query (application status); submissions go to the outbox."""
+    health_poll_s: float = Field(default=2.0, gt=0)
+    """Interval between device status polls."""
+    ui_tick_s: float = Field(default=0.25, gt=0)
+    """How often the UI asks the session to look at devices and time."""
+    elder_factor: float = Field(default=2.0, ge=1)
+    """Multiplier of citizen-facing durations in elder mode."""
+
+    @classmethod
+    def instant(cls) -> Timings:
+        """No waiting anywhere except the inactivity limits: for headless runs and tests."""
+        return cls(goodbye_s=0, health_poll_s=0.05, ui_tick_s=0.01)
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Monotonic seconds."""
+        ...
+
+    def wall(self) -> float:
+        """Seconds since the epoch, for records."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def wall(self) -> float:
+        return time.time()
+
+
+class FakeClock:
+    """A clock that moves only when a test says so."""
+
+    def __init__(self, start: float = 1000.0, wall_start: float = 1_800_000_000.0) -> None:
+        self._t = start
+        self._offset = wall_start - start
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return self._t
+
+    def wall(self) -> float:
+        with self._lock:
+            return self._t + self._offset
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._t += seconds

@@ -1,0 +1,62 @@
+"""What a session hands to the outbox: application envelopes and terminal events."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from devices.id_reader.protocol import Identity
+
+APPLICATION_KIND = "application.submit"
+
+
+class EnvelopeSink(Protocol):
+    """The durable outbox as the session sees it: returns once the envelope is on disk."""
+
+    def enqueue(self, kind: str, payload: bytes, idempotency_key: str) -> object: ...
+
+
+def citizen_hash(id_number: str) -> str:
+    return hashlib.sha256(id_number.strip().upper().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class QueuedApplication:
+    tracking_no: str
+    idempotency_key: str
+
+
+def queue_application(
+    sink: EnvelopeSink,
+    *,
+    terminal_id: str,
+    service_id: str,
+    identity: Identity,
+    form: Mapping[str, str],
+    submitted_at: float,
+) -> QueuedApplication:
+    """Write the application durably; the tracking number is made here, so the citizen has it
+    even when the back office is unreachable."""
+    key = uuid.uuid4().hex
+    day = time.strftime("%Y%m%d", time.localtime(submitted_at))
+    tracking_no = f"{terminal_id}-{day}-{key[:8].upper()}"
+    payload = {
+        "tracking_no": tracking_no,
+        "service_id": service_id,
+        "terminal_id": terminal_id,
+        "citizen": {"id_number": identity.id_number, "name": identity.name},
+        "form": dict(form),
+        "submitted_at": submitted_at,
+    }
+    sink.enqueue(APPLICATION_KIND, json.dumps(payload, ensure_ascii=False).encode(), key)
+    return QueuedApplication(tracking_no, key)
+
+
+def queue_event(sink: EnvelopeSink, kind: str, body: Mapping[str, object]) -> None:
+    """A terminal event (staff call, locker collection): no personal data in `body`."""
+    sink.enqueue(kind, json.dumps(dict(body), ensure_ascii=False).encode(), uuid.uuid4().hex)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine (run as root):
+#   bash scripts/bootstrap.sh demo   install everything, then start `kiosk demo`
+#   bash scripts/bootstrap.sh test   install everything, then run the whole test suite
+# It is idempotent: a second run installs nothing new.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what="${1:-}"
+case "$what" in
+  demo|test|install) ;;
+  *) echo "usage: bash scripts/bootstrap.sh demo|test|install" >&2; exit 2 ;;
+esac
+
+# Debian packages: Mesa GL for Kivy's software rendering, libmtdev (quiet start-up),
+# a CJK font (Kivy's default font has no Chinese glyphs), venv for Python.
+APT_PACKAGES=(python3 python3-venv python3-pip libgl1 libegl1 libmtdev1 fonts-wqy-microhei)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "bootstrap: installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then echo "bootstrap: run as root to install Debian packages" >&2; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The Python environment lives in .venv beside the project.
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  touch "$stamp"
+fi
+
+case "$what" in
+  demo) exec .venv/bin/kiosk demo ;;
+  test) exec bash scripts/test.sh ;;
+  install) echo "bootstrap: installed; run .venv/bin/kiosk --help" ;;
+esac

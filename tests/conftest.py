@@ -1,0 +1,91 @@
+"""Shared test fixtures: a session wired to in-memory fakes and a fake clock."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import pytest
+
+# Kivy reads these at import: set them before any test module imports it.
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
+os.environ.setdefault("KIVY_METRICS_DENSITY", "1")
+
+from devices.camera.fake import FakeCamera  # noqa: E402
+from devices.id_reader.fake import FakeIdReader  # noqa: E402
+from devices.id_reader.simulator import DEMO_CITIZENS  # noqa: E402
+from devices.locker.fake import FakeLocker  # noqa: E402
+from devices.printer.fake import FakePrinter  # noqa: E402
+from kiosk.audit import AuditLog  # noqa: E402
+from kiosk.catalogue import load_catalogue  # noqa: E402
+from kiosk.device_set import DeviceSet  # noqa: E402
+from kiosk.health import DeviceHealth  # noqa: E402
+from kiosk.locker_inventory import LockerInventory  # noqa: E402
+from kiosk.session import Session, SessionDeps  # noqa: E402
+from kiosk.settings import FakeClock, Timings  # noqa: E402
+
+
+@dataclass
+class ListSink:
+    """An outbox stand-in for state-machine unit tests (the real one has its own tests)."""
+
+    envelopes: list[tuple[str, bytes, str]] = field(default_factory=list)
+    fail: bool = False
+
+    def enqueue(self, kind: str, payload: bytes, idempotency_key: str) -> object:
+        if self.fail:
+            raise OSError(28, "No space left on device")
+        self.envelopes.append((kind, payload, idempotency_key))
+        return None
+
+
+@dataclass
+class Rig:
+    session: Session
+    clock: FakeClock
+    reader: FakeIdReader
+    printer: FakePrinter
+    locker: FakeLocker
+    camera: FakeCamera
+    sink: ListSink
+    health: DeviceHealth
+    inventory: LockerInventory
+    audit: AuditLog
+
+    def tick(self, seconds: float = 0.0) -> None:
+        self.clock.advance(seconds)
+        self.health.poll_once()
+        self.session.tick()
+
+
+@pytest.fixture
+def rig() -> Rig:
+    clock = FakeClock()
+    devices = DeviceSet(FakeIdReader(), FakePrinter(), FakeLocker(12), FakeCamera())
+    health = DeviceHealth(devices)
+    sink = ListSink()
+    inventory = LockerInventory(None)
+    audit = AuditLog(None, clock)
+    timings = Timings(idle_before_countdown_s=30, countdown_s=20, goodbye_s=5)
+    deps = SessionDeps(
+        terminal_id="TEST-0001",
+        services=load_catalogue().service,
+        devices=devices,
+        sink=sink,
+        statuses=health.snapshot,
+        inventory=inventory,
+        audit=audit,
+        timings=timings,
+        clock=clock,
+    )
+    assert devices.id_reader and devices.printer and devices.locker and devices.camera
+    return Rig(Session(deps), clock, devices.id_reader, devices.printer,  # type: ignore[arg-type]
+               devices.locker, devices.camera, sink, health, inventory, audit)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def citizen():  # type: ignore[no-untyped-def]
+    return DEMO_CITIZENS[0]

@@ -1,0 +1,252 @@
+"""The citizen session state machine, driven with fakes and a fake clock."""
+
+from __future__ import annotations
+
+import json
+
+from devices.camera.protocol import FaceOutcome
+from devices.id_reader.protocol import ReadFailure
+from devices.locker.protocol import DoorOutcome
+from devices.printer.protocol import PrintFailure
+from devices.status import DeviceStatus
+from kiosk.catalogue import Intent
+from kiosk.locker_inventory import LockerItem
+from kiosk.session import State
+from kiosk.submission import citizen_hash
+
+
+def identify(rig, citizen):  # type: ignore[no-untyped-def]
+    rig.reader.present(citizen)
+    rig.camera.show_face(FaceOutcome.CAPTURED)
+    rig.tick()  # card read -> verify
+    rig.tick()  # face captured -> next step
+
+
+def test_household_proof_fits_four_taps_and_prints_a_receipt(rig, citizen):  # type: ignore[no-untyped-def]
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.APPLY)
+    s.choose("household_proof")
+    assert s.state is State.IDENTIFY
+    identify(rig, citizen)
+    assert s.state is State.CONFIRM  # no form: the data platform holds everything
+    s.confirm()
+    assert s.state is State.DONE
+    assert len(rig.sink.envelopes) == 1
+    kind, payload, _key = rig.sink.envelopes[0]
+    body = json.loads(payload)
+    assert kind == "application.submit" and body["service_id"] == "household_proof"
+    assert body["citizen"]["id_number"] == citizen.id_number
+    assert rig.printer.printed and body["tracking_no"] in "\n".join(rig.printer.printed[0].lines)
+    assert s.view().outcome.printed is True
+
+
+def test_coffee_shop_group_form_requires_fields_then_submits(rig, citizen):  # type: ignore[no-untyped-def]
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.APPLY)
+    assert "open_shop" in [c.id for c in s.view().choices]
+    s.choose("open_shop")
+    assert [c.id for c in s.view().choices] == ["open_coffee_shop", "open_restaurant"]
+    s.choose("open_coffee_shop")
+    identify(rig, citizen)
+    assert s.state is State.FILL
+    s.submit_form()
+    assert s.state is State.FILL and set(s.view().errors) == {"shop_name", "shop_address",
+                                                             "floor_area"}
+    s.set_field("floor_area", "not-a-choice")
+    assert s.view().errors["floor_area"] == "invalid_choice"
+    s.set_field("shop_name", "晨光咖啡")
+    s.set_field("shop_address", "世纪大道1号")
+    s.set_field("floor_area", "lt50")
+    s.submit_form()
+    assert s.state is State.CONFIRM
+    s.confirm()
+    assert s.state is State.DONE
+    assert json.loads(rig.sink.envelopes[0][1])["form"]["shop_name"] == "晨光咖啡"
+
+
+def test_no_printer_hides_every_service_that_must_print(rig):  # type: ignore[no-untyped-def]
+    rig.printer.set_status(DeviceStatus.fault("paper_out", "no paper"))
+    rig.tick()
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.APPLY)
+    reasons = {c.id: c.unavailable_reason for c in s.view().choices}
+    assert reasons["household_proof"] == "needs_printer"
+    s.choose("household_proof")
+    assert s.state is State.CHOOSE and s.view().notice.key == "service_unavailable"
+
+
+def test_every_device_down_shows_out_of_service_then_recovers(rig):  # type: ignore[no-untyped-def]
+    rig.reader.set_status(DeviceStatus.offline())
+    rig.tick()
+    assert rig.session.state is State.OUT_OF_SERVICE
+    rig.reader.set_status(DeviceStatus.ready())
+    rig.tick()
+    assert rig.session.state is State.ATTRACT
+
+
+def test_inactivity_countdown_ends_session_and_wipes_personal_data(rig, citizen):  # type: ignore[no-untyped-def]
+    s = rig.session
+    s.touch()
+    s.set_language("en")
+    s.choose_intent(Intent.APPLY)
+    s.choose("open_shop")
+    s.choose("open_coffee_shop")
+    identify(rig, citizen)
+    s.set_field("shop_name", "Dawn Coffee")
+    assert s.view().masked_name == "张*"
+    rig.tick(29)
+    assert s.view().countdown_s is None
+    rig.tick(2)
+    assert 0 < s.view().countdown_s < 20
+    rig.tick(20)
+    assert s.state is State.GOODBYE
+    v = s.view()
+    assert v.masked_name is None and v.values == {} and v.service is None
+    assert s.identity is None and s.face_frame is None and s.language == "zh"
+    assert citizen.name not in repr(v) and citizen.id_number not in repr(v)
+    rig.tick(5)
+    assert s.state is State.ATTRACT
+
+
+def test_citizen_can_extend_time_at_least_ten_times(rig):  # type: ignore[no-untyped-def]
+    s = rig.session
+    s.touch()
+    for _ in range(10):
+        rig.tick(45)
+        assert s.view().countdown_s is not None
+        s.extend_time()
+        assert s.view().countdown_s is None
+    assert s.view().extensions_left == 0
+    rig.tick(45)
+    s.extend_time()  # no more extensions: the countdown keeps running
+    rig.tick(10)
+    assert s.state is State.GOODBYE
+
+
+def test_elder_mode_doubles_the_inactivity_limit(rig):  # type: ignore[no-untyped-def]
+    s = rig.session
+    s.touch()
+    s.set_elder(True)
+    rig.tick(59)
+    assert s.view().countdown_s is None
+    rig.tick(2)
+    assert s.view().countdown_s is not None
+
+
+def test_card_pulled_during_read_says_so_and_keeps_waiting(rig, citizen):  # type: ignore[no-untyped-def]
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.APPLY)
+    s.choose("household_proof")
+    rig.reader.fail_next(ReadFailure.CARD_PULLED)
+    rig.tick()
+    assert s.state is State.IDENTIFY and s.view().notice.key == "id_card_pulled"
+    identify(rig, citizen)
+    assert s.state is State.CONFIRM
+
+
+def test_disk_full_on_submit_keeps_the_form_and_says_so(rig, citizen):  # type: ignore[no-untyped-def]
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.APPLY)
+    s.choose("household_proof")
+    identify(rig, citizen)
+    rig.sink.fail = True
+    s.confirm()
+    assert s.state is State.CONFIRM and s.view().notice.key == "submit_failed"
+    rig.sink.fail = False
+    s.confirm()
+    assert s.state is State.DONE
+
+
+def test_paper_out_mid_receipt_keeps_submission_and_offers_reprint(rig, citizen):  # type: ignore[no-untyped-def]
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.APPLY)
+    s.choose("household_proof")
+    identify(rig, citizen)
+    rig.printer.fail_next(PrintFailure.PAPER_OUT)
+    s.confirm()
+    v = s.view()
+    assert v.state is State.DONE and v.outcome.printed is False and v.notice.key == "print_failed"
+    assert len(rig.sink.envelopes) == 1  # submitted all the same
+    s.reprint()
+    assert s.view().outcome.printed is True and len(rig.sink.envelopes) == 1
+
+
+def test_collect_opens_the_right_door_and_records_collection(rig, citizen):  # type: ignore[no-untyped-def]
+    rig.inventory.load(LockerItem(7, citizen_hash(citizen.id_number), "营业执照", "Licence"))
+    rig.locker.load(7)
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.COLLECT)
+    identify(rig, citizen)
+    assert s.state is State.HANDOVER and s.view().outcome.door == 7
+    assert rig.locker.opened == [7]
+    rig.tick(30)  # door still open: no timeout while the citizen is taking the item
+    assert s.state is State.HANDOVER
+    rig.locker.citizen_takes_item_and_closes(7)
+    rig.tick()
+    assert s.state is State.DONE and rig.inventory.items() == []
+    assert [e[0] for e in rig.sink.envelopes] == ["locker.collected"]
+
+
+def test_jammed_door_is_reported_not_retried(rig, citizen):  # type: ignore[no-untyped-def]
+    rig.inventory.load(LockerItem(3, citizen_hash(citizen.id_number), "证", "Cert"))
+    rig.locker.jam.add(3)
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.COLLECT)
+    identify(rig, citizen)
+    assert s.state is State.DONE and s.view().notice.key == "door_failed"
+    assert rig.locker.opened == [] and rig.inventory.items() != []
+    assert any(e["event"] == "locker_door_failed" and e["outcome"] == DoorOutcome.JAMMED
+               for e in rig.audit.recent)
+
+
+def test_nothing_to_collect_is_said_plainly(rig, citizen):  # type: ignore[no-untyped-def]
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.COLLECT)
+    identify(rig, citizen)
+    assert s.state is State.DONE and s.view().outcome.nothing_to_collect
+
+
+def test_call_staff_from_any_screen_queues_one_event_without_personal_data(rig, citizen):  # type: ignore[no-untyped-def]
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.APPLY)
+    s.choose("household_proof")
+    identify(rig, citizen)
+    s.call_staff()
+    s.call_staff()
+    calls = [e for e in rig.sink.envelopes if e[0] == "staff.call"]
+    assert len(calls) == 1 and json.loads(calls[0][1])["screen"] == "confirm"
+    assert citizen.id_number.encode() not in calls[0][1]
+    assert s.view().staff_called
+
+
+def test_query_without_back_office_says_it_cannot_ask(rig, citizen):  # type: ignore[no-untyped-def]
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.QUERY)
+    rig.reader.present(citizen)
+    rig.tick()
+    assert s.state is State.DONE and s.view().outcome.applications is None
+
+
+def test_back_walks_out_and_wipes(rig, citizen):  # type: ignore[no-untyped-def]
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.APPLY)
+    s.choose("household_proof")
+    identify(rig, citizen)
+    s.back()
+    assert s.state is State.CHOOSE
+    s.back()
+    assert s.state is State.HOME
+    s.back()
+    assert s.state is State.GOODBYE and s.identity is None
