@@ -40,15 +40,17 @@ class DeviceSet:
 
 @dataclass(frozen=True)
 class SimulatorPace:
-    """How quickly the simulated citizen acts: a human pace for the demo, none headless."""
+    """How quickly the simulated citizen acts (a human pace for the demo, none headless) and
+    how much paper the simulated printer starts with."""
 
     card_after_s: float = 1.5
     face_after_s: float = 1.2
     door_closed_after_s: float = 4.0
+    paper_receipts: int = 500
 
     @classmethod
     def instant(cls) -> SimulatorPace:
-        return cls(0.0, 0.0, 0.0)
+        return cls(0.0, 0.0, 0.0, paper_receipts=10**9)
 
 
 def build_devices(
@@ -75,7 +77,7 @@ def build_devices(
     if check("id_reader", cfg.id_reader):
         devices.id_reader = SimulatedIdReader(present_after_s=pace.card_after_s)
     if check("printer", cfg.printer):
-        devices.printer = SimulatedPrinter(data_dir / "printed")
+        devices.printer = SimulatedPrinter(data_dir / "printed", paper_receipts=pace.paper_receipts)
     if check("locker", cfg.locker):
         assert cfg.locker is not None
         devices.locker = SimulatedLocker(

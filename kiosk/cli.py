@@ -1,0 +1,206 @@
+"""The `kiosk` command: the stable surface that scripts and technicians use.
+
+Every command has --help, exits non-zero with a one-line reason on failure, and offers --json
+where a script would read its output. The touch UI is reached through the `kiosk.ui` entry
+point (provided by screens/), so that nothing in kiosk/ imports Kivy or the screens package.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kiosk.errors import ConfigError
+from kiosk.profile import Profile, load_profile, with_simulated_devices
+from kiosk.queue_cli import queue_app
+from kiosk.terminal import Terminal, TerminalOptions
+
+app = typer.Typer(
+    help="24-hour self-service kiosk: touch UI, devices, durable outbox, back office.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(queue_app, name="queue")
+
+ProfileOpt = Annotated[str, typer.Option("--profile", help="Profile name or TOML file.")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where state is kept.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"kiosk: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _profile(name: str) -> Profile:
+    try:
+        return load_profile(name)
+    except ConfigError as e:
+        fail(str(e))
+        raise AssertionError from e  # unreachable: fail() exits
+
+
+def _ui(name: str) -> Any:
+    """The UI function `name` from the `kiosk.ui` entry point (screens/)."""
+    for ep in entry_points(group="kiosk.ui"):
+        if ep.name == name:
+            return ep.load()
+    fail(f"the touch UI is not installed (no kiosk.ui entry point {name!r}); reinstall")
+
+
+def _run_ui(terminal: Terminal, *, autoplay: bool) -> None:
+    launch = _ui("launch")
+    terminal.start()
+    try:
+        launch(terminal, autoplay=autoplay)
+    finally:
+        terminal.stop()
+
+
+@app.command()
+def demo(
+    profile: ProfileOpt = "gov-hall",
+    data_dir: DataDirOpt = None,
+    backoffice: Annotated[
+        str | None, typer.Option(help="Back-office URL; default: an embedded one on loopback.")
+    ] = None,
+    autoplay: Annotated[
+        bool | None,
+        typer.Option(help="A simulated citizen taps through the screens (default: when "
+                     "there is no display)."),
+    ] = None,
+) -> None:
+    """The full app with simulated devices and an embedded reference back office."""
+    from kiosk.simulate import backoffice_at
+
+    prof = with_simulated_devices(_profile(profile))
+    data = data_dir or Path("var/demo")
+    with backoffice_at(backoffice, data) as url:
+        typer.echo(f"kiosk demo: profile {prof.profile}, back office {url}, data in {data}")
+        try:
+            terminal = Terminal(prof, TerminalOptions(data_dir=data / "kiosk", backoffice_url=url,
+                                                      seed_demo_locker=True))
+        except ConfigError as e:
+            fail(str(e))
+        _run_ui(terminal, autoplay=autoplay if autoplay is not None else _headless())
+
+
+def _headless() -> bool:
+    import os
+
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Option("--config", help="The terminal's profile (TOML).")],
+    data_dir: Annotated[Path, typer.Option("--data-dir")] = Path("/var/lib/kiosk"),
+) -> None:
+    """Production start: real devices from the profile, the profile's back office."""
+    if not config.is_file():
+        fail(f"{config}: no such file")
+    prof = _profile(str(config))
+    if not prof.backoffice.url:
+        fail(f"{config}: backoffice.url: required for `kiosk run` (only `kiosk demo` embeds one)")
+    assert prof.backoffice.url is not None
+    try:
+        terminal = Terminal(prof, TerminalOptions(
+            data_dir=data_dir, backoffice_url=prof.backoffice.url,
+            token_file=prof.backoffice.token_file))
+    except ConfigError as e:
+        fail(str(e))
+    _run_ui(terminal, autoplay=False)
+
+
+@app.command()
+def simulate(
+    sessions: Annotated[int, typer.Option("--sessions", min=1, help="How many citizens.")],
+    profile: ProfileOpt = "gov-hall",
+    backoffice: Annotated[str | None, typer.Option(help="Back-office URL; default embedded.")] = None,
+    data_dir: DataDirOpt = None,
+    time_limit: Annotated[float, typer.Option(help="Seconds before giving up on draining.")] = 120,
+    json_out: JsonOpt = False,
+) -> None:
+    """Headless end-to-end citizen sessions through the core, outbox and back office."""
+    from kiosk.simulate import run_simulation
+
+    prof = _profile(profile)
+    data = data_dir or Path(tempfile.mkdtemp(prefix="kiosk-simulate-"))
+    try:
+        report = run_simulation(prof, sessions, data, backoffice, time_limit)
+    except (ConfigError, ValueError) as e:
+        fail(str(e))
+    if json_out:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        typer.echo(
+            f"{report.sessions_completed}/{report.sessions_requested} sessions completed, "
+            f"{report.envelopes_enqueued} enqueued, {report.delivered} delivered, "
+            f"{report.failed} failed, {report.pending} pending, {report.seconds} s "
+            f"({report.sessions_per_s} sessions/s); back office {report.backoffice_url} holds "
+            f"{report.backoffice_applications} applications; data in {report.data_dir}"
+        )
+    ok = (report.drained and report.failed == 0
+          and report.sessions_completed == report.sessions_requested)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def screenshot(
+    screen: Annotated[str, typer.Option("--screen", help="Screen name (see --help of screens).")],
+    out: Annotated[Path, typer.Option("--out", help="PNG file to write.")],
+    lang: Annotated[str, typer.Option("--lang", help="zh or en.")] = "zh",
+    profile: ProfileOpt = "gov-hall",
+    elder: Annotated[bool, typer.Option(help="Elder mode (长辈模式).")] = False,
+    high_contrast: Annotated[bool, typer.Option(help="High-contrast theme.")] = False,
+    landscape: Annotated[bool, typer.Option(help="1920x1080 instead of 1080x1920.")] = False,
+) -> None:
+    """Render one screen offscreen to a PNG, with demo data."""
+    if lang not in ("zh", "en"):
+        fail("--lang must be zh or en")
+    shoot = _ui("screenshot")
+    prof = with_simulated_devices(_profile(profile))
+    try:
+        shoot(prof, screen=screen, lang=lang, out=out, elder=elder,
+              high_contrast=high_contrast, landscape=landscape)
+    except (ConfigError, ValueError) as e:
+        fail(str(e))
+    typer.echo(str(out))
+
+
+@app.command()
+def backoffice(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8640,
+    data_dir: Annotated[Path, typer.Option("--data-dir")] = Path("var/backoffice"),
+    token_file: Annotated[Path | None, typer.Option(help="Require this bearer token.")] = None,
+) -> None:
+    """The reference back office (the contract the kiosk talks to), from its own SQLite file."""
+    from kiosk.backoffice.server import serve_forever
+
+    token = token_file.read_text(encoding="utf-8").strip() if token_file else None
+    try:
+        serve_forever(host, port, data_dir, token)
+    except OSError as e:
+        fail(f"cannot serve on {host}:{port}: {e.strerror}")
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    app()
+
+
+if __name__ == "__main__":
+    main()

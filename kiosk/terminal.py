@@ -1,0 +1,116 @@
+"""The composition root: one terminal = profile + devices + outbox + sync + session.
+
+Screens and the headless simulator are both built on top of a `Terminal`; neither creates
+devices, databases or HTTP sessions of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devices.id_reader.simulator import DEMO_CITIZENS
+from devices.status import DeviceStatus
+from kiosk.audit import AuditLog
+from kiosk.backoffice_client import BackOfficeClient
+from kiosk.catalogue import Service, load_catalogue
+from kiosk.device_set import DeviceSet, SimulatorPace, build_devices
+from kiosk.errors import ConfigError
+from kiosk.health import DeviceHealth
+from kiosk.locker_inventory import LockerInventory, LockerItem
+from kiosk.profile import Profile
+from kiosk.session import Session, SessionDeps
+from kiosk.settings import Clock, SystemClock, Timings
+from kiosk.submission import citizen_hash
+from offline_queue import FernetCipher, HttpTransport, Outbox, OutboxStats, SyncWorker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TerminalOptions:
+    data_dir: Path
+    backoffice_url: str
+    timings: Timings | None = None  # None: the profile's
+    pace: SimulatorPace | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    devices: DeviceSet | None = None  # None: built from the profile
+    seed_demo_locker: bool = False
+    token_file: str | None = None  # the terminal's bearer token, written at enrolment
+
+
+class Terminal:
+    def __init__(self, profile: Profile, options: TerminalOptions) -> None:
+        self.profile = profile
+        self.options = options
+        self.timings = options.timings or profile.timings
+        data_dir = options.data_dir
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ConfigError(f"{data_dir}: cannot create the data directory: {e.strerror}") from e
+        catalogue = load_catalogue()
+        self.services: list[Service] = [catalogue.get(sid) for sid in profile.services]
+        self.devices = options.devices or build_devices(profile, data_dir, options.pace)
+        self.audit = AuditLog(data_dir / "audit.jsonl", options.clock)
+        self.health = DeviceHealth(self.devices, self.timings.health_poll_s, self._status_changed)
+        self.outbox = Outbox(
+            data_dir / "outbox.db", cipher=FernetCipher.from_key_file(data_dir / "outbox.key")
+        )
+        token = BackOfficeClient.read_token(options.token_file)
+        self.backoffice = BackOfficeClient(
+            options.backoffice_url, token=token, timeout_s=self.timings.backoffice_timeout_s
+        )
+        self.sync = SyncWorker(
+            self.outbox,
+            HttpTransport(self.backoffice.envelopes_url, headers=self.backoffice.headers),
+            idle_poll_s=max(0.05, min(2.0, self.timings.health_poll_s)),
+        )
+        self.inventory = LockerInventory(data_dir / "locker.json")
+        if options.seed_demo_locker and self.devices.locker is not None:
+            self._seed_demo_locker()
+        self.session = Session(
+            SessionDeps(
+                terminal_id=profile.terminal.id,
+                services=self.services,
+                devices=self.devices,
+                sink=self.outbox,
+                statuses=self.health.snapshot,
+                online=lambda: self.sync.online,
+                directory=self.backoffice,
+                inventory=self.inventory,
+                audit=self.audit,
+                timings=self.timings,
+                clock=options.clock,
+                default_language=profile.languages.default,
+                high_contrast=profile.branding.high_contrast,
+                on_submitted=self.sync.notify,
+            )
+        )
+
+    def _status_changed(self, kind: str, status: DeviceStatus) -> None:
+        if hasattr(self, "audit"):
+            self.audit.record("device_status_changed", device=kind, state=status.state.value,
+                              reason=status.reason)
+
+    def _seed_demo_locker(self) -> None:
+        """The demo's locker holds one certificate for each demo citizen."""
+        if self.inventory.items():
+            return
+        for door, person in enumerate(DEMO_CITIZENS, start=1):
+            self.inventory.load(
+                LockerItem(door, citizen_hash(person.id_number), "营业执照", "Business licence")
+            )
+
+    def start(self) -> None:
+        self.health.start()
+        self.sync.start()
+
+    def stop(self) -> None:
+        self.sync.stop()
+        self.health.stop()
+        self.outbox.close()
+
+    def queue_stats(self) -> OutboxStats:
+        return self.outbox.stats()
