@@ -1,0 +1,268 @@
+"""Reference back office over HTTP (stdlib only): the contract the kiosk's HttpTransport speaks."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+import signal
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from kiosk.backoffice.store import REJECTED, BackOfficeStore
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+DB_FILE = "backoffice.sqlite3"
+
+
+class BackOfficeHTTPServer(ThreadingHTTPServer):
+    # Handler threads are joined on close (see stop()), so a restart never leaves an old thread
+    # serving a kept-alive connection against a closed store.
+    daemon_threads = False
+    block_on_close = True
+    # The default listen backlog of 5 drops SYNs when a few terminals sync at once, and each
+    # dropped SYN costs the client a 1 s retransmit.
+    request_queue_size = 128
+
+    def __init__(self, addr: tuple[str, int], store: BackOfficeStore, token: str | None) -> None:
+        self.store = store
+        self.token = token
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(addr, _Handler)
+
+    # Tracked from the accepting thread (not the handler's setup()), so a connection accepted
+    # just before stop() cannot slip past close_connections() and keep server_close() waiting.
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._open_lock:
+            conns = list(self._open)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already gone
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.close_connections()
+        self.server_close()
+        self.store.close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.warning("error serving %s", client_address, exc_info=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # or every response waits ~40 ms for a delayed ACK
+    timeout = 60  # idle kept-alive connections must not pin a thread forever
+    server: BackOfficeHTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _send(self, code: int, doc: Any, *, close: bool = False) -> None:
+        body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        if close:
+            # The request body may be unread: the connection cannot carry another request.
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _authorized(self) -> bool:
+        token = self.server.token
+        if token is None:
+            return True
+        given = self.headers.get("Authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+    def _guard(self) -> bool:
+        if self._authorized():
+            return True
+        self._send(401, {"error": "missing or wrong bearer token"}, close=True)
+        return False
+
+    def _read_body(self) -> bytes | None:
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit():
+            self._send(411, {"error": "Content-Length required"}, close=True)
+            return None
+        if int(length) > MAX_BODY_BYTES:
+            self._send(413, {"error": f"body larger than {MAX_BODY_BYTES} bytes"}, close=True)
+            return None
+        return self.rfile.read(int(length))
+
+    def _dispatch(self, method: str) -> None:
+        try:
+            if self._guard():
+                getattr(self, f"_{method}")()
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+        except Exception:
+            log.exception("back office failed on %s %s", method, self.path)
+            self._send(500, {"error": "internal error"}, close=True)
+
+    def do_GET(self) -> None:
+        self._dispatch("get")
+
+    def do_POST(self) -> None:
+        self._dispatch("post")
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    def _get(self) -> None:
+        url = urlsplit(self.path)
+        store = self.server.store
+        if url.path == "/v1/health":
+            self._send(200, {"ok": True})
+        elif url.path == "/v1/stats":
+            self._send(200, store.counts())
+        elif url.path == "/v1/applications":
+            hashes = parse_qs(url.query).get("citizen_hash")
+            if not hashes:
+                self._send(400, {"error": "query parameter citizen_hash is required"})
+                return
+            self._send(200, {"applications": store.applications_for(hashes[0])})
+        elif url.path.startswith("/v1/applications/"):
+            app = store.application(unquote(url.path.removeprefix("/v1/applications/")))
+            if app is None:
+                self._send(404, {"error": "unknown tracking number"})
+            else:
+                self._send(200, app)
+        elif url.path == "/v1/envelopes":
+            self._send(405, {"error": "use POST"})
+        else:
+            self._send(404, {"error": "not found"})
+
+    def _post(self) -> None:
+        if urlsplit(self.path).path != "/v1/envelopes":
+            self._send(404, {"error": "not found"}, close=True)
+            return
+        raw = self._read_body()
+        if raw is None:
+            return
+        try:
+            envelopes = _parse_batch(raw)
+        except ValueError as exc:
+            self._send(400, {"error": str(exc)})
+            return
+        results = []
+        for key, kind, payload_b64 in envelopes:
+            try:
+                payload = base64.b64decode(payload_b64, validate=True)
+            except (binascii.Error, ValueError):
+                status, detail = REJECTED, "payload_b64 is not valid base64"
+            else:
+                status, detail = self.server.store.accept(key, kind, payload)
+            results.append({"idempotency_key": key, "status": status, "detail": detail})
+        self._send(200, {"results": results})
+
+
+def _parse_batch(raw: bytes) -> list[tuple[str, str, str]]:
+    """Whole-body structure; anything without a usable key cannot get a per-envelope answer."""
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError("body is not JSON") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("envelopes"), list):
+        raise ValueError("body must be an object with an 'envelopes' list")
+    out: list[tuple[str, str, str]] = []
+    for i, env in enumerate(doc["envelopes"]):
+        if not isinstance(env, dict) or not isinstance(env.get("idempotency_key"), str):
+            raise ValueError(f"envelopes[{i}] has no string idempotency_key")
+        kind, b64 = env.get("kind"), env.get("payload_b64")
+        # A bad kind or payload is that envelope's problem: it gets "rejected", not a 400.
+        out.append((
+            env["idempotency_key"],
+            kind if isinstance(kind, str) else "",
+            b64 if isinstance(b64, str) else "!",
+        ))
+    return out
+
+
+def make_server(
+    host: str, port: int, data_dir: Path, token: str | None = None
+) -> BackOfficeHTTPServer:
+    """Bind (port 0 picks a free port) and open the store in data_dir; does not serve yet."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = BackOfficeStore(data_dir / DB_FILE)
+    try:
+        return BackOfficeHTTPServer((host, port), store, token)
+    except BaseException:
+        store.close()
+        raise
+
+
+class RunningBackOffice:
+    def __init__(self, server: BackOfficeHTTPServer) -> None:
+        self.server = server
+        self.store = server.store
+        host, port = server.server_address[:2]
+        self.host = str(host)
+        self.port = int(port)
+        self.url = f"http://{self.host}:{self.port}"
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05},
+            name=f"backoffice-{self.port}", daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving, cut kept-alive connections, join handler threads, close the store."""
+        self.server.stop()
+        self._thread.join()
+
+
+def start_in_thread(
+    host: str, port: int, data_dir: Path, token: str | None = None
+) -> RunningBackOffice:
+    return RunningBackOffice(make_server(host, port, data_dir, token))
+
+
+def serve_forever(host: str, port: int, data_dir: Path, token: str | None = None) -> None:
+    """Serve in the calling thread until Ctrl-C or SIGTERM, then shut down cleanly."""
+    server = make_server(host, port, data_dir, token)
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    log.info("reference back office on http://%s:%d", *server.server_address[:2])
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        log.info("reference back office stopping")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        server.close_connections()
+        server.server_close()
+        server.store.close()

@@ -1,0 +1,199 @@
+"""Storage of the reference back office: dedupe by idempotency key, one row per application."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+ACCEPTED = "accepted"
+DUPLICATE = "duplicate"
+REJECTED = "rejected"
+APPLICATION_SUBMIT = "application.submit"
+
+_APP_COLUMNS = (
+    "tracking_no", "idempotency_key", "service_id", "terminal_id", "citizen_hash", "status",
+    "submitted_at", "received_at",
+)
+
+
+class _Rejected(Exception):
+    pass
+
+
+def citizen_hash(id_number: str) -> str:
+    return hashlib.sha256(id_number.encode("utf-8")).hexdigest()
+
+
+class BackOfficeStore:
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        # One connection behind a lock: the HTTP server makes a thread per connection, and a
+        # connection per short-lived thread would be opened (PRAGMAs and all) per request.
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            self.path, isolation_level=None, timeout=5.0, check_same_thread=False
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.execute("PRAGMA journal_size_limit=8388608")
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        db = sqlite_utils.Database(self._conn)
+        db.table("envelopes").create(
+            {"idempotency_key": str, "kind": str, "received_at": float, "payload": str},
+            pk="idempotency_key", not_null=["kind", "received_at", "payload"], if_not_exists=True,
+        )
+        apps = db.table("applications")
+        apps.create(
+            {"tracking_no": str, "idempotency_key": str, "service_id": str, "terminal_id": str,
+             "citizen_hash": str, "status": str, "submitted_at": float, "received_at": float},
+            pk="tracking_no", not_null=_APP_COLUMNS[1:], if_not_exists=True,
+        )
+        apps.create_index(["idempotency_key"], unique=True, if_not_exists=True)
+        apps.create_index(["citizen_hash"], if_not_exists=True)
+        events = db.table("events")
+        events.create(
+            {"id": int, "idempotency_key": str, "kind": str, "terminal_id": str,
+             "received_at": float, "body": str},
+            pk="id", not_null=["idempotency_key", "kind", "received_at", "body"],
+            if_not_exists=True,
+        )
+        events.create_index(["idempotency_key"], unique=True, if_not_exists=True)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            # IMMEDIATE: the duplicate check and the inserts must see and hold the same state,
+            # also against another process writing the same file.
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def accept(self, key: str, kind: str, payload: bytes) -> tuple[str, str]:
+        """Store one envelope exactly once. Returns (accepted|duplicate|rejected, detail)."""
+        if not key:
+            return REJECTED, "idempotency_key is empty"
+        if not kind:
+            return REJECTED, "kind is empty"
+        try:
+            text = payload.decode("utf-8")
+            doc = json.loads(text)
+        except (UnicodeDecodeError, ValueError):
+            return REJECTED, "payload is not UTF-8 JSON"
+        if not isinstance(doc, dict):
+            return REJECTED, "payload is not a JSON object"
+        try:
+            app = _application_fields(doc) if kind == APPLICATION_SUBMIT else None
+        except _Rejected as exc:
+            return REJECTED, str(exc)
+
+        now = self._clock()
+        try:
+            with self._tx() as conn:
+                cur = conn.execute(
+                    "INSERT INTO envelopes(idempotency_key, kind, received_at, payload)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (key, kind, now, text),
+                )
+                if cur.rowcount == 0:
+                    return DUPLICATE, "already received"
+                if app is not None:
+                    cur = conn.execute(
+                        "INSERT INTO applications(tracking_no, idempotency_key, service_id,"
+                        " terminal_id, citizen_hash, status, submitted_at, received_at)"
+                        " VALUES (?, ?, ?, ?, ?, 'received', ?, ?) ON CONFLICT DO NOTHING",
+                        (app["tracking_no"], key, app["service_id"], app["terminal_id"],
+                         app["citizen_hash"], app["submitted_at"], now),
+                    )
+                    if cur.rowcount == 0:
+                        # Raising rolls the envelope row back too: a rejected key stays unknown.
+                        raise _Rejected(
+                            f"tracking_no {app['tracking_no']!r} already exists under another"
+                            " idempotency key"
+                        )
+                    return ACCEPTED, f"application {app['tracking_no']} received"
+                terminal = doc.get("terminal_id")
+                conn.execute(
+                    "INSERT INTO events(idempotency_key, kind, terminal_id, received_at, body)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (key, kind, terminal if isinstance(terminal, str) else None, now, text),
+                )
+                return ACCEPTED, f"{kind} event received"
+        except _Rejected as exc:
+            return REJECTED, str(exc)
+
+    def applications_for(self, citizen_hash: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {', '.join(_APP_COLUMNS)} FROM applications WHERE citizen_hash = ?"
+                " ORDER BY submitted_at, tracking_no",
+                (citizen_hash,),
+            ).fetchall()
+        return [dict(zip(_APP_COLUMNS, r, strict=True)) for r in rows]
+
+    def application(self, tracking_no: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {', '.join(_APP_COLUMNS)} FROM applications WHERE tracking_no = ?",
+                (tracking_no,),
+            ).fetchone()
+        return None if row is None else dict(zip(_APP_COLUMNS, row, strict=True))
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                table: self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                for table in ("applications", "envelopes", "events")
+            }
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _application_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    """Validate an application.submit payload; the error names the offending field."""
+    fields: dict[str, Any] = {}
+    for name in ("tracking_no", "service_id", "terminal_id"):
+        fields[name] = _nonempty_str(doc.get(name), name)
+    citizen = doc.get("citizen")
+    if not isinstance(citizen, dict):
+        raise _Rejected("field 'citizen' is missing or not an object")
+    id_number = _nonempty_str(citizen.get("id_number"), "citizen.id_number")
+    _nonempty_str(citizen.get("name"), "citizen.name")
+    if not isinstance(doc.get("form"), dict):
+        raise _Rejected("field 'form' is missing or not an object")
+    submitted_at = doc.get("submitted_at")
+    if (
+        isinstance(submitted_at, bool)
+        or not isinstance(submitted_at, int | float)
+        or not math.isfinite(submitted_at)
+    ):
+        raise _Rejected("field 'submitted_at' is missing or not a finite number")
+    fields["submitted_at"] = float(submitted_at)
+    # Only the hash leaves the envelopes table: lookups by citizen never need the raw number.
+    fields["citizen_hash"] = citizen_hash(id_number)
+    return fields
+
+
+def _nonempty_str(value: object, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Rejected(f"field {name!r} is missing or not a non-empty string")
+    return value

@@ -1,0 +1,312 @@
+"""Durable outbox: an envelope is on disk before enqueue() returns, and leaves only when acked."""
+
+from __future__ import annotations
+
+import builtins
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from offline_queue.cipher import PayloadCipher, PayloadDecryptError
+from offline_queue.envelope import (
+    DELIVERED,
+    IN_FLIGHT,
+    PARKED,
+    PENDING,
+    STATUSES,
+    Envelope,
+    OutboxStats,
+)
+
+_COLUMNS = (
+    "id, idempotency_key, kind, payload, created_at, attempts, status, last_error, next_attempt_at"
+)
+_KEY_CHECK = b"offline_queue key check"
+
+
+class Outbox:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        cipher: PayloadCipher | None = None,
+        clock: Callable[[], float] = time.time,
+        recover_leases: bool = True,
+    ) -> None:
+        """Open (creating if needed) the outbox at `path`.
+
+        recover_leases=False is for read-only tools (e.g. `kiosk queue status`) opened next to a
+        running kiosk: they must not hand the live worker's in-flight envelopes to anybody else.
+        """
+        self.path = Path(path)
+        self._cipher = cipher
+        self._clock = clock
+        self._local = threading.local()
+        self._closed = False
+        try:
+            self._create_schema()
+            self._check_cipher()
+        except BaseException:
+            self.close()
+            raise
+        if recover_leases:
+            # Whoever held these leases is gone (we are starting): the server dedupes, so sending
+            # them again is safe, while leaving them in flight would strand them until expiry.
+            self._conn().execute(
+                "UPDATE envelopes SET status = ?, lease_until = NULL WHERE status = ?",
+                (PENDING, IN_FLIGHT),
+            )
+
+    # -- connection handling -------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise RuntimeError(f"outbox {self.path} is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) so no statement ever
+            # runs inside a half-open implicit transaction that Python's sqlite3 opened for us.
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=5.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL, not NORMAL: with NORMAL a power cut lost committed rows (FIELD_NOTES).
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=5000")
+            conn.execute("PRAGMA journal_size_limit=8388608")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front; a deferred read-then-write transaction can
+        # fail with SQLITE_BUSY_SNAPSHOT when another connection commits in between.
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _create_schema(self) -> None:
+        db = sqlite_utils.Database(self._conn())
+        envelopes = db.table("envelopes")
+        envelopes.create(
+            {
+                "id": int,
+                "idempotency_key": str,
+                "kind": str,
+                "payload": bytes,
+                "created_at": float,
+                "attempts": int,
+                "status": str,
+                "last_error": str,
+                "next_attempt_at": float,
+                "lease_until": float,
+                "delivered_at": float,
+            },
+            pk="id",
+            not_null=["idempotency_key", "kind", "payload", "created_at", "attempts", "status",
+                      "next_attempt_at"],
+            if_not_exists=True,
+        )
+        envelopes.create_index(["idempotency_key"], unique=True, if_not_exists=True)
+        envelopes.create_index(["status", "next_attempt_at", "id"], if_not_exists=True)
+        db.table("meta").create({"name": str, "value": bytes}, pk="name", if_not_exists=True)
+
+    def _check_cipher(self) -> None:
+        # Fail at open with a clear message rather than later inside the sync thread, where a
+        # wrong key would otherwise show up as an endless stream of undecryptable envelopes.
+        marker = self._cipher.encrypt(_KEY_CHECK) if self._cipher else b""
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO meta(name, value) VALUES('key_check', ?) ON CONFLICT DO NOTHING",
+                (marker,),
+            )
+            (stored,) = conn.execute("SELECT value FROM meta WHERE name='key_check'").fetchone()
+        if (self._cipher is None) != (stored == b""):
+            state = "encrypted" if stored else "unencrypted"
+            raise ValueError(f"outbox {self.path} is {state}; open it with a matching cipher")
+        if self._cipher is not None:
+            try:
+                ok = self._cipher.decrypt(stored) == _KEY_CHECK
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(f"outbox {self.path} was encrypted with a different key")
+
+    # -- rows <-> envelopes ----------------------------------------------------------------
+
+    def _envelope(self, row: tuple[Any, ...], plaintext: bytes | None = None) -> Envelope:
+        payload = bytes(row[3]) if plaintext is None else plaintext
+        if plaintext is None and self._cipher is not None:
+            payload = self._cipher.decrypt(payload)
+        return Envelope(
+            id=row[0],
+            idempotency_key=row[1],
+            kind=row[2],
+            payload=payload,
+            created_at=row[4],
+            attempts=row[5],
+            status=row[6],
+            last_error=row[7],
+            next_attempt_at=row[8],
+        )
+
+    # -- public API ------------------------------------------------------------------------
+
+    def enqueue(self, kind: str, payload: bytes, idempotency_key: str) -> Envelope:
+        """Store an envelope; returns once the commit is durable. Same key twice: no new row."""
+        now = self._clock()
+        stored = self._cipher.encrypt(payload) if self._cipher else payload
+        with self._tx() as conn:
+            rows = conn.execute(
+                f"INSERT INTO envelopes(idempotency_key, kind, payload, created_at, attempts,"
+                f" status, next_attempt_at) VALUES (?, ?, ?, ?, 0, ?, ?)"
+                f" ON CONFLICT(idempotency_key) DO NOTHING RETURNING {_COLUMNS}",
+                (idempotency_key, kind, stored, now, PENDING, now),
+            ).fetchall()  # fetchall: the statement must be finished before COMMIT
+            inserted = bool(rows)
+            row = rows[0] if rows else None
+            if row is None:
+                row = conn.execute(
+                    f"SELECT {_COLUMNS} FROM envelopes WHERE idempotency_key = ?",
+                    (idempotency_key,),
+                ).fetchone()
+        if inserted:
+            return self._envelope(row, plaintext=payload)
+        return self._envelope(row)
+
+    def claim(self, limit: int, lease_s: float) -> builtins.list[Envelope]:
+        """Lease up to `limit` due envelopes, oldest first; expired leases count as due."""
+        if limit <= 0:
+            return []
+        now = self._clock()
+        with self._tx() as conn:
+            rows = conn.execute(
+                f"UPDATE envelopes SET status = :in_flight, lease_until = :lease"
+                f" WHERE id IN (SELECT id FROM ("
+                f"   SELECT id FROM envelopes WHERE status = :pending AND next_attempt_at <= :now"
+                f"   UNION ALL"
+                f"   SELECT id FROM envelopes WHERE status = :in_flight AND lease_until <= :now"
+                f" ) ORDER BY id LIMIT :limit)"
+                f" RETURNING {_COLUMNS}",
+                {"in_flight": IN_FLIGHT, "pending": PENDING, "now": now,
+                 "lease": now + lease_s, "limit": limit},
+            ).fetchall()
+        # RETURNING order is unspecified in SQLite.
+        rows.sort(key=lambda r: r[0])
+        claimed: builtins.list[Envelope] = []
+        for row in rows:
+            try:
+                claimed.append(self._envelope(row))
+            except PayloadDecryptError as exc:
+                # The key matched at open, so this row is damaged: hold it for staff instead of
+                # letting it come back after every lease expiry and block the worker.
+                self.park(row[0], str(exc))
+        return claimed
+
+    def ack(self, ids: Iterable[int]) -> int:
+        """Mark delivered. Accepts pending/in-flight/parked: the server said it has them."""
+        now = self._clock()
+        with self._tx() as conn:
+            cur = conn.executemany(
+                "UPDATE envelopes SET status = ?, delivered_at = ?, lease_until = NULL,"
+                " last_error = NULL WHERE id = ? AND status != ?",
+                [(DELIVERED, now, i, DELIVERED) for i in ids],
+            )
+            return cur.rowcount
+
+    def retry_later(self, id: int, error: str, delay_s: float) -> bool:
+        # Only an in-flight row: a stale worker whose lease expired must not reschedule an
+        # envelope that a newer worker already delivered.
+        now = self._clock()
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE envelopes SET status = ?, attempts = attempts + 1, last_error = ?,"
+                " next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status = ?",
+                (PENDING, error, now + max(0.0, delay_s), id, IN_FLIGHT),
+            )
+            return cur.rowcount == 1
+
+    def park(self, id: int, error: str) -> bool:
+        """Hold for staff. Parked envelopes are never purged or retried automatically."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE envelopes SET status = ?, attempts = attempts + 1, last_error = ?,"
+                " lease_until = NULL WHERE id = ? AND status IN (?, ?)",
+                (PARKED, error, id, PENDING, IN_FLIGHT),
+            )
+            return cur.rowcount == 1
+
+    def unpark(self, id: int) -> bool:
+        """Staff retry: a parked envelope becomes due now."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE envelopes SET status = ?, next_attempt_at = ? WHERE id = ? AND status = ?",
+                (PENDING, self._clock(), id, PARKED),
+            )
+            return cur.rowcount == 1
+
+    def stats(self) -> OutboxStats:
+        conn = self._conn()
+        counts = dict.fromkeys(STATUSES, 0)
+        # One read transaction so counts and the oldest age describe the same snapshot.
+        conn.execute("BEGIN")
+        try:
+            for status, n in conn.execute(
+                "SELECT status, COUNT(*) FROM envelopes GROUP BY status"
+            ):
+                counts[status] = n
+            (oldest,) = conn.execute(
+                "SELECT MIN(created_at) FROM envelopes WHERE status IN (?, ?)",
+                (PENDING, IN_FLIGHT),
+            ).fetchone()
+        finally:
+            conn.execute("COMMIT")
+        return OutboxStats(
+            pending=counts[PENDING],
+            in_flight=counts[IN_FLIGHT],
+            delivered=counts[DELIVERED],
+            parked=counts[PARKED],
+            oldest_pending_age_s=None if oldest is None else max(0.0, self._clock() - oldest),
+        )
+
+    def purge_delivered(self, older_than_s: float) -> int:
+        """Delete delivered envelopes acknowledged more than `older_than_s` ago."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "DELETE FROM envelopes WHERE status = ? AND delivered_at <= ?",
+                (DELIVERED, self._clock() - older_than_s),
+            )
+            return cur.rowcount
+
+    def close(self) -> None:
+        """Close this thread's connection; other threads' connections close when they exit."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        self._closed = True
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Defined last: in the class body the name `list` shadows the builtin from here on.
+    def list(self, status: str | None = None, limit: int = 100) -> builtins.list[Envelope]:
+        if status is not None and status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+        where, params = ("WHERE status = ?", [status]) if status else ("", [])
+        rows = self._conn().execute(
+            f"SELECT {_COLUMNS} FROM envelopes {where} ORDER BY id LIMIT ?", (*params, limit)
+        ).fetchall()
+        return [self._envelope(r) for r in rows]
