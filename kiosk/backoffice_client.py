@@ -51,10 +51,11 @@ class BackOfficeClient:
             log.warning("back office answered %s to %s", r.status_code, path)
             return None
         try:
-            return r.json()
+            body: object = r.json()
         except ValueError:
             log.warning("back office answered %s with something that is not JSON", path)
             return None
+        return body
 
     def applications_for(self, citizen_hash: str) -> Sequence[Mapping[str, str]] | None:
         body = self._get("/v1/applications", {"citizen_hash": citizen_hash})

@@ -124,7 +124,9 @@ def run(
 def simulate(
     sessions: Annotated[int, typer.Option("--sessions", min=1, help="How many citizens.")],
     profile: ProfileOpt = "gov-hall",
-    backoffice: Annotated[str | None, typer.Option(help="Back-office URL; default embedded.")] = None,
+    backoffice: Annotated[
+        str | None, typer.Option(help="Back-office URL; default embedded.")
+    ] = None,
     data_dir: DataDirOpt = None,
     time_limit: Annotated[float, typer.Option(help="Seconds before giving up on draining.")] = 120,
     json_out: JsonOpt = False,

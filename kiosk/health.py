@@ -44,7 +44,8 @@ class DeviceHealth:
                 log.exception("status of %s failed", kind)
                 status = DeviceStatus.fault("adapter_error", f"{type(e).__name__}: {e}")
             with self._lock:
-                changed = self._statuses.get(kind) != status
+                before = self._statuses.get(kind)
+                changed = before is not None and before != status  # the first poll is no change
                 self._statuses[kind] = status
             if changed and self._on_change is not None:
                 self._on_change(kind, status)

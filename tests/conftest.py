@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import pytest
 
-# Kivy reads these at import: set them before any test module imports it.
-os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-os.environ.setdefault("KIVY_NO_ARGS", "1")
-os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-os.environ.setdefault("KIVY_NO_FILELOG", "1")
-os.environ.setdefault("KIVY_METRICS_DENSITY", "1")
+from screens.env import prepare
+
+# Kivy reads its environment at import: prepare it (offscreen, 1080x1920) before any test
+# module imports Kivy.
+prepare(offscreen=True)
 
 from devices.camera.fake import FakeCamera  # noqa: E402
 from devices.id_reader.fake import FakeIdReader  # noqa: E402

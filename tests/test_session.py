@@ -105,10 +105,11 @@ def test_inactivity_countdown_ends_session_and_wipes_personal_data(rig, citizen)
     assert s.state is State.GOODBYE
     v = s.view()
     assert v.masked_name is None and v.values == {} and v.service is None
-    assert s.identity is None and s.face_frame is None and s.language == "zh"
+    assert s.identity is None and s.face_frame is None
     assert citizen.name not in repr(v) and citizen.id_number not in repr(v)
+    assert s.language == "en"  # the goodbye still speaks the citizen's language
     rig.tick(5)
-    assert s.state is State.ATTRACT
+    assert s.state is State.ATTRACT and s.language == "zh"
 
 
 def test_citizen_can_extend_time_at_least_ten_times(rig):  # type: ignore[no-untyped-def]

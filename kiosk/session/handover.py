@@ -32,7 +32,9 @@ def print_receipt_for(session: Session, service: Service, tracking_no: str) -> O
         ("终端" if lang == "zh" else "Terminal") + f": {session.d.terminal_id}",
     ]
     if offline:
-        lines.append("网络恢复后自动提交" if lang == "zh" else "Will be sent when the network is back")
+        lines.append(
+            "网络恢复后自动提交" if lang == "zh" else "Will be sent when the network is back"
+        )
     receipt = Receipt(
         title="申请回执" if lang == "zh" else "Application receipt",
         lines=tuple(lines),

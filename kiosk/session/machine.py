@@ -41,17 +41,22 @@ class Session:
         self._listeners: list[Listener] = []
         self.state = State.ATTRACT
         self._entered_at = deps.clock.now()
+        self._reset_preferences()
         self._reset_citizen_data()
 
     # ---------------------------------------------------------------- plumbing
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    def _reset_citizen_data(self) -> None:
-        """The privacy wipe: everything personal or session-specific goes."""
+    def _reset_preferences(self) -> None:
+        """Language, elder mode and theme last until the attract screen returns, so that the
+        goodbye screen still speaks to the citizen the way they chose."""
         self.language = self.d.default_language
         self.elder = False
         self.high_contrast = self.d.high_contrast
+
+    def _reset_citizen_data(self) -> None:
+        """The privacy wipe: everything personal or session-specific goes."""
         self.intent: Intent | None = None
         self.group: str | None = None
         self.service: Service | None = None
@@ -372,7 +377,8 @@ class Session:
                 self._go(target)
             return
         if self.state is State.GOODBYE:
-            if now - self._entered_at >= t.goodbye_s:
+            if now - self._entered_at >= self._scaled(t.goodbye_s):
+                self._reset_preferences()
                 self._go(State.ATTRACT)
             return
         remaining = self._countdown_remaining(now)

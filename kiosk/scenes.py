@@ -1,0 +1,222 @@
+"""Named scenes: a real session driven with fakes to the state a screen shows.
+
+`kiosk screenshot` and the UI tests use these, so what is drawn comes from the real state
+machine, not from hand-made view objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from devices.camera.fake import FakeCamera
+from devices.camera.protocol import FaceOutcome
+from devices.id_reader.fake import FakeIdReader
+from devices.id_reader.simulator import DEMO_CITIZENS
+from devices.locker.fake import FakeLocker
+from devices.printer.fake import FakePrinter
+from devices.printer.protocol import PrintFailure
+from devices.status import DeviceStatus
+from kiosk.catalogue import Intent, load_catalogue
+from kiosk.device_set import DeviceSet
+from kiosk.health import DeviceHealth
+from kiosk.locker_inventory import LockerInventory, LockerItem
+from kiosk.profile import Profile
+from kiosk.session import Session, SessionDeps
+from kiosk.settings import FakeClock
+from kiosk.submission import citizen_hash
+
+
+@dataclass
+class MemorySink:
+    """Keeps envelopes in memory: scenes never write to disk."""
+
+    envelopes: list[tuple[str, bytes, str]] = field(default_factory=list)
+
+    def enqueue(self, kind: str, payload: bytes, idempotency_key: str) -> object:
+        self.envelopes.append((kind, payload, idempotency_key))
+        return None
+
+
+class _Directory:
+    """The back office's answer to "my applications", or None while offline."""
+
+    def __init__(self, online: list[bool | None]) -> None:
+        self.online = online
+        self.applications = [
+            {"tracking_no": "SH-PD-0001-20261127-3F9A21C0", "service_id": "open_coffee_shop",
+             "status": "in_review"},
+            {"tracking_no": "SH-PD-0001-20261020-81B7E2D4", "service_id": "household_proof",
+             "status": "completed"},
+        ]
+
+    def applications_for(self, citizen_hash: str) -> list[dict[str, str]] | None:
+        return None if self.online[0] is False else self.applications
+
+
+@dataclass
+class SceneRig:
+    session: Session
+    clock: FakeClock
+    health: DeviceHealth
+    reader: FakeIdReader
+    printer: FakePrinter
+    camera: FakeCamera
+    online: list[bool | None]  # a cell the session's `online` reads
+
+    def tick(self, seconds: float = 0.0) -> None:
+        self.clock.advance(seconds)
+        self.health.poll_once()
+        self.session.tick()
+
+    def identify(self) -> None:
+        self.reader.present(DEMO_CITIZENS[0])
+        self.camera.show_face(FaceOutcome.CAPTURED)
+        self.tick()
+        self.tick()
+
+
+def make_rig(profile: Profile) -> SceneRig:
+    clock = FakeClock()
+    reader, printer, camera = FakeIdReader(), FakePrinter(), FakeCamera()
+    devices = DeviceSet(reader, printer, FakeLocker(24), camera)
+    health = DeviceHealth(devices)
+    online: list[bool | None] = [None]
+    inventory = LockerInventory(None)
+    inventory.load(LockerItem(7, citizen_hash(DEMO_CITIZENS[0].id_number), "营业执照",
+                              "Business licence"))
+    session = Session(SessionDeps(
+        terminal_id=profile.terminal.id,
+        services=[load_catalogue().get(s) for s in profile.services],
+        devices=devices, sink=MemorySink(), statuses=health.snapshot,
+        online=lambda: online[0], directory=_Directory(online), inventory=inventory,
+        clock=clock, timings=profile.timings, default_language=profile.languages.default,
+        high_contrast=profile.branding.high_contrast,
+    ))
+    return SceneRig(session, clock, health, reader, printer, camera, online)
+
+
+def _home(r: SceneRig) -> None:
+    r.session.touch()  # already touched by build_scene: a no-op kept for reading order
+
+
+def _services(r: SceneRig) -> None:
+    _home(r)
+    r.session.choose_intent(Intent.APPLY)
+
+
+def _identify(r: SceneRig) -> None:
+    _services(r)
+    r.session.choose("household_proof")
+    r.tick(3)
+
+
+def _verify(r: SceneRig) -> None:
+    _identify(r)
+    r.reader.present(DEMO_CITIZENS[0])
+    r.tick()
+    r.tick(2)
+
+
+def _form(r: SceneRig) -> None:
+    _services(r)
+    r.session.choose("open_shop")
+    r.session.choose("open_coffee_shop")
+    r.identify()
+    r.session.set_field("shop_name", "晨光咖啡" if r.session.language == "zh" else "Dawn Coffee")
+    r.session.set_field("floor_area", "lt50")
+
+
+def _confirm(r: SceneRig) -> None:
+    _form(r)
+    r.session.set_field("shop_address", "世纪大道100号" if r.session.language == "zh"
+                        else "100 Century Avenue")
+    r.session.submit_form()
+
+
+def _result(r: SceneRig) -> None:
+    _confirm(r)
+    r.session.confirm()
+
+
+def _result_offline(r: SceneRig) -> None:
+    r.online[0] = False
+    _result(r)
+
+
+def _result_print_failed(r: SceneRig) -> None:
+    _confirm(r)
+    r.printer.fail_next(PrintFailure.PAPER_OUT)
+    r.session.confirm()
+
+
+def _result_locker(r: SceneRig) -> None:
+    _home(r)
+    r.session.choose_intent(Intent.COLLECT)
+    r.identify()
+
+
+def _result_query(r: SceneRig) -> None:
+    _home(r)
+    r.session.choose_intent(Intent.QUERY)
+    r.reader.present(DEMO_CITIZENS[0])
+    r.tick()
+
+
+def _goodbye(r: SceneRig) -> None:
+    _result(r)
+    r.session.finish()
+
+
+def _countdown(r: SceneRig) -> None:
+    _services(r)
+    t = r.session.d.timings
+    r.tick(t.idle_before_countdown_s + t.countdown_s / 4)
+
+
+def _home_offline(r: SceneRig) -> None:
+    r.online[0] = False
+    _home(r)
+
+
+def _out_of_service(r: SceneRig) -> None:
+    r.reader.set_status(DeviceStatus.fault("sam_no_answer", "SAM module does not answer"))
+    r.tick()
+
+
+SCENES: dict[str, Callable[[SceneRig], None]] = {
+    "attract": lambda r: None,
+    "home": _home,
+    "home-offline": _home_offline,
+    "services": _services,
+    "identify": _identify,
+    "verify": _verify,
+    "form": _form,
+    "confirm": _confirm,
+    "result": _result,
+    "result-offline": _result_offline,
+    "result-print-failed": _result_print_failed,
+    "result-locker": _result_locker,
+    "result-query": _result_query,
+    "countdown": _countdown,
+    "goodbye": _goodbye,
+    "out_of_service": _out_of_service,
+}
+
+
+IDLE_SCENES = ("attract", "out_of_service")
+
+
+def build_scene(name: str, profile: Profile, *, lang: str = "zh", elder: bool = False,
+                high_contrast: bool = False) -> SceneRig:
+    if name not in SCENES:
+        raise ValueError(f"unknown screen {name!r}; choose one of: {', '.join(SCENES)}")
+    rig = make_rig(profile)
+    s = rig.session
+    if name not in IDLE_SCENES:
+        s.touch()  # preferences belong to a session: set them once it has begun
+    s.set_language(lang)
+    s.set_elder(elder)
+    s.set_high_contrast(high_contrast)
+    SCENES[name](rig)
+    return rig

@@ -1,0 +1,75 @@
+"""`kiosk demo` / `kiosk run`: the Kivy application around a terminal's session."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from pathlib import Path
+from typing import Any
+
+from kiosk.session import SessionView
+from kiosk.terminal import Terminal
+from screens import env
+
+log = logging.getLogger(__name__)
+LIVE_PNG_EVERY_S = 2.0
+
+
+def launch(terminal: Terminal, *, autoplay: bool = False) -> None:
+    """Run the touch UI until the window closes or SIGINT/SIGTERM arrives."""
+    offscreen = env.prepare()
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    from screens.autoplay import DemoCitizen
+    from screens.bridge import SessionBridge
+    from screens.fonts import register_default_font
+    from screens.screenshot import save_window_png
+    from screens.shell import Shell
+    from screens.theme import Theme
+
+    register_default_font()
+    profile = terminal.profile
+    live_png = terminal.options.data_dir / "screen.png"
+
+    class KioskApp(App):  # type: ignore[misc]
+        title = profile.terminal.name.zh
+
+        def build(self) -> Any:
+            theme = Theme(profile.branding)
+            Window.clearcolor = theme.background
+            self.citizen: DemoCitizen | None = None
+            self.bridge = SessionBridge(terminal.session, self._show)
+            self.shell = Shell(profile, theme, self.bridge)
+            if autoplay:
+                self.citizen = DemoCitizen(self.bridge, {s.id: s for s in terminal.services})
+            return self.shell
+
+        def _show(self, view: SessionView) -> None:
+            self.shell.show(view)
+            if self.citizen is not None:
+                self.citizen.see(view)
+
+        def on_start(self) -> None:
+            self.bridge.start(terminal.timings.ui_tick_s)
+            if offscreen:
+                Clock.schedule_interval(lambda _dt: _write_live(live_png), LIVE_PNG_EVERY_S)
+
+        def on_stop(self) -> None:
+            self.bridge.stop()
+
+    def _write_live(path: Path) -> None:
+        try:
+            save_window_png(path)
+        except OSError:
+            log.exception("could not write %s", path)
+
+    app = KioskApp()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: Clock.schedule_once(lambda _dt: app.stop(), 0))
+    if offscreen:
+        who = " (a simulated citizen taps through)" if autoplay else ""
+        print(f"kiosk: no display, drawing offscreen; the screen is written to {live_png} "
+              f"every {LIVE_PNG_EVERY_S:.0f} s{who}; Ctrl-C stops", flush=True)
+    app.run()

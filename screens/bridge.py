@@ -1,0 +1,126 @@
+"""The only way screens reach the session: intents go to one worker thread, views come back
+on the UI thread. The UI thread never waits on a device, the disk or the network.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from kivy.clock import Clock
+
+from kiosk.catalogue import Intent
+from kiosk.session import Session, SessionView
+
+log = logging.getLogger(__name__)
+ViewSink = Callable[[SessionView], None]
+
+
+class SessionBridge:
+    def __init__(self, session: Session, on_view: ViewSink, *, threaded: bool = True) -> None:
+        self._session = session
+        self._on_view = on_view
+        self._threaded = threaded
+        self._jobs: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = (
+            queue.SimpleQueue())
+        self._pending_tick = threading.Event()
+        self._thread: threading.Thread | None = None
+        session.subscribe(self._from_worker)
+
+    # -- lifecycle --
+    def start(self, tick_s: float) -> None:
+        if self._threaded and self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="session", daemon=True)
+            self._thread.start()
+        Clock.schedule_interval(lambda _dt: self.tick(), tick_s)
+        self.refresh()
+
+    def stop(self) -> None:
+        self._jobs.put(None)
+
+    def refresh(self) -> None:
+        """Draw the current view (e.g. after building the screens)."""
+        self._post(lambda: self._from_worker(self._session.view()))
+
+    # -- intents --
+    def touch(self) -> None:
+        self._post(self._session.touch)
+
+    def choose_intent(self, intent: Intent) -> None:
+        self._post(self._session.choose_intent, intent)
+
+    def choose(self, item_id: str) -> None:
+        self._post(self._session.choose, item_id)
+
+    def set_field(self, name: str, value: str) -> None:
+        self._post(self._session.set_field, name, value)
+
+    def submit_form(self) -> None:
+        self._post(self._session.submit_form)
+
+    def confirm(self) -> None:
+        self._post(self._session.confirm)
+
+    def reprint(self) -> None:
+        self._post(self._session.reprint)
+
+    def back(self) -> None:
+        self._post(self._session.back)
+
+    def go_home(self) -> None:
+        self._post(self._session.go_home)
+
+    def finish(self) -> None:
+        self._post(self._session.finish)
+
+    def extend_time(self) -> None:
+        self._post(self._session.extend_time)
+
+    def call_staff(self) -> None:
+        self._post(self._session.call_staff)
+
+    def set_language(self, lang: str) -> None:
+        self._post(self._session.set_language, lang)
+
+    def set_elder(self, on: bool) -> None:
+        self._post(self._session.set_elder, on)
+
+    def set_high_contrast(self, on: bool) -> None:
+        self._post(self._session.set_high_contrast, on)
+
+    def tick(self) -> None:
+        # Ticks do not pile up behind a slow job (a print, a back-office query).
+        if not self._pending_tick.is_set():
+            self._pending_tick.set()
+            self._post(self._tick)
+
+    def _tick(self) -> None:
+        self._pending_tick.clear()
+        self._session.tick()
+
+    # -- plumbing --
+    def _post(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self._threaded:
+            self._jobs.put((fn, args))
+        else:
+            self._run(fn, args)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            self._run(*job)
+
+    @staticmethod
+    def _run(fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            fn(*args)
+        except Exception:  # a bug in one intent must not stop the kiosk
+            log.exception("session intent %s failed", getattr(fn, "__name__", fn))
+
+    def _from_worker(self, view: SessionView) -> None:
+        if self._threaded:
+            Clock.schedule_once(lambda _dt: self._on_view(view), 0)
+        else:
+            self._on_view(view)

@@ -1,0 +1,39 @@
+"""Confirm: what will be submitted, in plain words; one dominant button."""
+
+from __future__ import annotations
+
+from kivy.uix.widget import Widget
+
+from kiosk.session import SessionView
+from screens.base import KioskScreen
+from screens.widgets import BigButton, Text
+
+
+class ConfirmScreen(KioskScreen):
+    kv_name = "confirm"
+
+    def render(self, view: SessionView) -> None:
+        th, body = self.theme, self.ids.body
+        body.clear_widgets()
+        body.add_widget(Text(theme=th, role="title", text=self.t("confirm.title")))
+        if view.service is None:
+            return
+        rows = [
+            (self.t("confirm.service"), view.service.title.get(self.lang)),
+            (self.t("confirm.applicant"), f"{view.masked_name or ''}  {view.masked_id or ''}"),
+        ]
+        for spec in view.service.fields:
+            value = view.values.get(spec.name, "")
+            label = next((c.label.get(self.lang) for c in spec.choices if c.value == value),
+                         value)
+            rows.append((spec.label.get(self.lang), label))
+        for question, answer in rows:
+            body.add_widget(Text(theme=th, role="small", tone="muted", text=question))
+            body.add_widget(Text(theme=th, role="body", bold=True, text=answer))
+        body.add_widget(Widget())
+        if view.service.output in ("receipt", "certificate"):
+            body.add_widget(Text(theme=th, role="small", tone="muted",
+                                 text=self.t("confirm.note")))
+        submit = BigButton(theme=th, kind="primary", tall=True, title=self.t("confirm.submit"))
+        submit.bind(on_release=lambda *_: self.intents.confirm())
+        body.add_widget(submit)

@@ -1,0 +1,43 @@
+"""Kivy's environment, set before Kivy is first imported.
+
+With no display (a headless terminal image, CI) Kivy draws offscreen with SDL: real frames,
+no X server. Kivy's own console log, file log and argument parsing are turned off; the kiosk
+logs through the logging module.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+PORTRAIT = (1080, 1920)
+LANDSCAPE = (1920, 1080)
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def prepare(size: tuple[int, int] = PORTRAIT, *, offscreen: bool | None = None) -> bool:
+    """Set up Kivy for this process; returns whether drawing is offscreen."""
+    if "kivy" in sys.modules and "kivy.core.window" in sys.modules:
+        return os.environ.get("SDL_VIDEODRIVER") == "offscreen"
+    offscreen = (not has_display()) if offscreen is None else offscreen
+    if offscreen:
+        os.environ["SDL_VIDEODRIVER"] = "offscreen"
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_METRICS_DENSITY", "1")
+    # SDL's clipboard: the default probe tries xclip/xsel first and logs tracebacks.
+    os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")
+    os.environ.setdefault("KIVY_HOME", os.path.join(tempfile.gettempdir(), "kiosk-kivy-home"))
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    Config.set("graphics", "resizable", "0")
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    return offscreen

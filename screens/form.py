@@ -1,0 +1,100 @@
+"""The form: only what the data platform lacks. Choices are big buttons; text is typed on
+the docked on-screen keyboard. Built once per service and language, then updated in place,
+so that typing never loses focus."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.textinput import TextInput
+
+from kiosk.catalogue import FieldSpec
+from kiosk.session import SessionView
+from screens.base import KioskScreen
+from screens.widgets import BigButton, Text
+
+
+class FormScreen(KioskScreen):
+    kv_name = "form"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._built_for: tuple[str, str, bool] | None = None
+        self._inputs: dict[str, TextInput] = {}
+        self._choices: dict[str, list[tuple[str, BigButton]]] = {}
+        self._errors: dict[str, Text] = {}
+        self._who: Text | None = None
+
+    def wipe(self) -> None:
+        super().wipe()
+        self._built_for, self._who = None, None
+        self._inputs, self._choices, self._errors = {}, {}, {}
+
+    def render(self, view: SessionView) -> None:
+        if view.service is None:
+            return
+        key = (view.service.id, self.lang, view.elder)
+        if key != self._built_for:
+            self._build(view)
+            self._built_for = key
+        if self._who is not None:
+            self._who.text = self.t("form.who", name=view.masked_name or "",
+                                    id=view.masked_id or "")
+        for name, text_input in self._inputs.items():
+            wanted = view.values.get(name, "")
+            if text_input.text != wanted and not text_input.focus:
+                text_input.text = wanted
+        for name, buttons in self._choices.items():
+            for value, button in buttons:
+                button.kind = "selected" if view.values.get(name) == value else "secondary"
+        for name, label in self._errors.items():
+            error = view.errors.get(name)
+            label.text = self.t(f"form.{error}") if error else ""
+
+    def _build(self, view: SessionView) -> None:
+        th, body = self.theme, self.ids.body
+        body.clear_widgets()
+        self._inputs, self._choices, self._errors = {}, {}, {}
+        assert view.service is not None
+        body.add_widget(Text(theme=th, role="title", text=self.t("form.title")))
+        self._who = Text(theme=th, role="body", tone="muted")
+        body.add_widget(self._who)
+        body.add_widget(Text(theme=th, role="small", tone="muted",
+                             text=self.t("form.prefilled")))
+        for spec in view.service.fields:
+            body.add_widget(Text(theme=th, role="body", bold=True,
+                                 text=spec.label.get(self.lang)))
+            body.add_widget(self._field(spec))
+            error = Text(theme=th, role="small", tone="warning")
+            self._errors[spec.name] = error
+            body.add_widget(error)
+        submit = BigButton(theme=th, kind="primary", tall=True, title=self.t("form.next"))
+        submit.bind(on_release=lambda *_: self._submit())
+        body.add_widget(submit)
+
+    def _field(self, spec: FieldSpec) -> Any:
+        th = self.theme
+        if spec.kind == "choice":
+            row = BoxLayout(orientation="vertical", spacing=th.gap, size_hint_y=None)
+            row.bind(minimum_height=row.setter("height"))
+            buttons = []
+            for choice in spec.choices:
+                b = BigButton(theme=th, kind="secondary", title=choice.label.get(self.lang))
+                b.bind(on_release=lambda _b, n=spec.name, v=choice.value:
+                       self.intents.set_field(n, v))
+                row.add_widget(b)
+                buttons.append((choice.value, b))
+            self._choices[spec.name] = buttons
+            return row
+        box = TextInput(multiline=False, font_size=th.font_body, size_hint_y=None,
+                        height=th.target_h, hint_text=self.t("form.type_here"),
+                        padding=[th.gap, th.gap / 2], write_tab=False)
+        box.bind(text=lambda _w, value, n=spec.name: self.intents.set_field(n, value))
+        self._inputs[spec.name] = box
+        return box
+
+    def _submit(self) -> None:
+        for text_input in self._inputs.values():
+            text_input.focus = False
+        self.intents.submit_form()

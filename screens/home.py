@@ -1,0 +1,34 @@
+"""Home: 我要办 / 我要取 / 我要查 / 我要问 — four big choices, nothing else."""
+
+from __future__ import annotations
+
+from kivy.uix.widget import Widget
+
+from kiosk.catalogue import Intent
+from kiosk.session import SessionView
+from screens.base import KioskScreen
+from screens.widgets import BigButton, Text
+
+
+class HomeScreen(KioskScreen):
+    kv_name = "home"
+
+    def render(self, view: SessionView) -> None:
+        th, body = self.theme, self.ids.body
+        body.clear_widgets()
+        body.add_widget(Text(theme=th, role="title", text=self.t("home.greeting")))
+        body.add_widget(Widget(size_hint_y=0.1))
+        offered = {s.intent for s in self.offered_services()}
+        for intent, key in ((Intent.APPLY, "apply"), (Intent.COLLECT, "collect"),
+                            (Intent.QUERY, "query")):
+            if intent not in offered:
+                continue
+            button = BigButton(theme=th, tall=True, kind="primary",
+                               title=self.t(f"home.{key}"), subtitle=self.t(f"home.{key}_hint"))
+            button.bind(on_release=lambda _b, i=intent: self.intents.choose_intent(i))
+            body.add_widget(button)
+        ask = BigButton(theme=th, tall=True, kind="staff", title=self.t("home.ask"),
+                        subtitle=self.t("home.ask_hint"))
+        ask.bind(on_release=lambda *_: self.intents.call_staff())
+        body.add_widget(ask)
+        body.add_widget(Widget())

@@ -1,0 +1,25 @@
+"""The words of the UI, per language, from screens/locale/<lang>.toml."""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from functools import cache
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).with_name("locale")
+LANGUAGES = ("zh", "en")
+log = logging.getLogger(__name__)
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    return tomllib.loads((LOCALE_DIR / f"{lang}.toml").read_text(encoding="utf-8"))
+
+
+def t(lang: str, key: str, **params: object) -> str:
+    words = catalogue(lang if lang in LANGUAGES else "zh").get(key)
+    if words is None:
+        log.error("missing words for %s in %s", key, lang)
+        words = catalogue("zh").get(key, key)
+    return words.format(**params) if params else words

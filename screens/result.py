@@ -1,0 +1,77 @@
+"""Result: submitting, printing, a locker door to take from, or the answer to "my
+applications". Always ends with one button: Done."""
+
+from __future__ import annotations
+
+from kivy.uix.widget import Widget
+
+from kiosk.session import Outcome, SessionView, State
+from screens.base import KioskScreen
+from screens.widgets import BigButton, Text
+
+
+class ResultScreen(KioskScreen):
+    kv_name = "result"
+
+    def render(self, view: SessionView) -> None:
+        th, body = self.theme, self.ids.body
+        body.clear_widgets()
+        outcome = view.outcome
+        if view.state is State.SUBMITTING or outcome is None:
+            body.add_widget(Text(theme=th, role="title", text=self.t("result.submitting")))
+            body.add_widget(Widget())
+            return
+        if outcome.output == "locker":
+            self._locker(view, outcome)
+        elif outcome.output == "screen":
+            self._applications(outcome)
+        elif view.state is State.HANDOVER:
+            body.add_widget(Text(theme=th, role="title", text=self.t("result.printing")))
+        else:
+            self._submitted(view, outcome)
+        body.add_widget(Widget())
+        if view.state is State.DONE:
+            done = BigButton(theme=th, kind="primary", tall=True, title=self.t("result.finish"))
+            done.bind(on_release=lambda *_: self.intents.finish())
+            body.add_widget(done)
+
+    def _submitted(self, view: SessionView, outcome: Outcome) -> None:
+        th, body = self.theme, self.ids.body
+        body.add_widget(Text(theme=th, role="title", bold=True, text=self.t("result.done")))
+        body.add_widget(Text(theme=th, role="body", tone="muted",
+                             text=self.t("result.tracking")))
+        body.add_widget(Text(theme=th, role="title", text=outcome.tracking_no or ""))
+        if outcome.printed:
+            body.add_widget(Text(theme=th, role="body", text=self.t("result.take_receipt")))
+        if view.offline:
+            body.add_widget(Text(theme=th, role="body", text=self.t("result.offline_saved")))
+        if outcome.printed is False:
+            again = BigButton(theme=th, kind="secondary", title=self.t("result.reprint"))
+            again.bind(on_release=lambda *_: self.intents.reprint())
+            body.add_widget(again)
+
+    def _locker(self, view: SessionView, outcome: Outcome) -> None:
+        th, body = self.theme, self.ids.body
+        if outcome.nothing_to_collect:
+            body.add_widget(Text(theme=th, role="title", text=self.t("result.nothing")))
+        elif view.state is State.HANDOVER and outcome.door is not None:
+            body.add_widget(Text(theme=th, role="huge", bold=True, halign="center",
+                                 text=self.t("result.door_open", door=outcome.door)))
+            body.add_widget(Text(theme=th, role="title", halign="center",
+                                 text=self.t("result.door_take")))
+        elif outcome.door is not None and not outcome.door_open and view.notice is None:
+            body.add_widget(Text(theme=th, role="title", text=self.t("result.collected")))
+
+    def _applications(self, outcome: Outcome) -> None:
+        th, body = self.theme, self.ids.body
+        body.add_widget(Text(theme=th, role="title", text=self.t("result.apps_title")))
+        if outcome.applications is None:
+            body.add_widget(Text(theme=th, role="body", text=self.t("result.apps_unreachable")))
+            return
+        if not outcome.applications:
+            body.add_widget(Text(theme=th, role="body", text=self.t("result.apps_none")))
+        for app in outcome.applications[:6]:
+            title = app.title.get(self.lang) if app.title else app.service_id
+            status = self.t(f"status.{app.status}")
+            body.add_widget(BigButton(theme=th, kind="secondary", title=f"{title}  ·  {status}",
+                                      subtitle=app.tracking_no))

@@ -1,0 +1,66 @@
+"""`kiosk screenshot`: draw one screen offscreen, from a real session driven to its state."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from kiosk.profile import Profile
+from screens import env
+
+
+class NoIntents:
+    """Nothing is tapped in a screenshot."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args: None
+
+
+def render_scene(profile: Profile, *, screen: str, lang: str, elder: bool = False,
+                 high_contrast: bool = False) -> Any:
+    """Build the shell for a scene and put it on the window; returns the shell."""
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+
+    from kiosk.scenes import build_scene
+    from screens.fonts import register_default_font
+    from screens.shell import Shell
+    from screens.theme import Theme
+
+    register_default_font()
+    rig = build_scene(screen, profile, lang=lang, elder=elder, high_contrast=high_contrast)
+    EventLoop.ensure_window()
+    theme = Theme(profile.branding)
+    shell = Shell(profile, theme, NoIntents())
+    for child in list(Window.children):
+        Window.remove_widget(child)
+    Window.add_widget(shell)
+    shell.show(rig.session.view())
+    Window.clearcolor = theme.background
+    for _ in range(3):
+        EventLoop.idle()
+    return shell
+
+
+def save_window_png(out: Path) -> Path:
+    from kivy.core.window import Window
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        # Kivy numbers the file it writes (shot0001.png): write in a scratch dir, then move.
+        written = Window.screenshot(name=str(Path(tmp) / "shot.png"))
+        shutil.move(written, out)
+    return out
+
+
+def screenshot(profile: Profile, *, screen: str, lang: str, out: Path, elder: bool = False,
+               high_contrast: bool = False, landscape: bool = False) -> Path:
+    env.prepare(env.LANDSCAPE if landscape else env.PORTRAIT, offscreen=True)
+    from kiosk.scenes import SCENES
+
+    if screen not in SCENES:
+        raise ValueError(f"unknown screen {screen!r}; choose one of: {', '.join(SCENES)}")
+    render_scene(profile, screen=screen, lang=lang, elder=elder, high_contrast=high_contrast)
+    return save_window_png(out)

@@ -1,0 +1,48 @@
+"""The service list: at most six choices a page; a service that cannot be done now says why."""
+
+from __future__ import annotations
+
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.widget import Widget
+
+from kiosk.session import SessionView
+from screens.base import KioskScreen
+from screens.widgets import BigButton, Text
+
+PAGE = 6
+
+
+class ServicesScreen(KioskScreen):
+    kv_name = "services"
+    page = 0
+
+    def render(self, view: SessionView) -> None:
+        th, body = self.theme, self.ids.body
+        body.clear_widgets()
+        title = view.group_title.get(self.lang) if view.group_title else self.t("services.title")
+        body.add_widget(Text(theme=th, role="title", text=title))
+        per_page = 4 if view.elder else PAGE  # fewer choices per screen in elder mode
+        pages = max(1, -(-len(view.choices) // per_page))
+        self.page %= pages
+        shown = view.choices[self.page * per_page:(self.page + 1) * per_page]
+        landscape = self.width > self.height
+        grid = GridLayout(cols=2 if landscape else 1, spacing=th.gap, size_hint_y=None)
+        grid.bind(minimum_height=grid.setter("height"))
+        for item in shown:
+            reason = item.unavailable_reason
+            subtitle = (self.t("services.unavailable", reason=self.t(f"reason.{reason}"))
+                        if reason else item.summary.get(self.lang))
+            button = BigButton(theme=th, tall=True, title=item.title.get(self.lang),
+                               subtitle=subtitle, kind="disabled" if reason else "primary")
+            button.bind(on_release=lambda _b, i=item.id: self.intents.choose(i))
+            grid.add_widget(button)
+        body.add_widget(grid)
+        if pages > 1:
+            more = BigButton(theme=th, kind="secondary", title=self.t("services.more"))
+            more.bind(on_release=lambda *_: self._next_page(view))
+            body.add_widget(more)
+        body.add_widget(Widget())
+
+    def _next_page(self, view: SessionView) -> None:
+        self.page += 1
+        self.render(view)

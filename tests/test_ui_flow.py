@@ -1,0 +1,160 @@
+"""The touch UI, offscreen: a citizen taps through a whole flow, from attract to goodbye,
+against the real session, outbox, sync worker and a loopback reference back office."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.ui, pytest.mark.realstack]
+
+
+@pytest.fixture(scope="module")
+def window() -> Any:
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+
+    from screens.fonts import register_default_font
+
+    register_default_font()
+    EventLoop.ensure_window()
+    return Window
+
+
+def pump(until: Callable[[], bool], limit_s: float = 20.0) -> None:
+    """Run frames until the condition holds; the session works on its own thread."""
+    from kivy.base import EventLoop
+
+    deadline = time.monotonic() + limit_s
+    while not until():
+        if time.monotonic() > deadline:
+            raise AssertionError("the UI did not get there in time")
+        EventLoop.idle()
+
+
+def on_attract(shell: Any) -> bool:
+    """The first view has been drawn and laid out on the attract screen."""
+    return (shell.view is not None and shell.view.state.value == "attract"
+            and shell.manager.current == "attract" and shell.manager.current_screen.height > 500)
+
+
+def widgets(root: Any) -> Iterator[Any]:
+    yield root
+    for child in root.children:
+        yield from widgets(child)
+
+
+def tap_button(shell: Any, title: str) -> None:
+    from kivy.base import EventLoop
+    from kivy.tests.common import UnitTestTouch
+
+    from screens.widgets import BigButton
+
+    for _ in range(3):  # let a freshly shown screen lay out before aiming at it
+        EventLoop.idle()
+    current = [shell.manager.current_screen, shell.top_bar, shell.bottom, shell.countdown]
+    for area in current:
+        for w in widgets(area):
+            if isinstance(w, BigButton) and w.title == title and not w.disabled:
+                x, y = w.to_window(*w.center)
+                touch = UnitTestTouch(x, y)
+                touch.touch_down()
+                touch.touch_up()
+                return
+    raise AssertionError(f"no button {title!r} on screen {shell.manager.current}")
+
+
+def all_text(shell: Any) -> str:
+    from kivy.uix.label import Label
+    from kivy.uix.textinput import TextInput
+
+    return "\n".join(w.text for w in widgets(shell) if isinstance(w, Label | TextInput))
+
+
+@pytest.fixture
+def kiosk_ui(window: Any, tmp_path: Path) -> Iterator[Any]:
+    from kiosk.backoffice.server import start_in_thread
+    from kiosk.device_set import SimulatorPace
+    from kiosk.profile import load_profile, with_simulated_devices
+    from kiosk.settings import Timings
+    from kiosk.terminal import Terminal, TerminalOptions
+    from screens.bridge import SessionBridge
+    from screens.shell import Shell
+    from screens.theme import Theme
+
+    backoffice = start_in_thread("127.0.0.1", 0, tmp_path / "backoffice")
+    profile = with_simulated_devices(load_profile("gov-hall"))
+    terminal = Terminal(profile, TerminalOptions(
+        data_dir=tmp_path / "kiosk", backoffice_url=backoffice.url,
+        timings=Timings(goodbye_s=0.3, ui_tick_s=0.02, health_poll_s=0.05),
+        pace=SimulatorPace(card_after_s=0.2, face_after_s=0.2, door_closed_after_s=0.2)))
+    terminal.start()
+    holder: dict[str, Any] = {}
+    bridge = SessionBridge(terminal.session, lambda v: holder["shell"].show(v))
+    shell = Shell(profile, Theme(profile.branding), bridge)
+    holder["shell"] = shell
+    window.add_widget(shell)
+    bridge.start(terminal.timings.ui_tick_s)
+    try:
+        yield shell, terminal, backoffice
+    finally:
+        bridge.stop()
+        window.remove_widget(shell)
+        terminal.stop()
+        backoffice.stop()
+
+
+def test_citizen_taps_from_attract_to_goodbye_and_application_arrives(kiosk_ui: Any) -> None:
+    shell, terminal, backoffice = kiosk_ui
+    from devices.id_reader.simulator import DEMO_CITIZENS
+
+    pump(lambda: on_attract(shell))
+    from kivy.tests.common import UnitTestTouch
+
+    touch = UnitTestTouch(540, 1000)  # anywhere on the attract screen
+    touch.touch_down()
+    touch.touch_up()
+    pump(lambda: shell.manager.current == "home")
+    tap_button(shell, "我要办")
+    pump(lambda: shell.manager.current == "services")
+    tap_button(shell, "户籍证明")
+    # The card and the face cost no taps: the simulated reader and camera answer.
+    pump(lambda: shell.manager.current == "confirm")
+    text = all_text(shell)
+    assert "310115********" in text and DEMO_CITIZENS[0].id_number not in text  # masked
+    tap_button(shell, "确认提交")
+    pump(lambda: shell.manager.current == "result" and "办件编号" in all_text(shell))
+    tracking_no = terminal.session.view().outcome.tracking_no
+    assert tracking_no in all_text(shell)
+    tap_button(shell, "完成")
+    pump(lambda: shell.manager.current == "goodbye")
+    after = all_text(shell)
+    assert "张*" not in after and tracking_no not in after  # wiped from the screens too
+    pump(lambda: on_attract(shell))
+    assert terminal.sync.wait_until_drained(10)
+    app = backoffice.store.application(tracking_no)
+    assert app is not None and app["service_id"] == "household_proof"
+    assert backoffice.store.counts()["applications"] == 1
+    assert list((terminal.options.data_dir / "printed").glob("receipt-*.txt"))
+
+
+def test_language_switch_and_call_staff_from_a_screen(kiosk_ui: Any) -> None:
+    shell, terminal, _ = kiosk_ui
+    from kivy.tests.common import UnitTestTouch
+
+    pump(lambda: on_attract(shell))
+    touch = UnitTestTouch(540, 1000)
+    touch.touch_down()
+    touch.touch_up()
+    pump(lambda: shell.manager.current == "home")
+    tap_button(shell, "English")
+    pump(lambda: "Hello! What would you like to do?" in all_text(shell))
+    tap_button(shell, "Call staff")
+    pump(lambda: "Staff have been called" in all_text(shell))
+    assert terminal.sync.wait_until_drained(10)
+    kinds = [e.kind for e in terminal.outbox.list()]
+    assert kinds == ["staff.call"]
