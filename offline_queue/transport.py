@@ -13,7 +13,9 @@ import requests
 from offline_queue.envelope import Envelope
 
 # Statuses that say "not now" rather than "never": the request itself may succeed later.
-_RETRYABLE_4XX = frozenset({408, 425, 429})
+# 401/403/404 say the terminal's credentials or endpoint are wrong, not the envelopes:
+# parking the whole queue for a rotated token would leave staff unparking it by hand.
+_RETRYABLE_4XX = frozenset({401, 403, 404, 408, 425, 429})
 _DETAIL_MAX = 300
 
 

@@ -298,7 +298,7 @@ def test_refused_connection_is_retried_and_drain_wait_times_out(outbox: Outbox) 
     assert outbox.stats().pending == 2
 
 
-@pytest.mark.parametrize("code", [400, 404, 422])
+@pytest.mark.parametrize("code", [400, 409, 422])
 def test_4xx_answer_parks_the_batch_with_code_and_body_in_detail(
     outbox: Outbox, stub: Callable[[Responder], str], code: int
 ) -> None:
@@ -312,8 +312,8 @@ def test_4xx_answer_parks_the_batch_with_code_and_body_in_detail(
     assert all("schema v2 required" in (e.last_error or "") for e in parked)
 
 
-@pytest.mark.parametrize("code", [408, 425, 429, 500, 502])
-def test_throttling_and_server_errors_are_retried_not_parked(
+@pytest.mark.parametrize("code", [401, 403, 404, 408, 425, 429, 500, 502])
+def test_auth_endpoint_throttling_and_server_errors_are_retried_not_parked(
     outbox: Outbox, stub: Callable[[Responder], str], code: int
 ) -> None:
     enqueue_applications(outbox, 2)
