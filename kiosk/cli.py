@@ -201,6 +201,8 @@ def main() -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for handler in logging.getLogger().handlers:  # Kivy's start-up banner is noise here
+        handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith("kivy"))
     app()
 
 

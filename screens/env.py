@@ -27,6 +27,9 @@ def prepare(size: tuple[int, int] = PORTRAIT, *, offscreen: bool | None = None) 
     if offscreen:
         os.environ["SDL_VIDEODRIVER"] = "offscreen"
     os.environ.setdefault("KIVY_NO_ARGS", "1")
+    # Kivy's default log mode replaces sys.stderr and the root logger's handlers; PYTHON
+    # leaves both alone, so CLI errors reach stderr and logs go through logging.
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_METRICS_DENSITY", "1")

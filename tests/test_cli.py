@@ -1,0 +1,127 @@
+"""The `kiosk` command as technicians and scripts use it: real processes, real loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.realstack
+ROOT = Path(__file__).resolve().parent.parent
+KIOSK = [sys.executable, "-m", "kiosk.cli"]
+
+
+def kiosk(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*KIOSK, *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=ROOT)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(check, limit_s: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)  # waiting on another process: there is no clock of ours to advance
+    raise AssertionError(f"{what} did not happen within {limit_s} s")
+
+
+@pytest.fixture
+def backoffice_process(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen([*KIOSK, "backoffice", "--port", str(port), "--data-dir",
+                             str(tmp_path / "bo")], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return requests.get(url + "/v1/health", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    try:
+        wait_for(healthy, 30, "back office start")
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+
+
+def test_simulate_200_sessions_back_office_holds_exactly_200(
+    backoffice_process: str, tmp_path: Path
+) -> None:
+    done = kiosk("simulate", "--sessions", "200", "--json", "--backoffice", backoffice_process,
+                 "--data-dir", str(tmp_path / "sim"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["sessions_completed"] == 200
+    assert report["envelopes_enqueued"] == 200
+    assert report["delivered"] == 200 and report["failed"] == 0 and report["pending"] == 0
+    stats = requests.get(backoffice_process + "/v1/stats", timeout=5).json()
+    assert stats["applications"] == 200
+    status = kiosk("queue", "status", "--json", "--data-dir", str(tmp_path / "sim"))
+    assert json.loads(status.stdout)["delivered"] == 200
+
+
+def test_simulate_with_back_office_down_keeps_everything_pending(tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    done = kiosk("simulate", "--sessions", "5", "--json", "--backoffice", dead, "--time-limit",
+                 "3", "--data-dir", str(tmp_path / "sim"))
+    assert done.returncode == 1  # not drained: said by the exit code
+    report = json.loads(done.stdout)
+    assert report["sessions_completed"] == 5 and report["delivered"] == 0
+    assert report["pending"] == 5 and report["failed"] == 0
+
+
+def test_run_with_broken_profile_stops_with_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('profile = "x"\n[terminal]\nid = "T-1"\n', encoding="utf-8")
+    done = kiosk("run", "--config", str(bad), "--data-dir", str(tmp_path / "d"))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(bad) in lines[0] and "terminal.name" in lines[0]
+
+
+def test_run_never_falls_back_to_simulators_for_missing_adapters(tmp_path: Path) -> None:
+    profile = ROOT / "kiosk/profiles/gov-hall.toml"
+    done = kiosk("run", "--config", str(profile), "--data-dir", str(tmp_path / "d"))
+    assert done.returncode == 2
+    assert "devices.id_reader.adapter: 'sam_serial' is not available" in done.stderr
+
+
+def test_queue_status_of_a_directory_without_outbox_fails_clearly(tmp_path: Path) -> None:
+    done = kiosk("queue", "status", "--data-dir", str(tmp_path))
+    assert done.returncode == 2 and "no outbox here" in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.ui
+def test_demo_starts_offscreen_and_a_simulated_citizen_submits(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    proc = subprocess.Popen([*KIOSK, "demo", "--data-dir", str(tmp_path)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    audit = tmp_path / "kiosk" / "audit.jsonl"
+    try:
+        wait_for(lambda: audit.exists() and "application_queued" in audit.read_text(), 120,
+                 "a demo application")
+        wait_for(lambda: (tmp_path / "kiosk" / "screen.png").exists(), 30, "a live screen PNG")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err[-3000:]
+    assert "drawing offscreen" in out
+    assert list((tmp_path / "kiosk" / "printed").glob("receipt-*.txt"))

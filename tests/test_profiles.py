@@ -1,0 +1,94 @@
+"""Deployment profiles: shipped ones load; broken ones stop start-up with one line naming the
+file, the key and the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.catalogue import load_catalogue
+from kiosk.contrast import contrast_ratio
+from kiosk.errors import ConfigError
+from kiosk.profile import PROFILES_DIR, load_profile, with_simulated_devices
+
+GOOD = (PROFILES_DIR / "gov-hall.toml").read_text(encoding="utf-8")
+
+
+def broken(tmp_path: Path, old: str, new: str) -> Path:
+    assert old in GOOD, old
+    p = tmp_path / "broken.toml"
+    p.write_text(GOOD.replace(old, new, 1), encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("name", ["gov-hall", "bank-branch"])
+def test_shipped_profiles_load_and_offer_known_services(name: str) -> None:
+    profile = load_profile(name)
+    assert set(profile.services) <= load_catalogue().ids()
+    assert not profile.allow_simulators
+
+
+def test_bank_branch_has_no_locker_and_no_collection() -> None:
+    profile = load_profile("bank-branch")
+    assert profile.devices.locker is None
+    assert "collect_certificate" not in profile.services
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('adapter = "sam_serial"', 'adapter = "samserial"', "devices.id_reader.adapter"),
+        ('"household_proof",', '"household_prooof",', "services"),
+        ('primary = "#0B5CAD"', 'primary = "blue"', "branding.primary"),
+        ('on_primary = "#FFFFFF"', 'on_primary = "#1E6FC0"', "on_primary on primary"),
+        ('[hours]', '[hours]\ncolour = "red"', "hours.colour: unknown key"),
+        ('id = "SH-PD-0001"', 'id = "sh pd"', "terminal.id"),
+        ('port = "/dev/ttyS0"\n', '\n', "needs a serial port"),
+        ('default = "zh"', 'default = "fr"', "languages.default"),
+    ],
+)
+def test_broken_profile_names_file_key_and_problem(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    path = broken(tmp_path, old, new)
+    with pytest.raises(ConfigError) as e:
+        load_profile(path)
+    message = str(e.value)
+    assert message.startswith(str(path)) and expected in message and "\n" not in message
+
+
+def test_profile_that_is_not_toml_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "x.toml"
+    p.write_text("profile = \n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_profile(p)
+
+
+def test_production_profile_naming_a_simulator_is_refused(tmp_path: Path) -> None:
+    path = broken(tmp_path, 'adapter = "escpos_network"\nhost = "receipt-printer"',
+                  'adapter = "simulator"')
+    with pytest.raises(ConfigError, match="devices.printer names the simulator"):
+        load_profile(path)
+
+
+def test_unknown_profile_name_lists_the_shipped_ones() -> None:
+    with pytest.raises(ConfigError, match="bank-branch, gov-hall"):
+        load_profile("airport")
+
+
+def test_demo_replaces_fitted_devices_with_simulators_only() -> None:
+    demo = with_simulated_devices(load_profile("bank-branch"))
+    assert demo.allow_simulators and demo.devices.locker is None
+    assert demo.devices.printer is not None and demo.devices.printer.adapter == "simulator"
+
+
+def test_contrast_ratio_matches_wcag_reference_values() -> None:
+    assert contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21.0)
+    assert contrast_ratio("#767676", "#FFFFFF") == pytest.approx(4.54, abs=0.01)
+
+
+def test_catalogue_has_at_least_six_services_in_both_languages() -> None:
+    services = load_catalogue().service
+    assert len(services) >= 6
+    assert all(s.title.zh and s.title.en and s.summary.zh and s.summary.en for s in services)
