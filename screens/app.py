@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,12 @@ log = logging.getLogger(__name__)
 LIVE_PNG_EVERY_S = 2.0
 
 
-def launch(terminal: Terminal, *, autoplay: bool = False) -> None:
-    """Run the touch UI until the window closes or SIGINT/SIGTERM arrives."""
+def launch(terminal: Terminal, *, autoplay: bool = False,
+           on_first_frame: Callable[[], None] | None = None) -> None:
+    """Run the touch UI until the window closes or SIGINT/SIGTERM arrives.
+
+    `on_first_frame` is called once, when the first frame showing a session view has been
+    drawn (the cold-start benchmark measures up to there)."""
     offscreen = env.prepare()
     from kivy.app import App
     from kivy.clock import Clock
@@ -48,6 +53,14 @@ def launch(terminal: Terminal, *, autoplay: bool = False) -> None:
 
         def _show(self, view: SessionView) -> None:
             self.shell.show(view)
+            if on_first_frame is not None and not getattr(self, "_first_seen", False):
+                self._first_seen = True
+
+                def flipped(*_: object) -> None:
+                    Window.unbind(on_flip=flipped)
+                    on_first_frame()
+
+                Window.bind(on_flip=flipped)
             if self.citizen is not None:
                 self.citizen.see(view)
 

@@ -24,6 +24,13 @@ def load_kv(name: str) -> None:
         _loaded.add(name)
 
 
+def is_landscape() -> bool:
+    """1920x1080 panels get two columns where portrait has one."""
+    from kivy.core.window import Window
+
+    return bool(Window.width > Window.height)
+
+
 def content_of(view: SessionView) -> SessionView:
     """The view without what changes every tick, to tell when a screen must be redrawn."""
     return replace(view, countdown_s=None, waited_s=0.0, extensions_left=0)

@@ -89,7 +89,11 @@ class FormScreen(KioskScreen):
             return row
         box = TextInput(multiline=False, font_size=th.font_body, size_hint_y=None,
                         height=th.target_h, hint_text=self.t("form.type_here"),
-                        padding=[th.gap, th.gap / 2], write_tab=False)
+                        padding=[th.gap, (th.target_h - th.font_body * 1.2) / 2],
+                        write_tab=False, background_normal="", background_active="",
+                        background_color=th.surface, foreground_color=th.text,
+                        hint_text_color=th.muted, cursor_color=th.primary,
+                        cursor_width=4)
         box.bind(text=lambda _w, value, n=spec.name: self.intents.set_field(n, value))
         self._inputs[spec.name] = box
         return box

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
 from kiosk.catalogue import Intent
 from kiosk.session import SessionView
-from screens.base import KioskScreen
+from screens.base import KioskScreen, is_landscape
 from screens.widgets import BigButton, Text
 
 
@@ -18,6 +19,10 @@ class HomeScreen(KioskScreen):
         body.clear_widgets()
         body.add_widget(Text(theme=th, role="title", text=self.t("home.greeting")))
         body.add_widget(Widget(size_hint_y=0.1))
+        landscape = is_landscape()
+        grid = GridLayout(cols=2 if landscape else 1, spacing=th.gap, size_hint_y=None)
+        grid.bind(minimum_height=grid.setter("height"))
+        body.add_widget(grid)
         offered = {s.intent for s in self.offered_services()}
         for intent, key in ((Intent.APPLY, "apply"), (Intent.COLLECT, "collect"),
                             (Intent.QUERY, "query")):
@@ -26,9 +31,9 @@ class HomeScreen(KioskScreen):
             button = BigButton(theme=th, tall=True, kind="primary",
                                title=self.t(f"home.{key}"), subtitle=self.t(f"home.{key}_hint"))
             button.bind(on_release=lambda _b, i=intent: self.intents.choose_intent(i))
-            body.add_widget(button)
+            grid.add_widget(button)
         ask = BigButton(theme=th, tall=True, kind="staff", title=self.t("home.ask"),
                         subtitle=self.t("home.ask_hint"))
         ask.bind(on_release=lambda *_: self.intents.call_staff())
-        body.add_widget(ask)
+        grid.add_widget(ask)
         body.add_widget(Widget())

@@ -6,7 +6,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
 from kiosk.session import SessionView
-from screens.base import KioskScreen
+from screens.base import KioskScreen, is_landscape
 from screens.widgets import BigButton, Text
 
 PAGE = 6
@@ -25,14 +25,14 @@ class ServicesScreen(KioskScreen):
         pages = max(1, -(-len(view.choices) // per_page))
         self.page %= pages
         shown = view.choices[self.page * per_page:(self.page + 1) * per_page]
-        landscape = self.width > self.height
+        landscape = is_landscape()
         grid = GridLayout(cols=2 if landscape else 1, spacing=th.gap, size_hint_y=None)
         grid.bind(minimum_height=grid.setter("height"))
         for item in shown:
             reason = item.unavailable_reason
             subtitle = (self.t("services.unavailable", reason=self.t(f"reason.{reason}"))
                         if reason else item.summary.get(self.lang))
-            button = BigButton(theme=th, tall=True, title=item.title.get(self.lang),
+            button = BigButton(theme=th, tall=not landscape, title=item.title.get(self.lang),
                                subtitle=subtitle, kind="disabled" if reason else "primary")
             button.bind(on_release=lambda _b, i=item.id: self.intents.choose(i))
             grid.add_widget(button)

@@ -168,10 +168,11 @@ class Shell(BoxLayout):  # type: ignore[misc]
             self.theme.apply(elder=view.elder, high_contrast=view.high_contrast)
         self.hall.text = self.profile.terminal.name.get(lang)
         self.lang_btn.title = t(lang, "frame.other_language")
-        self.elder_btn.title = t(lang, "frame.elder")
-        self.elder_btn.kind = "selected" if view.elder else "secondary"
-        self.contrast_btn.title = t(lang, "frame.high_contrast")
-        self.contrast_btn.kind = "selected" if view.high_contrast else "secondary"
+        for button, key, on in ((self.elder_btn, "frame.elder", view.elder),
+                                (self.contrast_btn, "frame.high_contrast", view.high_contrast)):
+            # Words say the state too: never colour alone.
+            button.title = t(lang, key) + (t(lang, "frame.switch_on") if on else "")
+            button.kind = "switched_on" if on else "secondary"
         self.offline.text.text = t(lang, "frame.offline")
         notice = view.notice if view.state is not State.GOODBYE else None
         if view.staff_called and (notice is None or notice.key == "staff_called"):

@@ -58,14 +58,8 @@ class Theme(EventDispatcher):  # type: ignore[misc]
         self.apply(elder=False, high_contrast=branding.high_contrast)
 
     def apply(self, *, elder: bool, high_contrast: bool) -> None:
-        self.elder, self.high_contrast = elder, high_contrast
-        k = 44 / 32 if elder else 1.0
-        self.font_small = sp(32 * k)
-        self.font_body = sp(36 * k)
-        self.font_title = sp(60 * k if not elder else 76)
-        self.font_huge = sp(88 * k)
-        self.target_h = dp(136 if elder else 112)
-        self.big_target_h = dp(220 if elder else 180)
+        # Colours and sizes first, the two flags last: widgets restyle when a flag changes
+        # and must read the new values then.
         b = self.branding
         if high_contrast:
             c = HIGH_CONTRAST
@@ -79,3 +73,12 @@ class Theme(EventDispatcher):  # type: ignore[misc]
             }
         for name, value in c.items():
             setattr(self, name, rgba(value))
+        k = 44 / 32 if elder else 1.0
+        self.font_small = sp(32 * k)
+        self.font_body = sp(36 * k)
+        self.font_title = sp(76 if elder else 60)
+        self.font_huge = sp(88 * k)
+        self.target_h = dp(136 if elder else 112)
+        self.big_target_h = dp(220 if elder else 180)
+        self.high_contrast = high_contrast
+        self.elder = elder

@@ -20,7 +20,27 @@ from kivy.uix.widget import Widget
 from screens.theme import Theme
 
 
-class Text(Label):  # type: ignore[misc]
+class Themed:
+    """Restyle when the theme is set and whenever elder mode or contrast switch."""
+
+    _watched: Theme | None = None
+
+    def _watch_theme(self, *_: object) -> None:
+        theme: Theme | None = self.theme  # type: ignore[attr-defined]
+        if theme is self._watched:
+            return
+        if self._watched is not None:
+            self._watched.unbind(elder=self._restyle, high_contrast=self._restyle)
+        if theme is not None:
+            theme.bind(elder=self._restyle, high_contrast=self._restyle)
+        self._watched = theme
+        self._restyle()
+
+    def _restyle(self, *_: object) -> None:
+        raise NotImplementedError
+
+
+class Text(Themed, Label):  # type: ignore[misc]
     """A label that wraps to its width and is as tall as its text."""
 
     theme = ObjectProperty(None, allownone=True)
@@ -33,8 +53,8 @@ class Text(Label):  # type: ignore[misc]
         super().__init__(**kwargs)
         self.size_hint_y = None
         self.bind(width=self._wrap, texture_size=self._fit, text=self._fit)
-        self.bind(theme=self._restyle, role=self._restyle, tone=self._restyle)
-        self._restyle()
+        self.bind(theme=self._watch_theme, role=self._restyle, tone=self._restyle)
+        self._watch_theme()
 
     def _wrap(self, *_: object) -> None:
         self.text_size = (self.width, None)
@@ -46,8 +66,6 @@ class Text(Label):  # type: ignore[misc]
         th: Theme | None = self.theme
         if th is None:
             return
-        th.unbind(font_body=self._restyle)
-        th.bind(font_body=self._restyle, high_contrast=self._restyle)
         self.font_size = {"small": th.font_small, "body": th.font_body,
                           "title": th.font_title, "huge": th.font_huge}[self.role]
         self.line_height = 1.3 if self.role in ("small", "body") else 1.15
@@ -55,14 +73,14 @@ class Text(Label):  # type: ignore[misc]
                       "warning": th.warning_text, "staff": th.staff_text}[self.tone]
 
 
-class BigButton(ButtonBehavior, BoxLayout):  # type: ignore[misc]
+class BigButton(Themed, ButtonBehavior, BoxLayout):  # type: ignore[misc]
     """A touch target with a title and an optional line under it."""
 
     theme = ObjectProperty(None, allownone=True)
     title = StringProperty("")
     subtitle = StringProperty("")
     kind = OptionProperty("primary", options=["primary", "secondary", "staff", "disabled",
-                                              "selected"])
+                                              "selected", "switched_on"])
     bg = ListProperty([0, 0, 0, 0])
     fg = ListProperty([0, 0, 0, 1])
     tall = BooleanProperty(False)
@@ -82,9 +100,9 @@ class BigButton(ButtonBehavior, BoxLayout):  # type: ignore[misc]
         self.add_widget(self._title)
         self.bind(pos=self._draw, size=self._draw, state=self._draw, bg=self._draw)
         self.bind(width=self._fit)
-        self.bind(title=self._relabel, subtitle=self._relabel, theme=self._restyle,
+        self.bind(title=self._relabel, subtitle=self._relabel, theme=self._watch_theme,
                   kind=self._restyle, tall=self._restyle)
-        self._restyle()
+        self._watch_theme()
 
     def _relabel(self, *_: object) -> None:
         self._title.text = self.title
@@ -98,14 +116,14 @@ class BigButton(ButtonBehavior, BoxLayout):  # type: ignore[misc]
         th: Theme | None = self.theme
         if th is None:
             return
-        th.unbind(font_body=self._restyle)
-        th.bind(font_body=self._restyle, high_contrast=self._restyle)
         colours = {
             "primary": (th.primary, th.primary_text),
             "selected": (th.primary, th.primary_text),
             "secondary": (th.surface, th.text),
             "staff": (th.staff, th.staff_text),
             "disabled": (th.disabled_bg, th.disabled_text),
+            # A top-bar switch that is on: stands out from the bar it sits on.
+            "switched_on": (th.text, th.background),
         }
         self.bg, self.fg = colours[self.kind]
         for label, size in ((self._title, th.font_title if self.tall else th.font_body),

@@ -1,0 +1,108 @@
+"""`python -m bench`: cold start, headless sessions per second, durable enqueue rate.
+
+Each figure comes with a baseline measured in the same run on the same machine, and the
+ratio between them; the machine is shared and noisy, so compare ratios, not seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+ENQUEUES = int(os.environ.get("BENCH_ENQUEUES", "2000"))
+SESSIONS = int(os.environ.get("BENCH_SESSIONS", "300"))
+
+
+def cold_start(which: str) -> float:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    t0 = time.time()
+    out = subprocess.run([sys.executable, "-m", "bench.cold_start", which, repr(t0)],
+                         capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def raw_sqlite_enqueue_rate(path: Path, n: int) -> float:
+    """Committed inserts per second with the outbox's PRAGMAs and nothing else."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, kind TEXT, p BLOB,"
+                 " created REAL)")
+    payload = os.urandom(400)
+    start = time.perf_counter()
+    for _ in range(n):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t (k, kind, p, created) VALUES (?, ?, ?, ?)",
+                     (uuid.uuid4().hex, "application.submit", payload, time.time()))
+        conn.execute("COMMIT")
+    rate = n / (time.perf_counter() - start)
+    conn.close()
+    return rate
+
+
+def outbox_enqueue_rate(path: Path, n: int, encrypted: bool) -> float:
+    from offline_queue import FernetCipher, Outbox
+
+    cipher = FernetCipher.from_key_file(path.with_suffix(".key")) if encrypted else None
+    outbox = Outbox(path, cipher=cipher)
+    payload = os.urandom(300)
+    start = time.perf_counter()
+    for _ in range(n):
+        outbox.enqueue("application.submit", payload, uuid.uuid4().hex)
+    rate = n / (time.perf_counter() - start)
+    outbox.close()
+    return rate
+
+
+def simulate_rate(tmp: Path) -> tuple[float, int]:
+    from kiosk.profile import load_profile
+    from kiosk.simulate import run_simulation
+
+    report = run_simulation(load_profile("gov-hall"), SESSIONS, tmp / "simulate")
+    assert report.delivered == SESSIONS and report.failed == 0, report
+    return report.sessions_completed / report.seconds, report.delivered
+
+
+def main() -> None:
+    results: dict[str, object] = {"runs": RUNS}
+    print(f"cold start to first drawn frame, median of {RUNS} fresh processes (offscreen):")
+    bare = statistics.median(cold_start("bare") for _ in range(RUNS))
+    kiosk = statistics.median(cold_start("kiosk") for _ in range(RUNS))
+    print(f"  bare Kivy app      {bare:6.2f} s")
+    print(f"  kiosk attract      {kiosk:6.2f} s   ratio {kiosk / bare:4.2f}x bare")
+    results["cold_start"] = {"bare_s": bare, "kiosk_s": kiosk, "ratio": kiosk / bare}
+
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        print(f"durable enqueue, {ENQUEUES} envelopes, one fsync'd commit each:")
+        raw = raw_sqlite_enqueue_rate(tmp / "raw.db", ENQUEUES)
+        plain = outbox_enqueue_rate(tmp / "plain.db", ENQUEUES, encrypted=False)
+        enc = outbox_enqueue_rate(tmp / "enc.db", ENQUEUES, encrypted=True)
+        print(f"  raw sqlite3 (same PRAGMAs)   {raw:8.0f} /s")
+        print(f"  Outbox.enqueue               {plain:8.0f} /s   ratio {plain / raw:4.2f}x raw")
+        print(f"  Outbox.enqueue, encrypted    {enc:8.0f} /s   ratio {enc / raw:4.2f}x raw")
+        results["enqueue"] = {"raw_per_s": raw, "outbox_per_s": plain,
+                              "outbox_encrypted_per_s": enc}
+
+        print(f"kiosk simulate, {SESSIONS} headless sessions to a loopback back office:")
+        rate, delivered = simulate_rate(tmp)
+        print(f"  sessions/s         {rate:8.1f}   ({delivered} delivered)   "
+              f"ratio {rate / raw:4.2f}x raw enqueue rate")
+        results["simulate"] = {"sessions_per_s": rate, "ratio_to_raw_enqueue": rate / raw}
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
