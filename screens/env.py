@@ -36,7 +36,14 @@ def prepare(size: tuple[int, int] = PORTRAIT, *, offscreen: bool | None = None) 
     # SDL's clipboard: the default probe tries xclip/xsel first and logs tracebacks.
     os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")
     os.environ.setdefault("KIVY_HOME", os.path.join(tempfile.gettempdir(), "kiosk-kivy-home"))
+    import logging
+
     from kivy.config import Config
+
+    # The X11 cut buffer (xclip/xsel) does not exist on a kiosk; Kivy's TextInput still probes
+    # for it and logs a CRITICAL with tracebacks. Nothing is lost without it.
+    logging.getLogger("kivy").addFilter(
+        lambda r: not str(r.msg).startswith("Cutbuffer: Unable to find"))
 
     Config.set("graphics", "width", str(size[0]))
     Config.set("graphics", "height", str(size[1]))
