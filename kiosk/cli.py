@@ -61,6 +61,8 @@ def _run_ui(terminal: Terminal, *, autoplay: bool) -> None:
     terminal.start()
     try:
         launch(terminal, autoplay=autoplay)
+    except ConfigError as e:  # e.g. no font that can draw Chinese
+        fail(str(e))
     finally:
         terminal.stop()
 

@@ -140,6 +140,23 @@ class Hours(_Strict):
     maintenance_window: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
     """Daily window in which the terminal shows out-of-service for maintenance."""
 
+    @field_validator("counters", "maintenance_window")
+    @classmethod
+    def _real_times(cls, v: str | None) -> str | None:
+        if v is not None:
+            for hhmm in v.split("-"):
+                h, m = int(hhmm[:2]), int(hhmm[3:])
+                if h > 23 or m > 59:
+                    raise ValueError(f"{hhmm} is not a time of day")
+        return v
+
+    def maintenance_minutes(self) -> tuple[int, int] | None:
+        """(start, end) in minutes after midnight; end may be before start (past midnight)."""
+        if self.maintenance_window is None:
+            return None
+        start, end = (int(t[:2]) * 60 + int(t[3:]) for t in self.maintenance_window.split("-"))
+        return start, end
+
 
 class StaffRole(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -157,6 +174,8 @@ class BackOffice(_Strict):
     """Base URL of the back office; empty in a demo profile means an embedded reference one."""
     token_file: str | None = None
     """File holding the terminal's bearer token (written at enrolment)."""
+    receipt_qr_prefix: str = ""
+    """Printed as a QR code on every receipt, followed by the tracking number (a status page)."""
 
 
 class Profile(_Strict):

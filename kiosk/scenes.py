@@ -6,6 +6,7 @@ machine, not from hand-made view objects.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -77,7 +78,7 @@ class SceneRig:
 
 
 def make_rig(profile: Profile) -> SceneRig:
-    clock = FakeClock()
+    clock = FakeClock(wall_start=time.time())  # receipts and tracking numbers say today
     reader, printer, camera = FakeIdReader(), FakePrinter(), FakeCamera()
     devices = DeviceSet(reader, printer, FakeLocker(24), camera)
     health = DeviceHealth(devices)

@@ -36,6 +36,8 @@ class Timings(BaseModel):
     """Interval between device status polls."""
     ui_tick_s: float = Field(default=0.25, gt=0)
     """How often the UI asks the session to look at devices and time."""
+    delivered_retention_s: float = Field(default=30 * 86400, ge=0)
+    """How long delivered envelopes stay in the outbox (for audit) before they are purged."""
     elder_factor: float = Field(default=2.0, ge=1)
     """Multiplier of citizen-facing durations in elder mode."""
 

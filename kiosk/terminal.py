@@ -86,6 +86,8 @@ class Terminal:
                 default_language=profile.languages.default,
                 high_contrast=profile.branding.high_contrast,
                 on_submitted=self.sync.notify,
+                maintenance=profile.hours.maintenance_minutes(),
+                receipt_qr_prefix=profile.backoffice.receipt_qr_prefix,
             )
         )
 
@@ -104,6 +106,9 @@ class Terminal:
             )
 
     def start(self) -> None:
+        purged = self.outbox.purge_delivered(self.timings.delivered_retention_s)
+        if purged:
+            log.info("purged %d delivered envelopes past retention", purged)
         self.health.start()
         self.sync.start()
 

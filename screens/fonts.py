@@ -6,6 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from kiosk.errors import ConfigError
+
 # Debian's fonts-wqy-microhei first: one face, renders well at kiosk sizes. Noto CJK .ttc
 # files put the Japanese face first, and Kivy takes the first face of a collection.
 KNOWN_FONTS = (
@@ -15,8 +17,8 @@ KNOWN_FONTS = (
 )
 
 
-class FontMissing(RuntimeError):
-    pass
+class FontMissing(ConfigError):
+    """The machine has no font that can draw Chinese: start-up stops and says what to install."""
 
 
 def find_cjk_font() -> str:

@@ -7,7 +7,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.session import Outcome, SessionView, State
 from screens.base import KioskScreen
-from screens.widgets import BigButton, Text
+from screens.widgets import BigButton, LockerMap, Text
 
 
 class ResultScreen(KioskScreen):
@@ -59,6 +59,9 @@ class ResultScreen(KioskScreen):
                                  text=self.t("result.door_open", door=outcome.door)))
             body.add_widget(Text(theme=th, role="title", halign="center",
                                  text=self.t("result.door_take")))
+            locker = self.profile.devices.locker
+            body.add_widget(LockerMap(locker.doors if locker else outcome.door, outcome.door,
+                                      theme=th))
         elif outcome.door is not None and not outcome.door_open and view.notice is None:
             body.add_widget(Text(theme=th, role="title", text=self.t("result.collected")))
 

@@ -78,12 +78,10 @@ class Shell(BoxLayout):  # type: ignore[misc]
         # -- offline banner: icon and words, never colour alone
         self.offline = self._banner()
         # -- the screens
+        # Screens are built (and their .kv loaded) the first time they are needed, as in
+        # Kivy's showcase: the attract screen comes up without waiting for the others.
         self.manager = ScreenManager(transition=NoTransition())
         self.screens: dict[str, KioskScreen] = {}
-        for name, cls in SCREEN_CLASSES.items():
-            screen = cls(name=name, theme=th, intents=intents, profile=profile)
-            self.screens[name] = screen
-            self.manager.add_widget(screen)
         self.add_widget(self.manager)
         # -- notice and countdown, shown when there is something to say
         self.notice = self._banner()
@@ -129,6 +127,14 @@ class Shell(BoxLayout):  # type: ignore[misc]
             bar.bg = th.warning_bg
         for bar in (self.offline, self.notice):
             bar.icon.colour = th.warning_text
+
+    def _screen(self, name: str) -> KioskScreen:
+        if name not in self.screens:
+            screen = SCREEN_CLASSES[name](name=name, theme=self.theme, intents=self.intents,
+                                          profile=self.profile)
+            self.screens[name] = screen
+            self.manager.add_widget(screen)
+        return self.screens[name]
 
     def _resize_bars(self, *_: object) -> None:
         h = self.theme.target_h
@@ -208,7 +214,7 @@ class Shell(BoxLayout):  # type: ignore[misc]
             for other, screen in self.screens.items():
                 if other != name and screen._drawn is not None:
                     screen.wipe()
-        screen = self.screens[name]
+        screen = self._screen(name)
         screen.show(view)
         if self.manager.current != name:
             self.manager.current = name

@@ -182,3 +182,46 @@ class WarningIcon(Widget):  # type: ignore[misc]
             Triangle(points=[x + s * 0.46, y + s * 0.62, x + s * 0.54, y + s * 0.62,
                              x + s / 2, y + s * 0.3])
             Line(circle=(x + s / 2, y + s * 0.17, s * 0.04), width=3)
+
+
+class LockerMap(Widget):  # type: ignore[misc]
+    """The locker's doors as a grid, the citizen's door filled and numbered, so that door 7
+    of 24 is found at a glance (row by row from the top left, as the doors are labelled)."""
+
+    theme = ObjectProperty(None, allownone=True)
+
+    def __init__(self, doors: int, door: int, columns: int = 4, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.doors, self.door, self.columns = doors, door, columns
+        self._labels: list[Label] = []
+        self.bind(pos=self._draw, size=self._draw, theme=self._draw)
+
+    def _draw(self, *_: object) -> None:
+        th: Theme | None = self.theme
+        if th is None:
+            return
+        for label in self._labels:
+            self.remove_widget(label)
+        self._labels = []
+        self.canvas.before.clear()
+        rows = -(-self.doors // self.columns)
+        gap = 10
+        cell_w = min((self.width - gap * (self.columns - 1)) / self.columns,
+                     (self.height - gap * (rows - 1)) / rows * 1.6)
+        cell_h = cell_w / 1.6
+        left = self.center_x - (cell_w * self.columns + gap * (self.columns - 1)) / 2
+        top = self.center_y + (cell_h * rows + gap * (rows - 1)) / 2
+        for n in range(1, self.doors + 1):
+            col, row = (n - 1) % self.columns, (n - 1) // self.columns
+            x, y = left + col * (cell_w + gap), top - (row + 1) * cell_h - row * gap
+            mine = n == self.door
+            with self.canvas.before:
+                Color(*(th.primary if mine else th.surface))
+                RoundedRectangle(pos=(x, y), size=(cell_w, cell_h), radius=[8])
+                Color(*th.muted)
+                Line(rounded_rectangle=(x, y, cell_w, cell_h, 8), width=2 if not mine else 4)
+            label = Label(text=str(n), pos=(x, y), size=(cell_w, cell_h),
+                          font_size=th.font_title if mine else th.font_small,
+                          bold=mine, color=th.primary_text if mine else th.muted)
+            self._labels.append(label)
+            self.add_widget(label)

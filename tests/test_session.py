@@ -251,3 +251,30 @@ def test_back_walks_out_and_wipes(rig, citizen):  # type: ignore[no-untyped-def]
     assert s.state is State.HOME
     s.back()
     assert s.state is State.GOODBYE and s.identity is None
+
+
+def test_maintenance_window_shows_out_of_service_with_the_end_time(rig):  # type: ignore[no-untyped-def]
+    import time as _time
+
+    t = _time.localtime(rig.clock.wall())
+    now = t.tm_hour * 60 + t.tm_min
+    rig.session.d.maintenance = (now, (now + 20) % 1440)
+    rig.tick()
+    v = rig.session.view()
+    end = (now + 20) % 1440
+    assert v.state is State.OUT_OF_SERVICE and v.notice.key == "maintenance"
+    assert v.notice.param("until") == f"{end // 60:02d}:{end % 60:02d}"
+    rig.tick(20 * 60)
+    assert rig.session.state is State.ATTRACT
+
+
+def test_receipt_carries_the_profile_status_qr(rig, citizen):  # type: ignore[no-untyped-def]
+    rig.session.d.receipt_qr_prefix = "https://example.test/track?no="
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.APPLY)
+    s.choose("household_proof")
+    identify(rig, citizen)
+    s.confirm()
+    tracking = s.view().outcome.tracking_no
+    assert rig.printer.printed[0].qr_data == "https://example.test/track?no=" + tracking

@@ -16,9 +16,6 @@ from kiosk.session.view import ApplicationSummary, Outcome
 if TYPE_CHECKING:
     from kiosk.session.machine import Session
 
-STATUS_URL = "https://zwdt.sh.gov.cn/track?no="  # printed as the QR of each receipt
-
-
 def print_receipt_for(session: Session, service: Service, tracking_no: str) -> Outcome:
     printer = session.d.devices.printer
     lang = session.language
@@ -38,7 +35,8 @@ def print_receipt_for(session: Session, service: Service, tracking_no: str) -> O
     receipt = Receipt(
         title="申请回执" if lang == "zh" else "Application receipt",
         lines=tuple(lines),
-        qr_data=STATUS_URL + tracking_no,
+        qr_data=(session.d.receipt_qr_prefix + tracking_no) if session.d.receipt_qr_prefix
+        else None,
         footer="请妥善保管本回执" if lang == "zh" else "Please keep this receipt",
     )
     if printer is None:

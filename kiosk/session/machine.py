@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from devices.camera.protocol import FaceOutcome
@@ -371,10 +372,12 @@ class Session:
         now = self.d.clock.now()
         t = self.d.timings
         if self.state in (State.ATTRACT, State.OUT_OF_SERVICE):
+            until = self._maintenance_until()
             anything = any(r is None for r in self._statuses_and_availability().values())
-            target = State.ATTRACT if anything else State.OUT_OF_SERVICE
-            if target is not self.state:
-                self._go(target)
+            target = State.ATTRACT if anything and until is None else State.OUT_OF_SERVICE
+            notice = Notice("maintenance", (("until", until),)) if until else None
+            if target is not self.state or notice != self.notice:
+                self._go(target, notice)
             return
         if self.state is State.GOODBYE:
             if now - self._entered_at >= self._scaled(t.goodbye_s):
@@ -391,6 +394,16 @@ class Session:
             self._poll_face(now)
         elif self.state is State.HANDOVER and self.outcome and self.outcome.door:
             self._poll_door(now)
+
+    def _maintenance_until(self) -> str | None:
+        """The end of the maintenance window ("03:20") while inside it, else None."""
+        window = self.d.maintenance
+        if window is None:
+            return None
+        t = time.localtime(self.d.clock.wall())
+        minute, (start, end) = t.tm_hour * 60 + t.tm_min, window
+        inside = start <= minute < end if start <= end else (minute >= start or minute < end)
+        return f"{end // 60:02d}:{end % 60:02d}" if inside else None
 
     def _poll_identity(self, now: float) -> None:
         reader = self.d.devices.id_reader

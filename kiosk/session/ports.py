@@ -39,3 +39,5 @@ class SessionDeps:
     default_language: str = "zh"
     high_contrast: bool = False
     on_submitted: Callable[[], None] = lambda: None  # e.g. wake the sync worker
+    maintenance: tuple[int, int] | None = None  # minutes after midnight, local time
+    receipt_qr_prefix: str = ""  # the receipt's QR is this + the tracking number

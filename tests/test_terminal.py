@@ -1,0 +1,81 @@
+"""The terminal as a whole: profile -> devices, outbox, sync, session, on a real data dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.backoffice.server import start_in_thread
+from kiosk.catalogue import Intent
+from kiosk.device_set import SimulatorPace
+from kiosk.errors import ConfigError
+from kiosk.profile import load_profile, with_simulated_devices
+from kiosk.session import State
+from kiosk.settings import Timings
+from kiosk.simulate import run_one_session
+from kiosk.terminal import Terminal, TerminalOptions
+
+pytestmark = pytest.mark.realstack
+
+
+def make_terminal(data: Path, url: str, **timings: float) -> Terminal:
+    return Terminal(with_simulated_devices(load_profile("gov-hall")), TerminalOptions(
+        data_dir=data, backoffice_url=url, timings=Timings.instant().model_copy(update=timings),
+        pace=SimulatorPace.instant(), seed_demo_locker=True))
+
+
+def test_submission_survives_a_restart_while_the_back_office_is_down(tmp_path: Path) -> None:
+    dead = "http://127.0.0.1:9"  # discard port: nothing answers
+    terminal = make_terminal(tmp_path / "kiosk", dead)
+    terminal.start()
+    service = next(s for s in terminal.services if s.id == "household_proof")
+    assert run_one_session(terminal, service, 0)
+    stats = terminal.outbox.stats()
+    assert stats.pending + stats.in_flight == 1 and stats.delivered == 0
+    terminal.stop()
+    backoffice = start_in_thread("127.0.0.1", 0, tmp_path / "bo")
+    try:
+        again = make_terminal(tmp_path / "kiosk", backoffice.url)
+        again.start()
+        assert again.sync.wait_until_drained(10)
+        again.stop()
+        assert backoffice.store.counts()["applications"] == 1
+    finally:
+        backoffice.stop()
+
+
+def test_delivered_envelopes_past_retention_are_purged_at_start(tmp_path: Path) -> None:
+    backoffice = start_in_thread("127.0.0.1", 0, tmp_path / "bo")
+    try:
+        terminal = make_terminal(tmp_path / "kiosk", backoffice.url)
+        terminal.start()
+        service = next(s for s in terminal.services if s.id == "household_proof")
+        assert run_one_session(terminal, service, 0)
+        assert terminal.sync.wait_until_drained(10)
+        terminal.stop()
+        again = make_terminal(tmp_path / "kiosk", backoffice.url, delivered_retention_s=0)
+        again.start()
+        assert again.outbox.stats().delivered == 0
+        again.stop()
+    finally:
+        backoffice.stop()
+
+
+def test_demo_locker_collection_opens_a_door_and_records_it(tmp_path: Path) -> None:
+    terminal = make_terminal(tmp_path / "kiosk", "http://127.0.0.1:9")
+    s = terminal.session
+    s.touch()
+    s.choose_intent(Intent.COLLECT)
+    for _ in range(10):
+        s.tick()
+    assert s.state is State.DONE and s.view().outcome.door == 1
+    assert [e.kind for e in terminal.outbox.list()] == ["locker.collected"]
+    terminal.stop()
+
+
+def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError, match="cannot create the data directory"):
+        make_terminal(blocker / "kiosk", "http://127.0.0.1:9")
