@@ -22,6 +22,17 @@ def identify(rig, citizen):  # type: ignore[no-untyped-def]
     rig.tick()  # face captured -> next step
 
 
+def to_confirm_household_proof(rig, citizen):  # type: ignore[no-untyped-def]
+    """touch -> 我要办 -> 户籍证明 -> card + face: the confirm screen."""
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.APPLY)
+    s.choose("household_proof")
+    identify(rig, citizen)
+    assert s.state is State.CONFIRM
+    return s
+
+
 def test_household_proof_fits_four_taps_and_prints_a_receipt(rig, citizen):  # type: ignore[no-untyped-def]
     s = rig.session
     s.touch()
@@ -150,11 +161,7 @@ def test_card_pulled_during_read_says_so_and_keeps_waiting(rig, citizen):  # typ
 
 
 def test_disk_full_on_submit_keeps_the_form_and_says_so(rig, citizen):  # type: ignore[no-untyped-def]
-    s = rig.session
-    s.touch()
-    s.choose_intent(Intent.APPLY)
-    s.choose("household_proof")
-    identify(rig, citizen)
+    s = to_confirm_household_proof(rig, citizen)
     rig.sink.fail = True
     s.confirm()
     assert s.state is State.CONFIRM and s.view().notice.key == "submit_failed"
@@ -164,11 +171,7 @@ def test_disk_full_on_submit_keeps_the_form_and_says_so(rig, citizen):  # type: 
 
 
 def test_paper_out_mid_receipt_keeps_submission_and_offers_reprint(rig, citizen):  # type: ignore[no-untyped-def]
-    s = rig.session
-    s.touch()
-    s.choose_intent(Intent.APPLY)
-    s.choose("household_proof")
-    identify(rig, citizen)
+    s = to_confirm_household_proof(rig, citizen)
     rig.printer.fail_next(PrintFailure.PAPER_OUT)
     s.confirm()
     v = s.view()
@@ -217,11 +220,7 @@ def test_nothing_to_collect_is_said_plainly(rig, citizen):  # type: ignore[no-un
 
 
 def test_call_staff_from_any_screen_queues_one_event_without_personal_data(rig, citizen):  # type: ignore[no-untyped-def]
-    s = rig.session
-    s.touch()
-    s.choose_intent(Intent.APPLY)
-    s.choose("household_proof")
-    identify(rig, citizen)
+    s = to_confirm_household_proof(rig, citizen)
     s.call_staff()
     s.call_staff()
     calls = [e for e in rig.sink.envelopes if e[0] == "staff.call"]
@@ -240,11 +239,7 @@ def test_query_without_back_office_says_it_cannot_ask(rig, citizen):  # type: ig
 
 
 def test_back_walks_out_and_wipes(rig, citizen):  # type: ignore[no-untyped-def]
-    s = rig.session
-    s.touch()
-    s.choose_intent(Intent.APPLY)
-    s.choose("household_proof")
-    identify(rig, citizen)
+    s = to_confirm_household_proof(rig, citizen)
     s.back()
     assert s.state is State.CHOOSE
     s.back()
@@ -270,11 +265,7 @@ def test_maintenance_window_shows_out_of_service_with_the_end_time(rig):  # type
 
 def test_receipt_carries_the_profile_status_qr(rig, citizen):  # type: ignore[no-untyped-def]
     rig.session.d.receipt_qr_prefix = "https://example.test/track?no="
-    s = rig.session
-    s.touch()
-    s.choose_intent(Intent.APPLY)
-    s.choose("household_proof")
-    identify(rig, citizen)
+    s = to_confirm_household_proof(rig, citizen)
     s.confirm()
     tracking = s.view().outcome.tracking_no
     assert rig.printer.printed[0].qr_data == "https://example.test/track?no=" + tracking
