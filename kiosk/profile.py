@@ -251,8 +251,13 @@ def load_profile(name_or_path: str | Path) -> Profile:
         profile = Profile.model_validate(data)
     except ValidationError as e:
         raise ConfigError(describe_validation_error(path, e)) from e
-    if profile.branding.logo is not None and not (path.parent / profile.branding.logo).is_file():
-        raise ConfigError(f"{path}: branding.logo: file {profile.branding.logo} not found")
+    if profile.branding.logo is not None:
+        logo = (path.parent / profile.branding.logo).resolve()
+        if not logo.is_file():
+            raise ConfigError(f"{path}: branding.logo: file {profile.branding.logo} not found")
+        # Screens get an absolute path: they do not know where the profile came from.
+        branding = profile.branding.model_copy(update={"logo": str(logo)})
+        profile = profile.model_copy(update={"branding": branding})
     return profile
 
 

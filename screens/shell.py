@@ -9,6 +9,7 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.properties import ListProperty, ObjectProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.image import Image
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.profile import Profile
@@ -54,7 +55,10 @@ class Shell(BoxLayout):  # type: ignore[misc]
         # -- top bar: where am I, the time, language, elder mode, contrast
         self.top_bar = Bar(orientation="vertical", size_hint_y=None, padding=[th.pad, 12],
                            spacing=8)
-        row = BoxLayout(size_hint_y=None)
+        row = BoxLayout(size_hint_y=None, spacing=th.gap)
+        if profile.branding.logo:
+            row.add_widget(Image(source=profile.branding.logo, size_hint_x=None, width=120,
+                                 fit_mode="contain"))
         self.hall = Text(theme=th, tone="on_primary", role="small")
         self.clock = Text(theme=th, tone="on_primary", role="body", halign="right",
                           size_hint_x=None, width=150)

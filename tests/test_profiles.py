@@ -92,3 +92,31 @@ def test_catalogue_has_at_least_six_services_in_both_languages() -> None:
     services = load_catalogue().service
     assert len(services) >= 6
     assert all(s.title.zh and s.title.en and s.summary.zh and s.summary.en for s in services)
+
+
+def write_png(path: Path, width: int = 8, height: int = 8) -> None:
+    """A tiny valid RGB PNG, written by hand so the test needs no imaging library."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    raw = b"".join(b"\x00" + b"\x0b\x5c\xad" * width for _ in range(height))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n"
+                     + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_logo_is_resolved_next_to_the_profile(tmp_path: Path) -> None:
+    write_png(tmp_path / "logo.png")
+    path = broken(tmp_path, 'text = "#1B2430"', 'text = "#1B2430"\nlogo = "logo.png"')
+    profile = load_profile(path)
+    assert profile.branding.logo == str((tmp_path / "logo.png").resolve())
+
+
+def test_missing_logo_names_the_key(tmp_path: Path) -> None:
+    path = broken(tmp_path, 'text = "#1B2430"', 'text = "#1B2430"\nlogo = "nope.png"')
+    with pytest.raises(ConfigError, match="branding.logo: file nope.png not found"):
+        load_profile(path)
