@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import requests
 
@@ -29,16 +28,6 @@ class BackOfficeClient:
     @property
     def envelopes_url(self) -> str:
         return self.base_url + ENVELOPES_PATH
-
-    @staticmethod
-    def read_token(path: str | None) -> str | None:
-        if not path:
-            return None
-        try:
-            return Path(path).read_text(encoding="utf-8").strip() or None
-        except OSError:
-            log.warning("terminal token file %s cannot be read", path)
-            return None
 
     def _get(self, path: str, params: Mapping[str, str] | None = None) -> object | None:
         try:

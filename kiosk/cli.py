@@ -20,7 +20,7 @@ import typer
 from kiosk.errors import ConfigError
 from kiosk.profile import Profile, load_profile, with_simulated_devices
 from kiosk.queue_cli import queue_app
-from kiosk.terminal import Terminal, TerminalOptions
+from kiosk.terminal import Terminal, TerminalOptions, read_token
 
 app = typer.Typer(
     help="24-hour self-service kiosk: touch UI, devices, durable outbox, back office.",
@@ -85,6 +85,10 @@ def demo(
 
     prof = with_simulated_devices(_profile(profile))
     data = data_dir or Path("var/demo")
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail(f"{data}: cannot create the data directory: {e.strerror}")
     with backoffice_at(backoffice, data) as url:
         typer.echo(f"kiosk demo: profile {prof.profile}, back office {url}, data in {data}")
         try:
@@ -142,6 +146,8 @@ def simulate(
         report = run_simulation(prof, sessions, data, backoffice, time_limit)
     except (ConfigError, ValueError) as e:
         fail(str(e))
+    except OSError as e:
+        fail(f"{data}: {e.strerror}")
     if json_out:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
@@ -191,11 +197,14 @@ def backoffice(
     """The reference back office (the contract the kiosk talks to), from its own SQLite file."""
     from kiosk.backoffice.server import serve_forever
 
-    token = token_file.read_text(encoding="utf-8").strip() if token_file else None
+    try:
+        token = read_token(str(token_file) if token_file else None)
+    except ConfigError as e:
+        fail(str(e))
     try:
         serve_forever(host, port, data_dir, token)
     except OSError as e:
-        fail(f"cannot serve on {host}:{port}: {e.strerror}")
+        fail(f"cannot serve on {host}:{port} from {data_dir}: {e.strerror}")
 
 
 def main() -> None:

@@ -11,7 +11,9 @@ from typing import Annotated
 
 import typer
 
-from offline_queue import FernetCipher, Outbox
+from kiosk.errors import ConfigError
+from kiosk.terminal import open_outbox as open_terminal_outbox
+from offline_queue import Outbox
 
 queue_app = typer.Typer(help="The durable outbox: pending, parked and delivered envelopes.",
                         no_args_is_help=True)
@@ -36,9 +38,8 @@ def open_outbox(data_dir: Path) -> Iterator[Outbox]:
         _fail(f"{data_dir}: no outbox here (looked for outbox.db and kiosk/outbox.db)")
     try:
         # A read-side tool must not take over the running worker's in-flight leases.
-        outbox = Outbox(d / "outbox.db", cipher=FernetCipher.from_key_file(d / "outbox.key"),
-                        recover_leases=False)
-    except ValueError as e:
+        outbox = open_terminal_outbox(d, recover_leases=False)
+    except ConfigError as e:
         _fail(str(e))
     try:
         yield outbox

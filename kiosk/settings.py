@@ -30,6 +30,10 @@ class Timings(BaseModel):
     """How long an open locker door may stay open before staff are alerted."""
     goodbye_s: float = Field(default=8.0, ge=0)
     """How long the goodbye screen stays before the attract screen returns."""
+    device_call_timeout_s: float = Field(default=3.0, gt=0)
+    """Limit for one device poll (card read, face frame, door sensors) before it counts as hung."""
+    print_timeout_s: float = Field(default=30.0, gt=0)
+    """Limit for printing one receipt before the citizen is told it did not print."""
     backoffice_timeout_s: float = Field(default=8.0, gt=0)
     """Limit for one back-office query (application status); submissions go to the outbox."""
     health_poll_s: float = Field(default=2.0, gt=0)

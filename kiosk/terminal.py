@@ -7,6 +7,7 @@ devices, databases or HTTP sessions of its own.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,30 @@ class TerminalOptions:
     token_file: str | None = None  # the terminal's bearer token, written at enrolment
 
 
+def open_outbox(data_dir: Path, *, recover_leases: bool = True) -> Outbox:
+    """The terminal's outbox; a corrupt database or key file is a one-line ConfigError."""
+    try:
+        return Outbox(data_dir / "outbox.db",
+                      cipher=FernetCipher.from_key_file(data_dir / "outbox.key"),
+                      recover_leases=recover_leases)
+    except (ValueError, sqlite3.Error, OSError) as e:
+        raise ConfigError(f"{data_dir}: the outbox cannot be opened: {e}") from e
+
+
+def read_token(path: str | None) -> str | None:
+    """The terminal's bearer token; a profile that names a file we cannot read stops start-up
+    (starting without it would queue every submission behind a 401 for ever)."""
+    if not path:
+        return None
+    try:
+        token = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as e:
+        raise ConfigError(f"backoffice.token_file: {path} cannot be read: {e.strerror}") from e
+    if not token:
+        raise ConfigError(f"backoffice.token_file: {path} is empty")
+    return token
+
+
 class Terminal:
     def __init__(self, profile: Profile, options: TerminalOptions) -> None:
         self.profile = profile
@@ -55,10 +80,8 @@ class Terminal:
         self.devices = options.devices or build_devices(profile, data_dir, options.pace)
         self.audit = AuditLog(data_dir / "audit.jsonl", options.clock)
         self.health = DeviceHealth(self.devices, self.timings.health_poll_s, self._status_changed)
-        self.outbox = Outbox(
-            data_dir / "outbox.db", cipher=FernetCipher.from_key_file(data_dir / "outbox.key")
-        )
-        token = BackOfficeClient.read_token(options.token_file)
+        self.outbox = open_outbox(data_dir)
+        token = read_token(options.token_file)
         self.backoffice = BackOfficeClient(
             options.backoffice_url, token=token, timeout_s=self.timings.backoffice_timeout_s
         )

@@ -25,6 +25,7 @@ class FormScreen(KioskScreen):
         self._choices: dict[str, list[tuple[str, BigButton]]] = {}
         self._errors: dict[str, Text] = {}
         self._who: Text | None = None
+        self._echo_guard = False
 
     def wipe(self) -> None:
         super().wipe()
@@ -44,7 +45,13 @@ class FormScreen(KioskScreen):
         for name, text_input in self._inputs.items():
             wanted = view.values.get(name, "")
             if text_input.text != wanted and not text_input.focus:
-                text_input.text = wanted
+                # Writing a value back is not typing: no intent may echo from it, or two
+                # views in flight bounce the text between them for ever.
+                self._echo_guard = True
+                try:
+                    text_input.text = wanted
+                finally:
+                    self._echo_guard = False
         for name, buttons in self._choices.items():
             for value, button in buttons:
                 button.kind = "selected" if view.values.get(name) == value else "secondary"
@@ -94,9 +101,13 @@ class FormScreen(KioskScreen):
                         background_color=th.surface, foreground_color=th.text,
                         hint_text_color=th.muted, cursor_color=th.primary,
                         cursor_width=4)
-        box.bind(text=lambda _w, value, n=spec.name: self.intents.set_field(n, value))
+        box.bind(text=lambda _w, value, n=spec.name: self._typed(n, value))
         self._inputs[spec.name] = box
         return box
+
+    def _typed(self, name: str, value: str) -> None:
+        if not self._echo_guard:
+            self.intents.set_field(name, value)
 
     def _submit(self) -> None:
         for text_input in self._inputs.values():

@@ -125,3 +125,21 @@ def test_demo_starts_offscreen_and_a_simulated_citizen_submits(tmp_path: Path) -
     assert proc.returncode == 0, err[-3000:]
     assert "drawing offscreen" in out
     assert list((tmp_path / "kiosk" / "printed").glob("receipt-*.txt"))
+
+
+def test_corrupt_outbox_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    data.mkdir()
+    (data / "outbox.db").write_bytes(b"this is not a database" * 100)
+    done = kiosk("queue", "status", "--data-dir", str(data))
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "outbox cannot be opened" in done.stderr
+
+
+def test_back_office_with_unreadable_token_file_is_one_line(tmp_path: Path) -> None:
+    done = kiosk("backoffice", "--port", str(free_port()), "--token-file",
+                 str(tmp_path / "nope"), "--data-dir", str(tmp_path / "bo"))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"kiosk: backoffice.token_file: {tmp_path / 'nope'} cannot be read: "
+        "No such file or directory"]

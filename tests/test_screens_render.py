@@ -97,10 +97,46 @@ def test_both_languages_have_the_same_words() -> None:
 
 
 def test_every_notice_the_core_can_raise_has_words() -> None:
-    source = (ROOT / "kiosk/session/machine.py").read_text(encoding="utf-8")
+    source = "\n".join(p.read_text(encoding="utf-8")
+                        for p in (ROOT / "kiosk/session").glob("*.py"))
     keys = set(re.findall(r'Notice\("([a-z_]+)"', source))
     keys |= {f"id_{f.value}" for f in ReadFailure if f is not ReadFailure.NO_CARD}
-    keys |= {f"goodbye_{r}" for r in re.findall(r'_end\("([a-z_]+)"\)', source)}
+    keys |= {f"goodbye_{r}" for r in re.findall(r'\bend\("([a-z_]+)"\)', source)}
+    assert "goodbye_door_left_open" in keys
     assert len(keys) > 15
     missing = sorted(k for k in keys if f"notice.{k}" not in catalogue("zh"))
     assert missing == []
+
+
+class RecordingIntents:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[object, ...]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args: self.calls.append((name, args))
+
+
+def test_form_values_written_back_from_a_view_do_not_echo_as_typing(window: Any) -> None:
+    """Two views in flight used to bounce a text field between them for ever, and every
+    bounce counted as activity, so the session never timed out."""
+    from dataclasses import replace
+
+    from screens.form import FormScreen
+    from screens.theme import Theme
+
+    profile = with_simulated_devices(load_profile("gov-hall"))
+    from kiosk.scenes import build_scene
+
+    view = build_scene("form", profile).session.view()
+    intents = RecordingIntents()
+    form = FormScreen(name="form", theme=Theme(profile.branding), intents=intents,
+                      profile=profile)
+    form.show(view)
+    intents.calls.clear()
+    for value in ("晨", "晨光", "晨"):  # stale views arriving after focus left the field
+        form.show(replace(view, values={**view.values, "shop_name": value}))
+    assert intents.calls == []
+    box = form._inputs["shop_name"]
+    box.focus = True
+    box.insert_text("咖")  # a real keystroke is still sent
+    assert intents.calls and intents.calls[-1][0] == "set_field"

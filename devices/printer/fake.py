@@ -26,12 +26,19 @@ class FakePrinter:
             failure, self._fail_next = self._fail_next, None
             return PrintResult(failure=failure, detail="fake failure")
         if self._status.state in (DeviceState.FAULT, DeviceState.OFFLINE):
-            return PrintResult(failure=PrintFailure.OFFLINE, detail=self._status.reason)
+            return PrintResult(failure=failure_for(self._status.reason),
+                               detail=self._status.message)
         self.printed.append(receipt)
         return PrintResult(printed_text=render_text(receipt))
 
     def self_test(self) -> DeviceStatus:
         return self._status
+
+
+def failure_for(reason: str) -> PrintFailure:
+    """The print failure that a status reason code stands for."""
+    known = {"paper_out": PrintFailure.PAPER_OUT, "cover_open": PrintFailure.COVER_OPEN}
+    return known.get(reason, PrintFailure.OFFLINE)
 
 
 def render_text(receipt: Receipt) -> tuple[str, ...]:

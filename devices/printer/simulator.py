@@ -11,8 +11,8 @@ import os
 import threading
 from pathlib import Path
 
-from devices.printer.fake import render_text
-from devices.printer.protocol import PrintFailure, PrintResult, Receipt
+from devices.printer.fake import failure_for, render_text
+from devices.printer.protocol import PrintResult, Receipt
 from devices.status import DeviceState, DeviceStatus
 
 
@@ -46,10 +46,7 @@ class SimulatedPrinter:
     def print_receipt(self, receipt: Receipt) -> PrintResult:
         status = self.status()
         if not status.usable:
-            failure = (
-                PrintFailure.PAPER_OUT if status.reason == "paper_out" else PrintFailure.OFFLINE
-            )
-            return PrintResult(failure=failure, detail=status.message)
+            return PrintResult(failure=failure_for(status.reason), detail=status.message)
         text = render_text(receipt)
         with self._lock:
             self._paper -= 1

@@ -9,7 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from devices.locker.protocol import DoorOutcome
-from devices.printer.protocol import Receipt
+from devices.printer.protocol import PrintFailure, PrintResult, Receipt
 from kiosk.catalogue import Service, load_catalogue
 from kiosk.session.view import ApplicationSummary, Outcome
 
@@ -42,8 +42,14 @@ def print_receipt_for(session: Session, service: Service, tracking_no: str) -> O
     if printer is None:
         result_ok, failure = False, "not_fitted"
     else:
-        result = printer.print_receipt(receipt)
-        result_ok, failure = result.ok, (result.failure.value if result.failure else "")
+        # A printer that never answers must not hold the citizen: after the limit the
+        # receipt counts as not printed (the application is already safe in the outbox).
+        called = session.call("printer.print_receipt", lambda: printer.print_receipt(receipt),
+                              PrintResult(failure=PrintFailure.FAULT),
+                              timeout_s=session.d.timings.print_timeout_s)
+        result = called.value
+        result_ok = result.ok
+        failure = called.problem or (result.failure.value if result.failure else "")
     if result_ok:
         session.d.audit.record("receipt_printed", service=service.id)
     else:
@@ -57,7 +63,8 @@ def collect_from_locker(session: Session, who: str) -> Outcome:
     if not items or locker is None:
         return Outcome("locker", nothing_to_collect=not items)
     door = items[0].door
-    result = locker.open_door(door)
+    result = session.call("locker.open_door", lambda: locker.open_door(door),
+                          DoorOutcome.FAULT).value
     if result is DoorOutcome.OPENED:
         session.d.audit.record("locker_door_opened", door=door)
         return Outcome("locker", door=door, door_open=True)
@@ -67,7 +74,9 @@ def collect_from_locker(session: Session, who: str) -> Outcome:
 
 def query_applications(session: Session, who: str) -> Outcome:
     directory = session.d.directory
-    found = directory.applications_for(who) if directory is not None else None
+    limit = session.d.timings.backoffice_timeout_s + 1  # the client has its own timeout too
+    found = session.call("backoffice.applications", lambda: directory.applications_for(who),
+                         None, timeout_s=limit).value if directory is not None else None
     if found is None:
         return Outcome("screen", applications=None)
     titles = {s.id: s.title for s in load_catalogue().service}

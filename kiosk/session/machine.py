@@ -4,35 +4,48 @@ attract -> home -> choose -> identify -> verify -> fill -> confirm -> submitting
 -> done -> goodbye -> attract. Choosing comes before identifying so that the tap budgets of
 UI.md hold (touch -> 我要办 -> 户籍证明 -> card + face -> confirm).
 
-Every method is synchronous and quick except those that touch the outbox, the printer or the
-back office; the UI calls all of them from one worker thread, never from its own. Time comes
-only from the injected clock and every limit from `Timings`, so tests never sleep.
+Every method is synchronous; the UI calls all of them from one worker thread, never from its
+own. Device calls have deadlines (`BoundedCall`), time comes only from the injected clock and
+every limit from `Timings`, so nothing waits forever and tests never sleep.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
-from devices.camera.protocol import FaceOutcome
-from devices.id_reader.gb11643 import is_valid, mask
-from devices.id_reader.protocol import DocumentKind, Identity, ReadFailure
+from devices.id_reader.protocol import Identity
 from kiosk.availability import available_services
-from kiosk.catalogue import Intent, Service, load_catalogue
+from kiosk.catalogue import Intent, Service
+from kiosk.device_calls import BoundedCall, Called
 from kiosk.session.handover import collect_from_locker, print_receipt_for, query_applications
 from kiosk.session.ports import SessionDeps
-from kiosk.session.view import IDLE_STATES, ChoiceItem, Notice, Outcome, SessionView, State
+from kiosk.session.snapshot import build_view, choices
+from kiosk.session.view import IDLE_STATES, Notice, Outcome, SessionView, State
+from kiosk.session.waits import maintenance_until, poll_door, poll_face, poll_identity
 from kiosk.submission import citizen_hash, queue_application, queue_event
 
 log = logging.getLogger(__name__)
 Listener = Callable[[SessionView], None]
+T = TypeVar("T")
+# The machine moves on by itself out of these; no inactivity countdown runs in them.
+BUSY_STATES = frozenset({State.SUBMITTING, State.HANDOVER})
 
 
-def mask_name(name: str) -> str:
-    """张* / 李** / J*** : enough to recognise oneself, not enough to identify."""
-    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+def _intent(fn: Callable[..., None]) -> Callable[..., None]:
+    """Every citizen intent: under the lock, counts as activity, publishes the result."""
+
+    def wrapper(self: Session, *args: object) -> None:
+        with self._lock:
+            self._activity()
+            fn(self, *args)
+            self._publish()
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
 
 
 class Session:
@@ -40,8 +53,9 @@ class Session:
         self.d = deps
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
+        self._calls: dict[str, BoundedCall] = {}
         self.state = State.ATTRACT
-        self._entered_at = deps.clock.now()
+        self.entered_at = deps.clock.now()
         self._reset_preferences()
         self._reset_citizen_data()
 
@@ -70,17 +84,18 @@ class Session:
         self.staff_called = False
         self.extensions = 0
         self._last_activity = self.d.clock.now()
-        self._end_reason = ""
 
-    def _scaled(self, seconds: float) -> float:
+    def scaled(self, seconds: float) -> float:
         return seconds * (self.d.timings.elder_factor if self.elder else 1.0)
 
-    def _go(self, state: State, notice: Notice | None = None) -> None:
+    def go(self, state: State, notice: Notice | None = None) -> None:
         if state is not self.state:
             log.debug("session %s -> %s", self.state, state)
+            # A new screen is something new to read: the inactivity clock starts again.
+            self._activity()
         self.state = state
         self.notice = notice
-        self._entered_at = self.d.clock.now()
+        self.entered_at = self.d.clock.now()
 
     def _activity(self) -> None:
         self._last_activity = self.d.clock.now()
@@ -90,94 +105,54 @@ class Session:
         for listener in list(self._listeners):
             listener(view)
 
-    def _statuses_and_availability(self) -> dict[str, str | None]:
+    def availability(self) -> dict[str, str | None]:
         return available_services(self.d.services, self.d.statuses(), self.d.online())
+
+    def call(self, name: str, fn: Callable[[], T], default: T,
+             timeout_s: float | None = None) -> Called[T]:
+        """A device call with a deadline (see kiosk/device_calls.py)."""
+        bounded = self._calls.setdefault(name, BoundedCall(name))
+        return bounded.run(fn, timeout_s or self.d.timings.device_call_timeout_s, default)
+
+    def queue_event_safely(self, kind: str, body: Mapping[str, object]) -> bool:
+        """A terminal event to the outbox; a failure is logged and never traps the session."""
+        try:
+            queue_event(self.d.sink, kind, {"terminal_id": self.d.terminal_id,
+                                            "at": self.d.clock.wall(), **body})
+        except Exception:
+            log.exception("could not queue %s", kind)
+            return False
+        self.d.on_submitted()
+        return True
+
+    @property
+    def card_left(self) -> bool:
+        reader = self.d.devices.id_reader
+        return reader is not None and self.call("id_reader.card_present", reader.card_present,
+                                                False).value
 
     # ---------------------------------------------------------------- view
     def view(self) -> SessionView:
         with self._lock:
-            now = self.d.clock.now()
-            countdown = self._countdown_remaining(now)
-            ident = self.identity
-            waiting = self.state in (State.IDENTIFY, State.VERIFY)
-            limit = self.d.timings.identify_wait_s if self.state is State.IDENTIFY else (
-                self.d.timings.face_wait_s)
-            online = self.d.online()
-            return SessionView(
-                state=self.state,
-                language=self.language,
-                elder=self.elder,
-                high_contrast=self.high_contrast,
-                offline=online is False,
-                choices=self._choices() if self.state is State.CHOOSE else (),
-                group_title=(load_catalogue().group_by_id(self.group).title
-                             if self.group else None),
-                service=self.service,
-                masked_name=mask_name(ident.name) if ident else None,
-                masked_id=mask(ident.id_number) if ident else None,
-                fields=self.service.fields if self.service else (),
-                values=dict(self.values),
-                errors=dict(self.errors),
-                countdown_s=countdown,
-                extensions_left=max(0, self.d.timings.max_extensions - self.extensions),
-                notice=self.notice,
-                outcome=self.outcome,
-                staff_called=self.staff_called,
-                card_left=(self.state is State.GOODBYE and self.d.devices.id_reader is not None
-                           and self.d.devices.id_reader.card_present()),
-                waited_s=now - self._entered_at if waiting else 0.0,
-                wait_limit_s=self._scaled(limit) if waiting else 0.0,
-            )
+            return build_view(self)
 
-    def _choices(self) -> tuple[ChoiceItem, ...]:
-        avail = self._statuses_and_availability()
-        items: list[ChoiceItem] = []
-        seen_groups: set[str] = set()
-        for s in self.d.services:
-            if s.intent is not self.intent:
-                continue
-            if self.group is None and s.group is not None:
-                if s.group in seen_groups:
-                    continue
-                seen_groups.add(s.group)
-                g = load_catalogue().group_by_id(s.group)
-                members = [m for m in self.d.services if m.group == g.id]
-                reasons = [avail[m.id] for m in members]
-                reason = None if any(r is None for r in reasons) else reasons[0]
-                items.append(ChoiceItem(g.id, g.title, g.summary, True, reason))
-            elif s.group == self.group:
-                items.append(ChoiceItem(s.id, s.title, s.summary, False, avail[s.id]))
-        return tuple(items)
-
-    def _countdown_remaining(self, now: float) -> float | None:
-        if self.state in IDLE_STATES or self.state in (State.SUBMITTING, State.HANDOVER):
+    def countdown_remaining(self, now: float) -> float | None:
+        if self.state in IDLE_STATES or self.state in BUSY_STATES:
             return None
         idle = now - self._last_activity
-        start = self._scaled(self.d.timings.idle_before_countdown_s)
+        start = self.scaled(self.d.timings.idle_before_countdown_s)
         if idle < start:
             return None
-        return max(0.0, self._scaled(self.d.timings.countdown_s) - (idle - start))
+        return max(0.0, self.scaled(self.d.timings.countdown_s) - (idle - start))
 
     # ---------------------------------------------------------------- intents
-    def _intent(fn: Callable[..., None]) -> Callable[..., None]:  # type: ignore[misc]
-        """Every citizen intent: under the lock, counts as activity, publishes the result."""
-
-        def wrapper(self: Session, *args: object) -> None:
-            with self._lock:
-                self._activity()
-                fn(self, *args)
-                self._publish()
-
-        wrapper.__name__ = fn.__name__
-        wrapper.__doc__ = fn.__doc__
-        return wrapper
-
     @_intent
     def touch(self) -> None:
-        """The attract screen was touched: a session begins."""
+        """The attract screen was touched: a session begins, with nothing of the last one."""
         if self.state is State.ATTRACT:
+            self._reset_citizen_data()
             self.d.audit.record("session_started")
-            self._go(State.HOME)
+            self.go(State.HOME)
 
     @_intent
     def choose_intent(self, intent: Intent) -> None:
@@ -186,12 +161,12 @@ class Session:
             return
         self.intent, self.group = intent, None
         if intent is Intent.APPLY:
-            self._go(State.CHOOSE)
+            self.go(State.CHOOSE)
             return
         # 我要取 and 我要查 each lead to one service: straight to identification.
         service = next((s for s in self.d.services if s.intent is intent), None)
         if service is None:
-            self._go(State.HOME, Notice("service_not_offered"))
+            self.go(State.HOME, Notice("service_not_offered"))
             return
         self._select(service)
 
@@ -200,31 +175,44 @@ class Session:
         """A button on the service list: a group opens, a service is selected."""
         if self.state is not State.CHOOSE:
             return
-        item = next((c for c in self._choices() if c.id == item_id), None)
+        item = next((c for c in choices(self) if c.id == item_id), None)
         if item is None:
             return
         if item.unavailable_reason is not None:
             self.notice = Notice("service_unavailable", (("reason", item.unavailable_reason),))
-            return
-        if item.is_group:
-            self.group = item.id
-            self.notice = None
-            return
-        self._select(next(s for s in self.d.services if s.id == item_id))
+        elif item.is_group:
+            self.group, self.notice = item.id, None
+        else:
+            self._select(next(s for s in self.d.services if s.id == item_id))
 
     def _select(self, service: Service) -> None:
-        reason = self._statuses_and_availability()[service.id]
+        reason = self.availability()[service.id]
         if reason is not None:
-            self._go(self.state, Notice("service_unavailable", (("reason", reason),)))
+            self.go(self.state, Notice("service_unavailable", (("reason", reason),)))
             return
         self.service = service
         self.values, self.errors, self.outcome = {}, {}, None
         if self.identity is None:
-            self._go(State.IDENTIFY)
+            self.go(State.IDENTIFY)
         elif service.face_check and self.face_frame is None:
-            self._go(State.VERIFY)
+            self.go(State.VERIFY)
         else:
-            self._after_identified()
+            self.after_identified()
+
+    def after_identified(self) -> None:
+        service, identity = self.service, self.identity
+        assert service is not None and identity is not None
+        if service.intent is Intent.QUERY:
+            self.outcome = query_applications(self, citizen_hash(identity.id_number))
+            self.go(State.DONE)
+        elif service.intent is Intent.COLLECT:
+            self.outcome = collect_from_locker(self, citizen_hash(identity.id_number))
+            door_ok = self.outcome.door is not None and self.outcome.door_open
+            self.go(State.HANDOVER if door_ok else State.DONE,
+                    None if door_ok or self.outcome.nothing_to_collect
+                    else Notice("door_failed"))
+        else:
+            self.go(State.FILL if service.fields else State.CONFIRM)
 
     @_intent
     def set_field(self, name: str, value: str) -> None:
@@ -244,14 +232,12 @@ class Session:
     def submit_form(self) -> None:
         if self.state is not State.FILL or self.service is None:
             return
-        self.errors = {
-            f.name: "required" for f in self.service.fields
-            if f.required and not self.values.get(f.name)
-        }
+        self.errors = {f.name: "required" for f in self.service.fields
+                       if f.required and not self.values.get(f.name)}
         if self.errors:
             self.notice = Notice("form_incomplete")
         else:
-            self._go(State.CONFIRM)
+            self.go(State.CONFIRM)
 
     @_intent
     def confirm(self) -> None:
@@ -259,7 +245,7 @@ class Session:
         if self.state is not State.CONFIRM or self.service is None or self.identity is None:
             return
         service, identity = self.service, self.identity
-        self._go(State.SUBMITTING)
+        self.go(State.SUBMITTING)
         self._publish()
         try:
             queued = queue_application(
@@ -270,18 +256,18 @@ class Session:
             log.exception("outbox enqueue failed")
             self.d.audit.record("application_queue_failed", service=service.id,
                                 error=type(e).__name__)
-            self._go(State.CONFIRM, Notice("submit_failed"))
+            self.go(State.CONFIRM, Notice("submit_failed"))
             return
         self.d.audit.record("application_queued", service=service.id,
                             tracking_no=queued.tracking_no)
         self.d.on_submitted()
         self.outcome = Outcome(service.output, tracking_no=queued.tracking_no)
         if service.output in ("receipt", "certificate"):
-            self._go(State.HANDOVER)
+            self.go(State.HANDOVER)
             self._publish()
             self.outcome = print_receipt_for(self, service, queued.tracking_no)
-        self._go(State.DONE, None if self.outcome.printed is not False
-                 else Notice("print_failed"))
+        self.go(State.DONE, None if self.outcome.printed is not False
+                else Notice("print_failed"))
 
     @_intent
     def reprint(self) -> None:
@@ -293,30 +279,28 @@ class Session:
     def back(self) -> None:
         s = self.state
         if s is State.HOME:
-            self._end("back_to_start")
+            self.end("back_to_start")
         elif s is State.CHOOSE and self.group is not None:
-            self.group = None
-            self.notice = None
+            self.group, self.notice = None, None
         elif s is State.CHOOSE:
-            self._go(State.HOME)
+            self.go(State.HOME)
         elif s in (State.IDENTIFY, State.VERIFY, State.FILL):
-            self._go(State.CHOOSE if self.intent is Intent.APPLY else State.HOME)
+            self.go(State.CHOOSE if self.intent is Intent.APPLY else State.HOME)
         elif s is State.CONFIRM:
-            self._go(State.FILL if self.service and self.service.fields else State.CHOOSE)
+            self.go(State.FILL if self.service and self.service.fields else State.CHOOSE)
         elif s is State.DONE:
-            self._end("finished")
+            self.end("finished")
 
     @_intent
     def go_home(self) -> None:
-        if self.state not in IDLE_STATES and self.state not in (State.SUBMITTING,
-                                                                 State.HANDOVER):
+        if self.state not in IDLE_STATES and self.state not in BUSY_STATES:
             self.service, self.group, self.intent = None, None, None
-            self._go(State.HOME)
+            self.go(State.HOME)
 
     @_intent
     def finish(self) -> None:
         if self.state is State.DONE:
-            self._end("finished")
+            self.end("finished")
 
     def extend_time(self) -> None:
         """"I need more time": the countdown disappears; limited in number."""
@@ -346,14 +330,7 @@ class Session:
             return
         self.staff_called = True
         self.d.audit.record("staff_called", screen=self.state.value)
-        try:
-            queue_event(self.d.sink, "staff.call", {
-                "terminal_id": self.d.terminal_id, "screen": self.state.value,
-                "at": self.d.clock.wall(),
-            })
-            self.d.on_submitted()
-        except Exception:
-            log.exception("could not queue the staff call")
+        self.queue_event_safely("staff.call", {"screen": self.state.value})
         self.notice = Notice("staff_called")
 
     # ---------------------------------------------------------------- time and devices
@@ -361,128 +338,38 @@ class Session:
         """Look at the clock and the devices once. Called every `ui_tick_s` by the UI."""
         with self._lock:
             before = (self.state, self.notice, self.outcome)
-            countdown_before = self._countdown_remaining(self.d.clock.now())
+            counting_before = self.countdown_remaining(self.d.clock.now()) is not None
             self._tick()
-            after_countdown = self._countdown_remaining(self.d.clock.now())
-            if (self.state, self.notice, self.outcome) != before or (
-                countdown_before is not None or after_countdown is not None):
+            counting = self.countdown_remaining(self.d.clock.now()) is not None
+            if (self.state, self.notice, self.outcome) != before or counting_before or counting:
                 self._publish()
 
     def _tick(self) -> None:
         now = self.d.clock.now()
-        t = self.d.timings
         if self.state in (State.ATTRACT, State.OUT_OF_SERVICE):
-            until = self._maintenance_until()
-            anything = any(r is None for r in self._statuses_and_availability().values())
+            until = maintenance_until(self.d)
+            anything = any(r is None for r in self.availability().values())
             target = State.ATTRACT if anything and until is None else State.OUT_OF_SERVICE
             notice = Notice("maintenance", (("until", until),)) if until else None
             if target is not self.state or notice != self.notice:
-                self._go(target, notice)
+                self.go(target, notice)
             return
         if self.state is State.GOODBYE:
-            if now - self._entered_at >= self._scaled(t.goodbye_s):
+            if now - self.entered_at >= self.scaled(self.d.timings.goodbye_s):
                 self._reset_preferences()
-                self._go(State.ATTRACT)
+                self.go(State.ATTRACT)
             return
-        remaining = self._countdown_remaining(now)
+        remaining = self.countdown_remaining(now)
         if remaining is not None and remaining <= 0:
-            self._end("timeout")
-            return
-        if self.state is State.IDENTIFY:
-            self._poll_identity(now)
+            self.end("timeout")
+        elif self.state is State.IDENTIFY:
+            poll_identity(self, now)
         elif self.state is State.VERIFY:
-            self._poll_face(now)
+            poll_face(self, now)
         elif self.state is State.HANDOVER and self.outcome and self.outcome.door:
-            self._poll_door(now)
+            poll_door(self, now)
 
-    def _maintenance_until(self) -> str | None:
-        """The end of the maintenance window ("03:20") while inside it, else None."""
-        window = self.d.maintenance
-        if window is None:
-            return None
-        t = time.localtime(self.d.clock.wall())
-        minute, (start, end) = t.tm_hour * 60 + t.tm_min, window
-        inside = start <= minute < end if start <= end else (minute >= start or minute < end)
-        return f"{end // 60:02d}:{end % 60:02d}" if inside else None
-
-    def _poll_identity(self, now: float) -> None:
-        reader = self.d.devices.id_reader
-        if reader is None:
-            return
-        result = reader.read()
-        if result.identity is not None:
-            if not is_valid(result.identity.id_number) and (
-                    result.identity.kind is DocumentKind.RESIDENT_ID):
-                self.notice = Notice("id_invalid")
-                self.d.audit.record("identity_read_failed", failure="invalid_number")
-                return
-            self._activity()
-            self.identity = result.identity
-            self.d.audit.record("identity_read", kind=result.identity.kind.value)
-            if self.service and self.service.face_check and self.d.devices.camera is not None:
-                self._go(State.VERIFY)
-            else:
-                self._after_identified()
-            return
-        if result.failure not in (None, ReadFailure.NO_CARD):
-            assert result.failure is not None
-            self.d.audit.record("identity_read_failed", failure=result.failure.value)
-            self.notice = Notice(f"id_{result.failure.value}")
-        elif now - self._entered_at > self._scaled(self.d.timings.identify_wait_s):
-            self.notice = Notice("id_wait_long")
-
-    def _poll_face(self, now: float) -> None:
-        camera = self.d.devices.camera
-        if camera is None:
-            self._after_identified()
-            return
-        check = camera.check_face()
-        if check.outcome is FaceOutcome.CAPTURED:
-            self._activity()
-            self.face_frame = check.best_frame
-            self._after_identified()
-        elif check.outcome is FaceOutcome.FAULT:
-            self.notice = Notice("camera_fault")
-        elif now - self._entered_at > self._scaled(self.d.timings.face_wait_s):
-            self.notice = Notice("face_wait_long")
-
-    def _after_identified(self) -> None:
-        service = self.service
-        assert service is not None and self.identity is not None
-        if service.intent is Intent.QUERY:
-            self.outcome = query_applications(self, citizen_hash(self.identity.id_number))
-            self._go(State.DONE)
-        elif service.intent is Intent.COLLECT:
-            self.outcome = collect_from_locker(self, citizen_hash(self.identity.id_number))
-            door_ok = self.outcome.door is not None and self.outcome.door_open
-            self._go(State.HANDOVER if door_ok else State.DONE,
-                     None if door_ok or self.outcome.nothing_to_collect
-                     else Notice("door_failed"))
-        elif service.fields:
-            self._go(State.FILL)
-        else:
-            self._go(State.CONFIRM)
-
-    def _poll_door(self, now: float) -> None:
-        locker, outcome = self.d.devices.locker, self.outcome
-        assert outcome is not None and outcome.door is not None
-        state = locker.door_state(outcome.door) if locker else None
-        if state is not None and not state.is_open:
-            if not state.item_present:
-                self.d.inventory.collected(outcome.door)
-                self.d.audit.record("locker_item_collected", door=outcome.door)
-                queue_event(self.d.sink, "locker.collected", {
-                    "terminal_id": self.d.terminal_id, "door": outcome.door,
-                    "at": self.d.clock.wall()})
-                self.d.on_submitted()
-            self.outcome = Outcome("locker", door=outcome.door, door_open=False)
-            self._go(State.DONE)
-        elif now - self._entered_at > self.d.timings.door_close_wait_s and not self.staff_called:
-            self.d.audit.record("locker_door_left_open", door=outcome.door)
-            self.notice = Notice("door_left_open")
-
-    def _end(self, reason: str) -> None:
+    def end(self, reason: str) -> None:
         self.d.audit.record("session_ended", reason=reason)
         self._reset_citizen_data()
-        self._go(State.GOODBYE, Notice(f"goodbye_{reason}"))
-
+        self.go(State.GOODBYE, Notice(f"goodbye_{reason}"))

@@ -1,0 +1,71 @@
+"""Building the immutable view that screens draw from the live session."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from devices.id_reader.gb11643 import mask
+from kiosk.catalogue import load_catalogue
+from kiosk.session.view import ChoiceItem, SessionView, State
+
+if TYPE_CHECKING:
+    from kiosk.session.machine import Session
+
+
+def mask_name(name: str) -> str:
+    """张* / 李** / J*** : enough to recognise oneself, not enough to identify."""
+    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
+
+def choices(s: Session) -> tuple[ChoiceItem, ...]:
+    """The buttons of the service list: groups at the top level, then their members."""
+    avail = s.availability()
+    items: list[ChoiceItem] = []
+    seen_groups: set[str] = set()
+    for service in s.d.services:
+        if service.intent is not s.intent:
+            continue
+        if s.group is None and service.group is not None:
+            if service.group in seen_groups:
+                continue
+            seen_groups.add(service.group)
+            g = load_catalogue().group_by_id(service.group)
+            reasons = [avail[m.id] for m in s.d.services if m.group == g.id]
+            reason = None if any(r is None for r in reasons) else reasons[0]
+            items.append(ChoiceItem(g.id, g.title, g.summary, True, reason))
+        elif service.group == s.group:
+            items.append(ChoiceItem(service.id, service.title, service.summary, False,
+                                    avail[service.id]))
+    return tuple(items)
+
+
+def build_view(s: Session) -> SessionView:
+    now = s.d.clock.now()
+    ident = s.identity
+    waiting = s.state in (State.IDENTIFY, State.VERIFY)
+    t = s.d.timings
+    limit = t.identify_wait_s if s.state is State.IDENTIFY else t.face_wait_s
+    reader = s.d.devices.id_reader
+    return SessionView(
+        state=s.state,
+        language=s.language,
+        elder=s.elder,
+        high_contrast=s.high_contrast,
+        offline=s.d.online() is False,
+        choices=choices(s) if s.state is State.CHOOSE else (),
+        group_title=load_catalogue().group_by_id(s.group).title if s.group else None,
+        service=s.service,
+        masked_name=mask_name(ident.name) if ident else None,
+        masked_id=mask(ident.id_number) if ident else None,
+        fields=s.service.fields if s.service else (),
+        values=dict(s.values),
+        errors=dict(s.errors),
+        countdown_s=s.countdown_remaining(now),
+        extensions_left=max(0, t.max_extensions - s.extensions),
+        notice=s.notice,
+        outcome=s.outcome,
+        staff_called=s.staff_called,
+        card_left=s.state is State.GOODBYE and reader is not None and s.card_left,
+        waited_s=now - s.entered_at if waiting else 0.0,
+        wait_limit_s=s.scaled(limit) if waiting else 0.0,
+    )
