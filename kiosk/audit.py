@@ -22,10 +22,11 @@ def declared_events() -> dict[str, dict[str, str]]:
 
 class AuditLog:
     def __init__(self, path: Path | None, clock: Clock | None = None) -> None:
-        self._path = path
         self._clock = clock or SystemClock()
         self._lock = threading.Lock()
         self.recent: list[dict[str, Any]] = []  # the last events, for the staff screen
+        # Opened once, line-buffered: every event reaches the file as it happens.
+        self._file = path.open("a", encoding="utf-8", buffering=1) if path else None
 
     def record(self, event: str, **fields: str | int | float | None) -> None:
         spec = declared_events().get(event)
@@ -38,6 +39,11 @@ class AuditLog:
         entry.update(fields)
         with self._lock:
             self.recent = [*self.recent[-199:], entry]
-            if self._path is not None:
-                with self._path.open("a", encoding="utf-8") as f:
-                    f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            if self._file is not None:
+                self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None

@@ -2,17 +2,19 @@
 
 Adapters are expected to answer quickly and to turn trouble into results, but a driver that
 hangs (a printer that never acknowledges, a serial read with no timeout) or raises (a bug)
-must not take the session with it: the caller gets a default after the deadline. While a hung
-call is still running, no new call is started, so stuck threads never pile up.
+must not take the session with it: the caller gets a default after the deadline. Each kind of
+call has one long-lived worker thread; while a hung call is still running, no new call is
+queued behind it, so nothing piles up.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -24,33 +26,48 @@ class Called(Generic[T]):
     problem: str | None = None  # None, "timeout", "still_hung" or "error"
 
 
+@dataclass
+class _Job:
+    fn: Callable[[], Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Any = None
+    error: BaseException | None = None
+
+
 class BoundedCall:
     def __init__(self, name: str) -> None:
         self.name = name
-        self._hung: threading.Thread | None = None
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._hung: _Job | None = None
 
     def run(self, fn: Callable[[], T], timeout_s: float, default: T) -> Called[T]:
         if self._hung is not None:
-            if self._hung.is_alive():
+            if not self._hung.done.is_set():
                 return Called(default, "still_hung")
             self._hung = None
-        box: dict[str, T] = {}
-        failed: list[BaseException] = []
-
-        def call() -> None:
-            try:
-                box["value"] = fn()
-            except Exception as e:  # a driver bug: logged, turned into the default
-                failed.append(e)
-
-        thread = threading.Thread(target=call, name=f"device-{self.name}", daemon=True)
-        thread.start()
-        thread.join(timeout_s)
-        if thread.is_alive():
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name=f"device-{self.name}",
+                                            daemon=True)
+            self._thread.start()
+        job = _Job(fn)
+        self._jobs.put(job)
+        if not job.done.wait(timeout_s):
             log.error("%s did not answer within %.1f s", self.name, timeout_s)
-            self._hung = thread
+            self._hung = job
             return Called(default, "timeout")
-        if failed:
-            log.error("%s raised %r", self.name, failed[0], exc_info=failed[0])
+        if job.error is not None:
+            log.error("%s raised %r", self.name, job.error, exc_info=job.error)
             return Called(default, "error")
-        return Called(box["value"])
+        value: T = job.value
+        return Called(value)
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job.value = job.fn()
+            except Exception as e:  # a driver bug: reported to the caller as "error"
+                job.error = e
+            finally:
+                job.done.set()

@@ -115,9 +115,8 @@ class Terminal:
         )
 
     def _status_changed(self, kind: str, status: DeviceStatus) -> None:
-        if hasattr(self, "audit"):
-            self.audit.record("device_status_changed", device=kind, state=status.state.value,
-                              reason=status.reason)
+        self.audit.record("device_status_changed", device=kind, state=status.state.value,
+                          reason=status.reason)
 
     def _seed_demo_locker(self) -> None:
         """The demo's locker holds one certificate for each demo citizen."""
@@ -139,6 +138,7 @@ class Terminal:
         self.sync.stop()
         self.health.stop()
         self.outbox.close()
+        self.audit.close()
 
     def queue_stats(self) -> OutboxStats:
         return self.outbox.stats()
