@@ -35,6 +35,9 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
     from screens.theme import Theme
 
     register_default_font()
+    from screens import keyboard
+
+    keyboard.install()
     profile = terminal.profile
     live_png = terminal.options.data_dir / "screen.png"
 

@@ -49,5 +49,7 @@ def prepare(size: tuple[int, int] = PORTRAIT, *, offscreen: bool | None = None) 
     Config.set("graphics", "height", str(size[1]))
     Config.set("graphics", "resizable", "0")
     Config.set("kivy", "exit_on_escape", "0")
+    # No physical keyboard on a kiosk: a focused text field brings up the docked one.
+    Config.set("kivy", "keyboard_mode", "dock")
     Config.set("input", "mouse", "mouse,disable_multitouch")
     return offscreen
