@@ -33,6 +33,7 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
     from screens.screenshot import save_window_png
     from screens.shell import Shell
     from screens.theme import Theme
+    from screens.voice import EspeakSpeaker, VoiceGuide
 
     register_default_font()
     from screens import keyboard
@@ -49,7 +50,9 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
             Window.clearcolor = theme.background
             self.citizen: DemoCitizen | None = None
             self.bridge = SessionBridge(terminal.session, self._show)
-            self.shell = Shell(profile, theme, self.bridge)
+            # Without a sound device (a headless demo) speech goes to WAV files instead.
+            speaker = EspeakSpeaker(terminal.options.data_dir / "voice" if offscreen else None)
+            self.shell = Shell(profile, theme, self.bridge, VoiceGuide(speaker))
             if autoplay:
                 self.citizen = DemoCitizen(self.bridge, {s.id: s for s in terminal.services})
             return self.shell

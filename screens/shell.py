@@ -18,6 +18,7 @@ from screens.base import KioskScreen, load_kv
 from screens.i18n import t
 from screens.screens import SCREEN_CLASSES
 from screens.theme import Theme
+from screens.voice import VoiceGuide
 from screens.widgets import BigButton, Text, WarningIcon
 
 NAVIGATION: dict[State, str] = {
@@ -46,10 +47,11 @@ class Bar(BoxLayout):  # type: ignore[misc]
 class Shell(BoxLayout):  # type: ignore[misc]
     theme = ObjectProperty(None)
 
-    def __init__(self, profile: Profile, theme: Theme, intents: Any, **kwargs: Any) -> None:
+    def __init__(self, profile: Profile, theme: Theme, intents: Any,
+                 voice: VoiceGuide | None = None, **kwargs: Any) -> None:
         load_kv("shell")
         super().__init__(theme=theme, **kwargs)
-        self.profile, self.intents = profile, intents
+        self.profile, self.intents, self.voice = profile, intents, voice
         self.view: SessionView | None = None
         th = theme
         # -- top bar: where am I, the time, language, elder mode, contrast
@@ -75,6 +77,14 @@ class Shell(BoxLayout):  # type: ignore[misc]
         self.lang_btn.bind(on_release=lambda *_: self._toggle("lang"))
         self.elder_btn.bind(on_release=lambda *_: self._toggle("elder"))
         self.contrast_btn.bind(on_release=lambda *_: self._toggle("contrast"))
+        # Voice controls, shown while voice guidance is on (elder mode).
+        self.voice_row = BoxLayout(size_hint_y=None, spacing=th.gap)
+        self.repeat_btn = BigButton(theme=th, kind="secondary")
+        self.volume_btn = BigButton(theme=th, kind="secondary")
+        self.repeat_btn.bind(on_release=lambda *_: self.voice and self.voice.repeat())
+        self.volume_btn.bind(on_release=lambda *_: self._next_volume())
+        self.voice_row.add_widget(self.repeat_btn)
+        self.voice_row.add_widget(self.volume_btn)
         self.top_bar.add_widget(row)
         self.top_bar.add_widget(toggles)
         self.top_bar.bind(minimum_height=self.top_bar.setter("height"))
@@ -143,11 +153,23 @@ class Shell(BoxLayout):  # type: ignore[misc]
     def _resize_bars(self, *_: object) -> None:
         h = self.theme.target_h
         self.toggles.height = h
+        self.voice_row.height = h
         self.countdown.height = h + 24
         self.bottom.height = h + 32
 
     def _update_clock(self) -> None:
         self.clock.text = time.strftime("%H:%M")
+
+    def _next_volume(self) -> None:
+        if self.voice is not None:
+            self.voice.next_volume()
+            if self.view is not None:
+                self._label_voice(self.view.language)
+
+    def _label_voice(self, lang: str) -> None:
+        level = t(lang, f"volume.{self.voice.volume if self.voice else 'medium'}")
+        self.repeat_btn.title = t(lang, "frame.repeat")
+        self.volume_btn.title = t(lang, "frame.volume", level=level)
 
     def _toggle(self, what: str) -> None:
         v = self.view
@@ -184,6 +206,12 @@ class Shell(BoxLayout):  # type: ignore[misc]
             button.title = t(lang, key) + (t(lang, "frame.switch_on") if on else "")
             button.kind = "switched_on" if on else "secondary"
         self.offline.text.text = t(lang, "frame.offline")
+        speaking = view.elder and view.state not in (State.ATTRACT, State.OUT_OF_SERVICE)
+        if speaking and self.voice_row.parent is None:
+            self.top_bar.add_widget(self.voice_row)
+        elif not speaking and self.voice_row.parent is not None:
+            self.top_bar.remove_widget(self.voice_row)
+        self._label_voice(lang)
         notice = view.notice if view.state is not State.GOODBYE else None
         if view.staff_called and (notice is None or notice.key == "staff_called"):
             notice_text = t(lang, "notice.staff_called")
@@ -222,3 +250,5 @@ class Shell(BoxLayout):  # type: ignore[misc]
         screen.show(view)
         if self.manager.current != name:
             self.manager.current = name
+        if self.voice is not None:
+            self.voice.on_view(view)

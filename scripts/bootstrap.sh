@@ -13,8 +13,10 @@ case "$what" in
 esac
 
 # Debian packages: Mesa GL for Kivy's software rendering, libmtdev (quiet start-up),
-# a CJK font (Kivy's default font has no Chinese glyphs), venv for Python.
-APT_PACKAGES=(python3 python3-venv python3-pip libgl1 libegl1 libmtdev1 fonts-wqy-microhei)
+# a CJK font (Kivy's default font has no Chinese glyphs), venv for Python, espeak-ng for
+# the voice guidance of elder mode.
+APT_PACKAGES=(python3 python3-venv python3-pip libgl1 libegl1 libmtdev1 fonts-wqy-microhei
+              espeak-ng)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
