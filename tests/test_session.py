@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from devices.camera.protocol import FaceOutcome
 from devices.id_reader.protocol import ReadFailure
 from devices.locker.protocol import DoorOutcome
 from devices.printer.protocol import PrintFailure
@@ -13,24 +12,7 @@ from kiosk.catalogue import Intent
 from kiosk.locker_inventory import LockerItem
 from kiosk.session import State
 from kiosk.submission import citizen_hash
-
-
-def identify(rig, citizen):  # type: ignore[no-untyped-def]
-    rig.reader.present(citizen)
-    rig.camera.show_face(FaceOutcome.CAPTURED)
-    rig.tick()  # card read -> verify
-    rig.tick()  # face captured -> next step
-
-
-def to_confirm_household_proof(rig, citizen):  # type: ignore[no-untyped-def]
-    """touch -> 我要办 -> 户籍证明 -> card + face: the confirm screen."""
-    s = rig.session
-    s.touch()
-    s.choose_intent(Intent.APPLY)
-    s.choose("household_proof")
-    identify(rig, citizen)
-    assert s.state is State.CONFIRM
-    return s
+from tests.flows import identify, open_door_7, to_confirm_household_proof
 
 
 def test_household_proof_fits_four_taps_and_prints_a_receipt(rig, citizen):  # type: ignore[no-untyped-def]
@@ -182,13 +164,8 @@ def test_paper_out_mid_receipt_keeps_submission_and_offers_reprint(rig, citizen)
 
 
 def test_collect_opens_the_right_door_and_records_collection(rig, citizen):  # type: ignore[no-untyped-def]
-    rig.inventory.load(LockerItem(7, citizen_hash(citizen.id_number), "营业执照", "Licence"))
-    rig.locker.load(7)
-    s = rig.session
-    s.touch()
-    s.choose_intent(Intent.COLLECT)
-    identify(rig, citizen)
-    assert s.state is State.HANDOVER and s.view().outcome.door == 7
+    s = open_door_7(rig, citizen)
+    assert s.view().outcome.door == 7
     assert rig.locker.opened == [7]
     rig.tick(30)  # door still open: no timeout while the citizen is taking the item
     assert s.state is State.HANDOVER

@@ -7,30 +7,13 @@ from __future__ import annotations
 import json
 import threading
 
-from devices.camera.protocol import FaceOutcome
 from devices.printer.fake import FakePrinter
 from devices.printer.protocol import PrintFailure, PrintResult, Receipt
 from devices.printer.simulator import SimulatedPrinter
 from devices.status import DeviceStatus
-from kiosk.catalogue import Intent
-from kiosk.locker_inventory import LockerItem
 from kiosk.session import State
 from kiosk.settings import Timings
-from kiosk.submission import citizen_hash
-
-
-def open_door_7(rig, citizen):  # type: ignore[no-untyped-def]
-    rig.inventory.load(LockerItem(7, citizen_hash(citizen.id_number), "执照", "Licence"))
-    rig.locker.load(7)
-    s = rig.session
-    s.touch()
-    s.choose_intent(Intent.COLLECT)
-    rig.reader.present(citizen)
-    rig.camera.show_face(FaceOutcome.CAPTURED)
-    rig.tick()
-    rig.tick()
-    assert s.state is State.HANDOVER
-    return s
+from tests.flows import open_door_7, to_confirm_household_proof
 
 
 def kinds(rig) -> list[str]:  # type: ignore[no-untyped-def]
@@ -103,14 +86,7 @@ class BrokenPrinter(FakePrinter):
 
 
 def submit_household_proof(rig, citizen):  # type: ignore[no-untyped-def]
-    s = rig.session
-    s.touch()
-    s.choose_intent(Intent.APPLY)
-    s.choose("household_proof")
-    rig.reader.present(citizen)
-    rig.camera.show_face(FaceOutcome.CAPTURED)
-    rig.tick()
-    rig.tick()
+    s = to_confirm_household_proof(rig, citizen)
     s.confirm()
     return s
 
