@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import tomllib
 from functools import cache
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.settings import Clock, SystemClock
+
+log = logging.getLogger(__name__)
 
 EVENTS_FILE = Path(__file__).with_name("audit_events.toml")
 _PERSONAL_KEYS = {"id_number", "name", "address", "birth_date", "face", "photo"}
@@ -40,7 +43,12 @@ class AuditLog:
         with self._lock:
             self.recent = [*self.recent[-199:], entry]
             if self._file is not None:
-                self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                try:
+                    self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                except OSError:
+                    # A full disk must not stop a session from ending (and being wiped):
+                    # the event stays in `recent` and in the process log.
+                    log.exception("audit log write failed for %s", event)
 
     def close(self) -> None:
         with self._lock:

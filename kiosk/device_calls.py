@@ -32,12 +32,13 @@ class _Job:
     done: threading.Event = field(default_factory=threading.Event)
     value: Any = None
     error: BaseException | None = None
+    abandoned: bool = False  # the caller gave up: drop the result (it may be personal data)
 
 
 class BoundedCall:
     def __init__(self, name: str) -> None:
         self.name = name
-        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._hung: _Job | None = None
 
@@ -54,20 +55,30 @@ class BoundedCall:
         self._jobs.put(job)
         if not job.done.wait(timeout_s):
             log.error("%s did not answer within %.1f s", self.name, timeout_s)
+            job.abandoned = True
             self._hung = job
             return Called(default, "timeout")
-        if job.error is not None:
-            log.error("%s raised %r", self.name, job.error, exc_info=job.error)
+        error, value = job.error, job.value
+        job.value = job.error = None  # read results (identities, faces) are not kept here
+        if error is not None:
+            log.error("%s raised %r", self.name, error, exc_info=error)
             return Called(default, "error")
-        value: T = job.value
         return Called(value)
 
+    def close(self) -> None:
+        """Let the worker thread end (after a call still running, if one hangs)."""
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread = None
+
     def _work(self) -> None:
-        while True:
-            job = self._jobs.get()
+        while (job := self._jobs.get()) is not None:
             try:
-                job.value = job.fn()
+                value = job.fn()
+                if not job.abandoned:
+                    job.value = value
             except Exception as e:  # a driver bug: reported to the caller as "error"
                 job.error = e
             finally:
                 job.done.set()
+                value = job = None  # hold nothing while waiting for the next call

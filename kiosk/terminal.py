@@ -135,6 +135,7 @@ class Terminal:
         self.sync.start()
 
     def stop(self) -> None:
+        self.session.close()
         self.sync.stop()
         self.health.stop()
         self.outbox.close()

@@ -66,6 +66,9 @@ class KioskScreen(Screen):  # type: ignore[misc]
     def render(self, view: SessionView) -> None:
         """Draw everything that depends on the view's content."""
 
+    def release_keyboard(self) -> None:
+        """Let go of the on-screen keyboard (only screens with text fields hold it)."""
+
     def wipe(self) -> None:
         """The privacy wipe on screen: drop every widget drawn from a citizen's session."""
         self._drawn = None

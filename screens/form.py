@@ -27,7 +27,20 @@ class FormScreen(KioskScreen):
         self._who: Text | None = None
         self._echo_guard = False
 
+    def release_keyboard(self) -> None:
+        """Unfocus every field: the docked keyboard goes away and uncovers the bottom bar."""
+        for text_input in self._inputs.values():
+            text_input.focus = False
+
     def wipe(self) -> None:
+        for text_input in self._inputs.values():
+            text_input.focus = False
+            self._echo_guard = True
+            try:
+                text_input.text = ""  # typed text and its undo history go with the session
+                text_input._undo, text_input._redo = [], []
+            finally:
+                self._echo_guard = False
         super().wipe()
         self._built_for, self._who = None, None
         self._inputs, self._choices, self._errors = {}, {}, {}
@@ -60,6 +73,7 @@ class FormScreen(KioskScreen):
             label.text = self.t(f"form.{error}") if error else ""
 
     def _build(self, view: SessionView) -> None:
+        self.release_keyboard()
         th, body = self.theme, self.ids.body
         body.clear_widgets()
         self._inputs, self._choices, self._errors = {}, {}, {}

@@ -107,6 +107,21 @@ def prompt_for(view: SessionView) -> str:
         parts.append(t(lang, "result.done"))
         if outcome.printed:
             parts.append(t(lang, "result.take_receipt"))
+    elif state is State.DONE and outcome is not None and outcome.output == "locker":
+        if outcome.nothing_to_collect:
+            parts.append(t(lang, "result.nothing"))
+        elif view.notice is None:
+            parts.append(t(lang, "result.collected"))
+    elif state is State.DONE and outcome is not None and outcome.output == "screen":
+        apps = outcome.applications
+        if apps is None:
+            parts.append(t(lang, "result.apps_unreachable"))
+        elif not apps:
+            parts.append(t(lang, "result.apps_none"))
+        else:
+            parts.append(t(lang, "result.apps_title"))
+            parts += [f"{a.title.get(lang) if a.title else a.service_id}, "
+                      f"{t(lang, f'status.{a.status}')}" for a in apps[:6]]
     elif state is State.GOODBYE:
         parts.append(t(lang, "goodbye.title"))
         if view.card_left:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -60,7 +61,7 @@ class Rig:
 
 
 @pytest.fixture
-def rig() -> Rig:
+def rig() -> Iterator[Rig]:
     clock = FakeClock()
     devices = DeviceSet(FakeIdReader(), FakePrinter(), FakeLocker(12), FakeCamera())
     health = DeviceHealth(devices)
@@ -80,8 +81,10 @@ def rig() -> Rig:
         clock=clock,
     )
     assert devices.id_reader and devices.printer and devices.locker and devices.camera
-    return Rig(Session(deps), clock, devices.id_reader, devices.printer,  # type: ignore[arg-type]
-               devices.locker, devices.camera, sink, health, inventory, audit)  # type: ignore[arg-type]
+    session = Session(deps)
+    yield Rig(session, clock, devices.id_reader, devices.printer,  # type: ignore[arg-type]
+              devices.locker, devices.camera, sink, health, inventory, audit)  # type: ignore[arg-type]
+    session.close()
 
 
 @pytest.fixture

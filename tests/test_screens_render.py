@@ -140,3 +140,20 @@ def test_form_values_written_back_from_a_view_do_not_echo_as_typing(window: Any)
     box.focus = True
     box.insert_text("咖")  # a real keystroke is still sent
     assert intents.calls and intents.calls[-1][0] == "set_field"
+
+
+def test_form_wipe_lets_go_of_the_keyboard_and_the_typed_text(window: Any) -> None:
+    from kiosk.scenes import build_scene
+    from screens.form import FormScreen
+    from screens.theme import Theme
+
+    profile = with_simulated_devices(load_profile("gov-hall"))
+    view = build_scene("form", profile).session.view()
+    form = FormScreen(name="form", theme=Theme(profile.branding), intents=RecordingIntents(),
+                      profile=profile)
+    form.show(view)
+    box = form._inputs["shop_address"]
+    box.focus = True
+    box.insert_text("13800138000")
+    form.wipe()
+    assert not box.focus and box.text == "" and form._inputs == {}

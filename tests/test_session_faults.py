@@ -11,9 +11,10 @@ from devices.printer.fake import FakePrinter
 from devices.printer.protocol import PrintFailure, PrintResult, Receipt
 from devices.printer.simulator import SimulatedPrinter
 from devices.status import DeviceStatus
+from kiosk.catalogue import Intent
 from kiosk.session import State
 from kiosk.settings import Timings
-from tests.flows import open_door_7, to_confirm_household_proof
+from tests.flows import identify, open_door_7, to_confirm_household_proof
 
 
 def kinds(rig) -> list[str]:  # type: ignore[no-untyped-def]
@@ -136,3 +137,74 @@ def test_print_failures_keep_their_cause() -> None:
     sim.set_status(DeviceStatus.fault("cover_open", "cover open"))
     assert sim.print_receipt(Receipt("x")).failure is PrintFailure.COVER_OPEN
 
+
+
+def test_full_disk_for_the_audit_log_still_ends_and_wipes_the_session(rig, citizen):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from kiosk.audit import AuditLog
+
+    rig.session.d.audit = AuditLog(Path("/dev/full"), rig.clock)  # every write: ENOSPC
+    s = to_confirm_household_proof(rig, citizen)
+    s.confirm()
+    assert s.state is State.DONE
+    s.call_staff()
+    assert "staff.call" in kinds(rig)
+    rig.tick(31)
+    rig.tick(21)  # the inactivity countdown runs out
+    assert s.state is State.GOODBYE and s.identity is None and s.view().masked_name is None
+
+
+def test_device_call_workers_keep_no_personal_data(rig, citizen):  # type: ignore[no-untyped-def]
+    import gc
+
+    s = to_confirm_household_proof(rig, citizen)
+    s.back()
+    s.back()
+    s.back()  # home -> goodbye: wiped
+    assert s.identity is None
+    gc.collect()
+    holders = [o for o in gc.get_referrers(citizen) if not isinstance(o, type(gc))]
+    names = {type(o).__name__ for o in holders}
+    assert "_Job" not in names and "ReadResult" not in names, names
+
+
+def test_slow_locker_board_is_watched_not_reported_as_a_failed_door(rig, citizen):  # type: ignore[no-untyped-def]
+    import threading as _threading
+
+    from kiosk.locker_inventory import LockerItem
+    from kiosk.submission import citizen_hash
+
+    opened = _threading.Event()
+    real_open = rig.locker.open_door
+
+    def slow_open(door: int):  # type: ignore[no-untyped-def]
+        opened.wait(5)
+        return real_open(door)
+
+    rig.locker.open_door = slow_open
+    rig.session.d.timings = Timings(device_call_timeout_s=0.1, idle_before_countdown_s=30)
+    rig.inventory.load(LockerItem(7, citizen_hash(citizen.id_number), "执照", "Licence"))
+    rig.locker.load(7)
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.COLLECT)
+    identify(rig, citizen)
+    assert s.state is State.HANDOVER and s.view().notice is None  # not "the door failed"
+    opened.set()  # the board answers late: the door opens after all
+    rig.tick()
+    rig.locker.citizen_takes_item_and_closes(7)
+    rig.tick()
+    assert s.state is State.DONE and rig.inventory.items() == []
+
+
+def test_device_call_worker_ends_on_close() -> None:
+    from kiosk.device_calls import BoundedCall
+
+    call = BoundedCall("x")
+    assert call.run(lambda: 42, 1.0, 0).value == 42
+    worker = call._thread
+    assert worker is not None
+    call.close()
+    worker.join(2)
+    assert not worker.is_alive()

@@ -95,3 +95,12 @@ def test_espeak_speaks_mandarin_and_english(tmp_path: Path) -> None:
     speaker.say("Please show your ID card", "en", "high")
     en = wait_for_wav(tmp_path, 2)
     assert zh.read_bytes()[:4] == b"RIFF" and en.read_bytes()[:4] == b"RIFF"
+
+
+def test_collection_and_status_results_are_spoken() -> None:
+    rig = build_scene("result-locker", PROFILE, elder=True)
+    rig.session.d.devices.locker.citizen_takes_item_and_closes(7)  # type: ignore[union-attr]
+    rig.tick()
+    assert "领取完成" in prompt_for(rig.session.view())
+    query = build_scene("result-query", PROFILE, lang="en", elder=True).session.view()
+    assert "My applications" in prompt_for(query) and "In review" in prompt_for(query)

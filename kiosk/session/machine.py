@@ -370,6 +370,12 @@ class Session:
             poll_door(self, now)
 
     def end(self, reason: str) -> None:
-        self.d.audit.record("session_ended", reason=reason)
+        # Wipe first: nothing that follows (a log write on a full disk) may keep the data.
         self._reset_citizen_data()
         self.go(State.GOODBYE, Notice(f"goodbye_{reason}"))
+        self.d.audit.record("session_ended", reason=reason)
+
+    def close(self) -> None:
+        """Stop the device-call workers (the terminal is shutting down)."""
+        for bounded in self._calls.values():
+            bounded.close()
