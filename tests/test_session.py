@@ -246,3 +246,13 @@ def test_receipt_carries_the_profile_status_qr(rig, citizen):  # type: ignore[no
     s.confirm()
     tracking = s.view().outcome.tracking_no
     assert rig.printer.printed[0].qr_data == "https://example.test/track?no=" + tracking
+
+
+def test_card_left_in_the_reader_is_called_out_until_it_is_taken(rig, citizen):  # type: ignore[no-untyped-def]
+    s = to_confirm_household_proof(rig, citizen)  # the fake reader keeps the card "present"
+    s.confirm()
+    s.finish()
+    assert s.view().card_left
+    rig.reader.remove_card()
+    rig.tick(1)
+    assert s.state is State.GOODBYE and not s.view().card_left

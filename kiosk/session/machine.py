@@ -83,6 +83,7 @@ class Session:
         self.outcome: Outcome | None = None
         self.staff_called = False
         self.extensions = 0
+        self.card_was_left = False  # on the goodbye screen: a card is still in the reader
         self._last_activity = self.d.clock.now()
 
     def scaled(self, seconds: float) -> float:
@@ -125,8 +126,7 @@ class Session:
         self.d.on_submitted()
         return True
 
-    @property
-    def card_left(self) -> bool:
+    def _card_in_reader(self) -> bool:
         reader = self.d.devices.id_reader
         return reader is not None and self.call("id_reader.card_present", reader.card_present,
                                                 False).value
@@ -337,11 +337,12 @@ class Session:
     def tick(self) -> None:
         """Look at the clock and the devices once. Called every `ui_tick_s` by the UI."""
         with self._lock:
-            before = (self.state, self.notice, self.outcome)
+            before = (self.state, self.notice, self.outcome, self.card_was_left)
             counting_before = self.countdown_remaining(self.d.clock.now()) is not None
             self._tick()
             counting = self.countdown_remaining(self.d.clock.now()) is not None
-            if (self.state, self.notice, self.outcome) != before or counting_before or counting:
+            after = (self.state, self.notice, self.outcome, self.card_was_left)
+            if after != before or counting_before or counting:
                 self._publish()
 
     def _tick(self) -> None:
@@ -355,6 +356,7 @@ class Session:
                 self.go(target, notice)
             return
         if self.state is State.GOODBYE:
+            self.card_was_left = self._card_in_reader()  # the call-out goes when the card does
             if now - self.entered_at >= self.scaled(self.d.timings.goodbye_s):
                 self._reset_preferences()
                 self.go(State.ATTRACT)
@@ -373,6 +375,7 @@ class Session:
         # Wipe first: nothing that follows (a log write on a full disk) may keep the data.
         self._reset_citizen_data()
         self.go(State.GOODBYE, Notice(f"goodbye_{reason}"))
+        self.card_was_left = self._card_in_reader()
         self.d.audit.record("session_ended", reason=reason)
 
     def close(self) -> None:

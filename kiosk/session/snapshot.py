@@ -45,7 +45,6 @@ def build_view(s: Session) -> SessionView:
     waiting = s.state in (State.IDENTIFY, State.VERIFY)
     t = s.d.timings
     limit = t.identify_wait_s if s.state is State.IDENTIFY else t.face_wait_s
-    reader = s.d.devices.id_reader
     return SessionView(
         state=s.state,
         language=s.language,
@@ -65,7 +64,7 @@ def build_view(s: Session) -> SessionView:
         notice=s.notice,
         outcome=s.outcome,
         staff_called=s.staff_called,
-        card_left=s.state is State.GOODBYE and reader is not None and s.card_left,
+        card_left=s.state is State.GOODBYE and s.card_was_left,
         waited_s=now - s.entered_at if waiting else 0.0,
         wait_limit_s=s.scaled(limit) if waiting else 0.0,
     )
