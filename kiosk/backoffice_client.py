@@ -52,10 +52,6 @@ class BackOfficeClient:
             return None
         return [a for a in body["applications"] if isinstance(a, dict)]
 
-    def healthy(self) -> bool:
-        body = self._get("/v1/health")
-        return isinstance(body, dict) and body.get("ok") is True
-
     def stats(self) -> dict[str, int] | None:
         body = self._get("/v1/stats")
         return body if isinstance(body, dict) else None

@@ -24,7 +24,7 @@ from kiosk.profile import Profile
 from kiosk.session import Session, SessionDeps
 from kiosk.settings import Clock, SystemClock, Timings
 from kiosk.submission import citizen_hash
-from offline_queue import FernetCipher, HttpTransport, Outbox, OutboxStats, SyncWorker
+from offline_queue import FernetCipher, HttpTransport, Outbox, SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,3 @@ class Terminal:
         self.health.stop()
         self.outbox.close()
         self.audit.close()
-
-    def queue_stats(self) -> OutboxStats:
-        return self.outbox.stats()

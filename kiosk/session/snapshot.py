@@ -56,7 +56,6 @@ def build_view(s: Session) -> SessionView:
         service=s.service,
         masked_name=mask_name(ident.name) if ident else None,
         masked_id=mask(ident.id_number) if ident else None,
-        fields=s.service.fields if s.service else (),
         values=dict(s.values),
         errors=dict(s.errors),
         countdown_s=s.countdown_remaining(now),

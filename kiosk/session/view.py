@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from kiosk.catalogue import FieldSpec, LocalizedText, Service
+from kiosk.catalogue import LocalizedText, Service
 
 
 class State(StrEnum):
@@ -81,7 +81,6 @@ class SessionView:
     service: Service | None = None
     masked_name: str | None = None
     masked_id: str | None = None
-    fields: tuple[FieldSpec, ...] = ()
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     countdown_s: float | None = None
