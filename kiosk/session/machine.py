@@ -203,6 +203,8 @@ class Session:
         service, identity = self.service, self.identity
         assert service is not None and identity is not None
         if service.intent is Intent.QUERY:
+            self.notice = Notice("querying")  # the back office may take seconds: say so
+            self._publish()
             self.outcome = query_applications(self, citizen_hash(identity.id_number))
             self.go(State.DONE)
         elif service.intent is Intent.COLLECT:
