@@ -7,6 +7,8 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
+from kiosk.session import Notice
+
 LOCALE_DIR = Path(__file__).with_name("locale")
 LANGUAGES = ("zh", "en")
 log = logging.getLogger(__name__)
@@ -23,3 +25,11 @@ def t(lang: str, key: str, **params: object) -> str:
         log.error("missing words for %s in %s", key, lang)
         words = catalogue("zh").get(key, key)
     return words.format(**params) if params else words
+
+
+def notice_text(lang: str, notice: Notice) -> str:
+    """A notice in words; a reason code among its parameters is put in words too."""
+    params = dict(notice.params)
+    if "reason" in params:
+        params["reason"] = t(lang, f"reason.{params['reason']}")
+    return t(lang, f"notice.{notice.key}", **params)

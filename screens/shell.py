@@ -15,6 +15,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.profile import Profile
 from kiosk.session import SessionView, State
 from screens.base import KioskScreen, load_kv
+from screens.i18n import notice_text as words_for_notice
 from screens.i18n import t
 from screens.screens import SCREEN_CLASSES
 from screens.theme import Theme
@@ -216,10 +217,7 @@ class Shell(BoxLayout):  # type: ignore[misc]
         if view.staff_called and (notice is None or notice.key == "staff_called"):
             notice_text = t(lang, "notice.staff_called")
         elif notice is not None:
-            params = dict(notice.params)
-            if "reason" in params:
-                params["reason"] = t(lang, f"reason.{params['reason']}")
-            notice_text = t(lang, f"notice.{notice.key}", **params)
+            notice_text = words_for_notice(lang, notice)
         else:
             notice_text = ""
         self.notice.text.text = notice_text

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from kiosk.session import SessionView, State
-from screens.i18n import t
+from screens.i18n import notice_text, t
 
 log = logging.getLogger(__name__)
 VOLUMES = ("low", "medium", "high")
@@ -127,10 +127,7 @@ def prompt_for(view: SessionView) -> str:
         if view.card_left:
             parts.append(t(lang, "goodbye.take_card"))
     if view.notice is not None and state is not State.GOODBYE:
-        params = dict(view.notice.params)
-        if "reason" in params:
-            params["reason"] = t(lang, f"reason.{params['reason']}")
-        parts.append(t(lang, f"notice.{view.notice.key}", **params))
+        parts.append(notice_text(lang, view.notice))
     return "。".join(parts) if lang == "zh" else ". ".join(parts)
 
 
