@@ -224,3 +224,13 @@ def test_restart_on_same_data_dir_remembers_keys_and_cuts_kept_alive_connections
         assert second.store.counts()["applications"] == 1
     finally:
         second.stop()
+
+
+def test_kiosk_and_back_office_hash_a_citizen_the_same_way() -> None:
+    """The kiosk asks for "my applications" by this hash: a lower-case check digit read from
+    a card must find what was stored under the upper-case one."""
+    from kiosk.backoffice.store import citizen_hash as stored
+    from kiosk.submission import citizen_hash as asked
+
+    for number in ("11010519491231002X", "11010519491231002x", " 11010519491231002X "):
+        assert stored(number) == asked(number) == asked("11010519491231002X")

@@ -31,7 +31,9 @@ class _Rejected(Exception):
 
 
 def citizen_hash(id_number: str) -> str:
-    return hashlib.sha256(id_number.encode("utf-8")).hexdigest()
+    """The contract's citizen key: SHA-256 of the ID number, trimmed and upper-cased (a
+    check digit read as 'x' and as 'X' is the same person). The kiosk hashes the same way."""
+    return hashlib.sha256(id_number.strip().upper().encode("utf-8")).hexdigest()
 
 
 class BackOfficeStore:
