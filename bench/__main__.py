@@ -67,8 +67,8 @@ def outbox_enqueue_rate(path: Path, n: int, encrypted: bool) -> float:
 
 
 def simulate_rate(tmp: Path) -> tuple[float, int]:
-    from kiosk.profile import load_profile
-    from kiosk.simulate import run_simulation
+    from kiosk.config.profile import load_profile
+    from kiosk.demo.simulate import run_simulation
 
     report = run_simulation(load_profile("gov-hall"), SESSIONS, tmp / "simulate")
     assert report.delivered == SESSIONS and report.failed == 0, report

@@ -17,8 +17,8 @@ from devices.locker.protocol import Locker
 from devices.locker.simulator import SimulatedLocker
 from devices.printer.protocol import ReceiptPrinter
 from devices.printer.simulator import SimulatedPrinter
-from kiosk.errors import ConfigError
-from kiosk.profile import SIMULATOR, DeviceConfig, Profile
+from kiosk.config.errors import ConfigError
+from kiosk.config.profile import SIMULATOR, DeviceConfig, Profile
 
 
 @dataclass

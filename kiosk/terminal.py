@@ -13,17 +13,17 @@ from pathlib import Path
 
 from devices.id_reader.simulator import DEMO_CITIZENS
 from devices.status import DeviceStatus
-from kiosk.audit import AuditLog
-from kiosk.backoffice_client import BackOfficeClient
-from kiosk.catalogue import Service, load_catalogue
+from kiosk.config.catalogue import Service, load_catalogue
+from kiosk.config.errors import ConfigError
+from kiosk.config.profile import Profile
+from kiosk.config.settings import Clock, SystemClock, Timings
 from kiosk.device_set import DeviceSet, SimulatorPace, build_devices
-from kiosk.errors import ConfigError
-from kiosk.health import DeviceHealth
-from kiosk.locker_inventory import LockerInventory, LockerItem
-from kiosk.profile import Profile
+from kiosk.health.monitor import DeviceHealth
+from kiosk.ops.backoffice_client import BackOfficeClient
+from kiosk.records.audit import AuditLog
+from kiosk.records.locker_store import LockerInventory, LockerItem
+from kiosk.records.submission import citizen_hash
 from kiosk.session import Session, SessionDeps
-from kiosk.settings import Clock, SystemClock, Timings
-from kiosk.submission import citizen_hash
 from offline_queue import FernetCipher, HttpTransport, Outbox, SyncWorker
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from typing import Any
 
 from kivy.clock import Clock
 
-from kiosk.catalogue import Intent
+from kiosk.config.catalogue import Intent
 from kiosk.session import SessionView, State
 
 PAUSE_S = 2.5

@@ -9,7 +9,7 @@ from kivy.lang import Builder
 from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk.catalogue import Service, load_catalogue
+from kiosk.config.catalogue import Service, load_catalogue
 from kiosk.session import SessionView
 from screens.i18n import t
 

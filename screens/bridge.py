@@ -12,7 +12,7 @@ from typing import Any
 
 from kivy.clock import Clock
 
-from kiosk.catalogue import Intent
+from kiosk.config.catalogue import Intent
 from kiosk.session import Session, SessionView
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from kiosk.errors import ConfigError
+from kiosk.config.errors import ConfigError
 
 # Debian's fonts-wqy-microhei first: one face, renders well at kiosk sizes. Noto CJK .ttc
 # files put the Japanese face first, and Kivy takes the first face of a collection.

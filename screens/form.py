@@ -9,7 +9,7 @@ from typing import Any
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.textinput import TextInput
 
-from kiosk.catalogue import FieldSpec
+from kiosk.config.catalogue import FieldSpec
 from kiosk.session import SessionView
 from screens.base import KioskScreen
 from screens.widgets import BigButton, Text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
-from kiosk.catalogue import Intent
+from kiosk.config.catalogue import Intent
 from kiosk.session import SessionView
 from screens.base import KioskScreen, is_landscape
 from screens.widgets import BigButton, Text

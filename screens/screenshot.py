@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from kiosk.profile import Profile
+from kiosk.config.profile import Profile
 from screens import env
 
 
@@ -24,7 +24,7 @@ def render_scene(profile: Profile, *, screen: str, lang: str, elder: bool = Fals
     from kivy.base import EventLoop
     from kivy.core.window import Window
 
-    from kiosk.scenes import build_scene
+    from kiosk.demo.scenes import build_scene
     from screens.fonts import register_default_font
     from screens.shell import Shell
     from screens.theme import Theme
@@ -58,7 +58,7 @@ def save_window_png(out: Path) -> Path:
 def screenshot(profile: Profile, *, screen: str, lang: str, out: Path, elder: bool = False,
                high_contrast: bool = False, landscape: bool = False) -> Path:
     env.prepare(env.LANDSCAPE if landscape else env.PORTRAIT, offscreen=True)
-    from kiosk.scenes import SCENES
+    from kiosk.demo.scenes import SCENES
 
     if screen not in SCENES:
         raise ValueError(f"unknown screen {screen!r}; choose one of: {', '.join(SCENES)}")

@@ -12,7 +12,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.image import Image
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk.profile import Profile
+from kiosk.config.profile import Profile
 from kiosk.session import SessionView, State
 from screens.base import KioskScreen, load_kv
 from screens.i18n import notice_text as words_for_notice

@@ -10,7 +10,7 @@ from kivy.event import EventDispatcher
 from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty
 
-from kiosk.profile import Branding
+from kiosk.config.profile import Branding
 
 Rgba = list[float]
 

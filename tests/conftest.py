@@ -18,13 +18,13 @@ from devices.id_reader.fake import FakeIdReader  # noqa: E402
 from devices.id_reader.simulator import DEMO_CITIZENS  # noqa: E402
 from devices.locker.fake import FakeLocker  # noqa: E402
 from devices.printer.fake import FakePrinter  # noqa: E402
-from kiosk.audit import AuditLog  # noqa: E402
-from kiosk.catalogue import load_catalogue  # noqa: E402
+from kiosk.config.catalogue import load_catalogue  # noqa: E402
+from kiosk.config.settings import FakeClock, Timings  # noqa: E402
 from kiosk.device_set import DeviceSet  # noqa: E402
-from kiosk.health import DeviceHealth  # noqa: E402
-from kiosk.locker_inventory import LockerInventory  # noqa: E402
+from kiosk.health.monitor import DeviceHealth  # noqa: E402
+from kiosk.records.audit import AuditLog  # noqa: E402
+from kiosk.records.locker_store import LockerInventory  # noqa: E402
 from kiosk.session import Session, SessionDeps  # noqa: E402
-from kiosk.settings import FakeClock, Timings  # noqa: E402
 
 
 @dataclass

@@ -6,10 +6,10 @@ from typing import Any
 
 from devices.camera.protocol import FaceOutcome
 from devices.id_reader.protocol import Identity
-from kiosk.catalogue import Intent
-from kiosk.locker_inventory import LockerItem
+from kiosk.config.catalogue import Intent
+from kiosk.records.locker_store import LockerItem
+from kiosk.records.submission import citizen_hash
 from kiosk.session import Session, State
-from kiosk.submission import citizen_hash
 
 
 def identify(rig: Any, citizen: Identity) -> None:

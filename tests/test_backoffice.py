@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
-from kiosk.backoffice import RunningBackOffice, start_in_thread
-from kiosk.backoffice.server import DB_FILE, MAX_BODY_BYTES
+from backoffice import RunningBackOffice, start_in_thread
+from backoffice.server import DB_FILE, MAX_BODY_BYTES
 
 pytestmark = pytest.mark.realstack
 
@@ -229,8 +229,8 @@ def test_restart_on_same_data_dir_remembers_keys_and_cuts_kept_alive_connections
 def test_kiosk_and_back_office_hash_a_citizen_the_same_way() -> None:
     """The kiosk asks for "my applications" by this hash: a lower-case check digit read from
     a card must find what was stored under the upper-case one."""
-    from kiosk.backoffice.store import citizen_hash as stored
-    from kiosk.submission import citizen_hash as asked
+    from backoffice.store import citizen_hash as stored
+    from kiosk.records.submission import citizen_hash as asked
 
     for number in ("11010519491231002X", "11010519491231002x", " 11010519491231002X "):
         assert stored(number) == asked(number) == asked("11010519491231002X")

@@ -97,7 +97,7 @@ def test_run_with_broken_profile_stops_with_one_line(tmp_path: Path) -> None:
 
 
 def test_run_never_falls_back_to_simulators_for_missing_adapters(tmp_path: Path) -> None:
-    profile = ROOT / "kiosk/profiles/gov-hall.toml"
+    profile = ROOT / "kiosk/config/profiles/gov-hall.toml"
     done = kiosk("run", "--config", str(profile), "--data-dir", str(tmp_path / "d"))
     assert done.returncode == 2
     assert "devices.id_reader.adapter: 'sam_serial' is not available" in done.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.errors import ConfigError
+from kiosk.config.errors import ConfigError
 from screens import fonts
 
 

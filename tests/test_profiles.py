@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.catalogue import load_catalogue
-from kiosk.contrast import contrast_ratio
-from kiosk.errors import ConfigError
-from kiosk.profile import PROFILES_DIR, load_profile, with_simulated_devices
+from kiosk.config.catalogue import load_catalogue
+from kiosk.config.contrast import contrast_ratio
+from kiosk.config.errors import ConfigError
+from kiosk.config.profile import PROFILES_DIR, load_profile, with_simulated_devices
 
 GOOD = (PROFILES_DIR / "gov-hall.toml").read_text(encoding="utf-8")
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from devices.id_reader.protocol import ReadFailure
-from kiosk.profile import load_profile, with_simulated_devices
-from kiosk.scenes import SCENES
+from kiosk.config.profile import load_profile, with_simulated_devices
+from kiosk.demo.scenes import SCENES
 from screens.i18n import catalogue
 
 pytestmark = pytest.mark.ui
@@ -125,7 +125,7 @@ def test_form_values_written_back_from_a_view_do_not_echo_as_typing(window: Any)
     from screens.theme import Theme
 
     profile = with_simulated_devices(load_profile("gov-hall"))
-    from kiosk.scenes import build_scene
+    from kiosk.demo.scenes import build_scene
 
     view = build_scene("form", profile).session.view()
     intents = RecordingIntents()
@@ -143,7 +143,7 @@ def test_form_values_written_back_from_a_view_do_not_echo_as_typing(window: Any)
 
 
 def test_form_wipe_lets_go_of_the_keyboard_and_the_typed_text(window: Any) -> None:
-    from kiosk.scenes import build_scene
+    from kiosk.demo.scenes import build_scene
     from screens.form import FormScreen
     from screens.theme import Theme
 

@@ -8,10 +8,10 @@ from devices.id_reader.protocol import ReadFailure
 from devices.locker.protocol import DoorOutcome
 from devices.printer.protocol import PrintFailure
 from devices.status import DeviceStatus
-from kiosk.catalogue import Intent
-from kiosk.locker_inventory import LockerItem
+from kiosk.config.catalogue import Intent
+from kiosk.records.locker_store import LockerItem
+from kiosk.records.submission import citizen_hash
 from kiosk.session import State
-from kiosk.submission import citizen_hash
 from tests.flows import identify, open_door_7, to_confirm_household_proof
 
 

@@ -11,9 +11,9 @@ from devices.printer.fake import FakePrinter
 from devices.printer.protocol import PrintFailure, PrintResult, Receipt
 from devices.printer.simulator import SimulatedPrinter
 from devices.status import DeviceStatus
-from kiosk.catalogue import Intent
+from kiosk.config.catalogue import Intent
+from kiosk.config.settings import Timings
 from kiosk.session import State
-from kiosk.settings import Timings
 from tests.flows import identify, open_door_7, to_confirm_household_proof
 
 
@@ -142,7 +142,7 @@ def test_print_failures_keep_their_cause() -> None:
 def test_full_disk_for_the_audit_log_still_ends_and_wipes_the_session(rig, citizen):  # type: ignore[no-untyped-def]
     from pathlib import Path
 
-    from kiosk.audit import AuditLog
+    from kiosk.records.audit import AuditLog
 
     rig.session.d.audit = AuditLog(Path("/dev/full"), rig.clock)  # every write: ENOSPC
     s = to_confirm_household_proof(rig, citizen)
@@ -172,8 +172,8 @@ def test_device_call_workers_keep_no_personal_data(rig, citizen):  # type: ignor
 def test_slow_locker_board_is_watched_not_reported_as_a_failed_door(rig, citizen):  # type: ignore[no-untyped-def]
     import threading as _threading
 
-    from kiosk.locker_inventory import LockerItem
-    from kiosk.submission import citizen_hash
+    from kiosk.records.locker_store import LockerItem
+    from kiosk.records.submission import citizen_hash
 
     opened = _threading.Event()
     real_open = rig.locker.open_door

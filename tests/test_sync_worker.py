@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.backoffice import RunningBackOffice, start_in_thread
+from backoffice import RunningBackOffice, start_in_thread
 from offline_queue import (
     DeliveryOutcome,
     DeliveryResult,

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.backoffice.server import start_in_thread
-from kiosk.catalogue import Intent
+from backoffice.server import start_in_thread
+from kiosk.config.catalogue import Intent
+from kiosk.config.errors import ConfigError
+from kiosk.config.profile import load_profile, with_simulated_devices
+from kiosk.config.settings import Timings
+from kiosk.demo.simulate import run_one_session
 from kiosk.device_set import SimulatorPace
-from kiosk.errors import ConfigError
-from kiosk.profile import load_profile, with_simulated_devices
 from kiosk.session import State
-from kiosk.settings import Timings
-from kiosk.simulate import run_one_session
 from kiosk.terminal import Terminal, TerminalOptions
 
 pytestmark = pytest.mark.realstack

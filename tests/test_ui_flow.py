@@ -77,10 +77,10 @@ def all_text(shell: Any) -> str:
 
 @pytest.fixture
 def kiosk_ui(window: Any, tmp_path: Path) -> Iterator[Any]:
-    from kiosk.backoffice.server import start_in_thread
+    from backoffice.server import start_in_thread
+    from kiosk.config.profile import load_profile, with_simulated_devices
+    from kiosk.config.settings import Timings
     from kiosk.device_set import SimulatorPace
-    from kiosk.profile import load_profile, with_simulated_devices
-    from kiosk.settings import Timings
     from kiosk.terminal import Terminal, TerminalOptions
     from screens.bridge import SessionBridge
     from screens.shell import Shell

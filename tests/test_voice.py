@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from kiosk.profile import load_profile, with_simulated_devices
-from kiosk.scenes import build_scene
+from kiosk.config.profile import load_profile, with_simulated_devices
+from kiosk.demo.scenes import build_scene
 from screens.voice import EspeakSpeaker, VoiceGuide, prompt_for
 
 PROFILE = with_simulated_devices(load_profile("gov-hall"))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from devices.locker.protocol import DoorOutcome
 from devices.printer.protocol import PrintFailure, PrintResult, Receipt
-from kiosk.catalogue import Service, load_catalogue
+from kiosk.config.catalogue import Service, load_catalogue
 from kiosk.session.view import ApplicationSummary, Outcome
 
 if TYPE_CHECKING:

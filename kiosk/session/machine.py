@@ -17,15 +17,15 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from devices.id_reader.protocol import Identity
-from kiosk.availability import available_services
-from kiosk.catalogue import Intent, Service
+from kiosk.config.catalogue import Intent, Service
 from kiosk.device_calls import BoundedCall, Called
+from kiosk.health.availability import available_services
+from kiosk.records.submission import citizen_hash, queue_application, queue_event
 from kiosk.session.handover import collect_from_locker, print_receipt_for, query_applications
 from kiosk.session.ports import SessionDeps
 from kiosk.session.snapshot import build_view, choices
 from kiosk.session.view import IDLE_STATES, Notice, Outcome, SessionView, State
 from kiosk.session.waits import maintenance_until, poll_door, poll_face, poll_identity
-from kiosk.submission import citizen_hash, queue_application, queue_event
 
 log = logging.getLogger(__name__)
 Listener = Callable[[SessionView], None]

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from devices.status import DeviceStatus
-from kiosk.audit import AuditLog
-from kiosk.catalogue import Service
+from kiosk.config.catalogue import Service
+from kiosk.config.settings import Clock, SystemClock, Timings
 from kiosk.device_set import DeviceSet
-from kiosk.locker_inventory import LockerInventory
-from kiosk.settings import Clock, SystemClock, Timings
-from kiosk.submission import EnvelopeSink
+from kiosk.records.audit import AuditLog
+from kiosk.records.locker_store import LockerInventory
+from kiosk.records.submission import EnvelopeSink
 
 
 class ApplicationDirectory(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from devices.id_reader.gb11643 import mask
-from kiosk.catalogue import load_catalogue
+from kiosk.config.catalogue import load_catalogue
 from kiosk.session.view import ChoiceItem, SessionView, State
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from kiosk.catalogue import LocalizedText, Service
+from kiosk.config.catalogue import LocalizedText, Service
 
 
 class State(StrEnum):

@@ -1,13 +1,13 @@
 """Reference back office: a small HTTP server and SQLite store implementing the kiosk contract."""
 
-from kiosk.backoffice.server import (
+from backoffice.server import (
     BackOfficeHTTPServer,
     RunningBackOffice,
     make_server,
     serve_forever,
     start_in_thread,
 )
-from kiosk.backoffice.store import BackOfficeStore, citizen_hash
+from backoffice.store import BackOfficeStore, citizen_hash
 
 __all__ = [
     "BackOfficeHTTPServer",

@@ -16,7 +16,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from kiosk.backoffice.store import REJECTED, BackOfficeStore
+from backoffice.store import REJECTED, BackOfficeStore
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from kiosk.errors import ConfigError, describe_validation_error
+from kiosk.config.errors import ConfigError, describe_validation_error
 
 CATALOGUE_FILE = Path(__file__).with_name("services.toml")
 

@@ -10,11 +10,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from kiosk.catalogue import Intent, Service
+from kiosk.config.catalogue import Intent, Service
+from kiosk.config.profile import Profile, with_simulated_devices
+from kiosk.config.settings import Timings
 from kiosk.device_set import SimulatorPace
-from kiosk.profile import Profile, with_simulated_devices
 from kiosk.session import State
-from kiosk.settings import Timings
 from kiosk.terminal import Terminal, TerminalOptions
 
 MAX_TICKS = 50  # per step; instant simulators answer in one or two
@@ -45,7 +45,7 @@ def backoffice_at(url: str | None, data_dir: Path) -> Iterator[str]:
     if url:
         yield url
         return
-    from kiosk.backoffice.server import start_in_thread
+    from backoffice.server import start_in_thread
 
     running = start_in_thread("127.0.0.1", 0, data_dir / "backoffice")
     try:

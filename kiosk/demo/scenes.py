@@ -18,14 +18,14 @@ from devices.locker.fake import FakeLocker
 from devices.printer.fake import FakePrinter
 from devices.printer.protocol import PrintFailure
 from devices.status import DeviceStatus
-from kiosk.catalogue import Intent, load_catalogue
+from kiosk.config.catalogue import Intent, load_catalogue
+from kiosk.config.profile import Profile
+from kiosk.config.settings import FakeClock
 from kiosk.device_set import DeviceSet
-from kiosk.health import DeviceHealth
-from kiosk.locker_inventory import LockerInventory, LockerItem
-from kiosk.profile import Profile
+from kiosk.health.monitor import DeviceHealth
+from kiosk.records.locker_store import LockerInventory, LockerItem
+from kiosk.records.submission import citizen_hash
 from kiosk.session import Session, SessionDeps
-from kiosk.settings import FakeClock
-from kiosk.submission import citizen_hash
 
 
 @dataclass

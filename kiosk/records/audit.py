@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from kiosk.settings import Clock, SystemClock
+from kiosk.config.settings import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from pydantic import (
     model_validator,
 )
 
-from kiosk.catalogue import LocalizedText, load_catalogue
-from kiosk.contrast import contrast_ratio
-from kiosk.errors import ConfigError, describe_validation_error
-from kiosk.settings import Timings
+from kiosk.config.catalogue import LocalizedText, load_catalogue
+from kiosk.config.contrast import contrast_ratio
+from kiosk.config.errors import ConfigError, describe_validation_error
+from kiosk.config.settings import Timings
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 SIMULATOR = "simulator"
@@ -190,7 +190,7 @@ class Profile(_Strict):
     languages: Languages = Languages()
     """Citizen languages."""
     services: tuple[str, ...] = Field(min_length=1)
-    """Service ids offered, in the order shown (see kiosk/catalogue/services.toml)."""
+    """Service ids offered, in the order shown (see kiosk/config/catalogue/services.toml)."""
     devices: Devices
     """Fitted devices and their connections."""
     hours: Hours = Hours()

@@ -1,6 +1,6 @@
 """The service catalogue, declared as data in services.toml and validated here."""
 
-from kiosk.catalogue.model import (
+from kiosk.config.catalogue.model import (
     Catalogue,
     Choice,
     FieldSpec,

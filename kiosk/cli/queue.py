@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from kiosk.errors import ConfigError
+from kiosk.config.errors import ConfigError
 from kiosk.terminal import open_outbox as open_terminal_outbox
 from offline_queue import Outbox
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from devices.status import DeviceStatus
-from kiosk.catalogue import Service
+from kiosk.config.catalogue import Service
 
 
 def unavailable_reason(

@@ -17,9 +17,9 @@ from typing import Annotated, Any
 
 import typer
 
-from kiosk.errors import ConfigError
-from kiosk.profile import Profile, load_profile, with_simulated_devices
-from kiosk.queue_cli import queue_app
+from kiosk.cli.queue import queue_app
+from kiosk.config.errors import ConfigError
+from kiosk.config.profile import Profile, load_profile, with_simulated_devices
 from kiosk.terminal import Terminal, TerminalOptions, read_token
 
 app = typer.Typer(
@@ -81,7 +81,7 @@ def demo(
     ] = None,
 ) -> None:
     """The full app with simulated devices and an embedded reference back office."""
-    from kiosk.simulate import backoffice_at
+    from kiosk.demo.simulate import backoffice_at
 
     prof = with_simulated_devices(_profile(profile))
     data = data_dir or Path("var/demo")
@@ -138,7 +138,7 @@ def simulate(
     json_out: JsonOpt = False,
 ) -> None:
     """Headless end-to-end citizen sessions through the core, outbox and back office."""
-    from kiosk.simulate import run_simulation
+    from kiosk.demo.simulate import run_simulation
 
     prof = _profile(profile)
     data = data_dir or Path(tempfile.mkdtemp(prefix="kiosk-simulate-"))
@@ -195,7 +195,7 @@ def backoffice(
     token_file: Annotated[Path | None, typer.Option(help="Require this bearer token.")] = None,
 ) -> None:
     """The reference back office (the contract the kiosk talks to), from its own SQLite file."""
-    from kiosk.backoffice.server import serve_forever
+    from backoffice.server import serve_forever
 
     try:
         token = read_token(str(token_file) if token_file else None)

@@ -1,0 +1,1 @@
+"""The `kiosk` command, one module per command group (main, queue, device)."""
