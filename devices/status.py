@@ -23,10 +23,18 @@ class DeviceState(StrEnum):
         return self in (DeviceState.READY, DeviceState.BUSY, DeviceState.DEGRADED)
 
 
+class LinkReason(StrEnum):
+    """Reasons any device can have, whatever its kind (the worker and the links give these)."""
+
+    NOT_CONNECTED = "not_connected"  # the port, socket or reader is not there
+    NOT_ANSWERING = "not_answering"  # a call ran past its deadline: the device is hung
+    ADAPTER_ERROR = "adapter_error"  # the adapter raised: a bug, reported as a status
+
+
 @dataclass(frozen=True)
 class DeviceStatus:
     state: DeviceState
-    reason: str = ""  # a stable code for logs and the staff screen, e.g. "paper_out"
+    reason: str = ""  # a stable code (a kind's reason enum) for logs and the staff screen
     message: str = ""  # a sentence for technicians; citizens never see codes
 
     @property
@@ -42,5 +50,17 @@ class DeviceStatus:
         return cls(DeviceState.FAULT, reason, message)
 
     @classmethod
-    def offline(cls, reason: str = "not_connected", message: str = "") -> DeviceStatus:
+    def offline(cls, reason: str = LinkReason.NOT_CONNECTED, message: str = "") -> DeviceStatus:
         return cls(DeviceState.OFFLINE, reason, message or "device not connected")
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """A device's last known status and how old it is (the worker's cache)."""
+
+    status: DeviceStatus
+    checked_at: float  # when the device last answered, or was found not to (monotonic s)
+    since: float  # when it entered this state and reason
+
+    def age(self, now: float) -> float:
+        return max(0.0, now - self.checked_at)

@@ -1,4 +1,5 @@
-"""The composition root: one terminal = profile + devices + outbox + sync + session.
+"""The composition root: one terminal = profile + devices (each behind its worker) + outbox +
+sync + session.
 
 Screens and the headless simulator are both built on top of a `Terminal`; neither creates
 devices, databases or HTTP sessions of its own.
@@ -8,22 +9,23 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devices.id_reader.simulator import DEMO_CITIZENS
-from devices.status import DeviceStatus
+from devices.config import BuildContext
+from devices.fitted import DeviceBuildError, DeviceSet, build_device_set
+from devices.status import StatusReport
 from kiosk.config.catalogue import Service, load_catalogue
 from kiosk.config.errors import ConfigError
 from kiosk.config.profile import Profile
 from kiosk.config.settings import Clock, SystemClock, Timings
-from kiosk.device_set import DeviceSet, SimulatorPace, build_devices
-from kiosk.health.monitor import DeviceHealth
+from kiosk.health.monitor import HealthMonitor
 from kiosk.ops.backoffice_client import BackOfficeClient
 from kiosk.records.audit import AuditLog
-from kiosk.records.locker_store import LockerInventory, LockerItem
-from kiosk.records.submission import citizen_hash
+from kiosk.records.locker_store import LockerInventory
 from kiosk.session import Session, SessionDeps
+from kiosk.session.steps import StepRunner, ThreadedSteps
 from offline_queue import FernetCipher, HttpTransport, Outbox, SyncWorker
 
 log = logging.getLogger(__name__)
@@ -34,11 +36,10 @@ class TerminalOptions:
     data_dir: Path
     backoffice_url: str
     timings: Timings | None = None  # None: the profile's
-    pace: SimulatorPace | None = None
     clock: Clock = field(default_factory=SystemClock)
     devices: DeviceSet | None = None  # None: built from the profile
-    seed_demo_locker: bool = False
     token_file: str | None = None  # the terminal's bearer token, written at enrolment
+    steps: StepRunner | None = None  # None: each session step on a thread of its own
 
 
 def open_outbox(data_dir: Path, *, recover_leases: bool = True) -> Outbox:
@@ -65,6 +66,21 @@ def read_token(path: str | None) -> str | None:
     return token
 
 
+def build_devices(profile: Profile, data_dir: Path, timings: Timings, clock: Clock,
+                  on_change: Callable[[str, StatusReport], None] | None = None,
+                  kinds: tuple[str, ...] | None = None) -> DeviceSet:
+    """The profile's devices, each behind its worker (only `kinds`, when given); a simulator
+    where none is allowed or an adapter this build lacks is a one-line ConfigError."""
+    fitted = [(k, c) for k, c in profile.devices.fitted() if kinds is None or k in kinds]
+    try:
+        return build_device_set(
+            fitted, BuildContext(data_dir), allow_simulators=profile.allow_simulators,
+            call_timeout_s=timings.device_call_timeout_s, clock=clock.now,
+            on_change=on_change)
+    except DeviceBuildError as e:
+        raise ConfigError(f"profile {profile.profile}: {e}") from e
+
+
 class Terminal:
     def __init__(self, profile: Profile, options: TerminalOptions) -> None:
         self.profile = profile
@@ -77,9 +93,11 @@ class Terminal:
             raise ConfigError(f"{data_dir}: cannot create the data directory: {e.strerror}") from e
         catalogue = load_catalogue()
         self.services: list[Service] = [catalogue.get(sid) for sid in profile.services]
-        self.devices = options.devices or build_devices(profile, data_dir, options.pace)
         self.audit = AuditLog(data_dir / "audit.jsonl", options.clock)
-        self.health = DeviceHealth(self.devices, self.timings.health_poll_s, self._status_changed)
+        self.devices = options.devices or build_devices(
+            profile, data_dir, self.timings, options.clock, self._status_changed)
+        self.health = HealthMonitor(self.devices)
+        self.health.refresh()  # the first statuses, before anything is offered
         self.outbox = open_outbox(data_dir)
         token = read_token(options.token_file)
         self.backoffice = BackOfficeClient(
@@ -88,18 +106,16 @@ class Terminal:
         self.sync = SyncWorker(
             self.outbox,
             HttpTransport(self.backoffice.envelopes_url, headers=self.backoffice.headers),
-            idle_poll_s=max(0.05, min(2.0, self.timings.health_poll_s)),
+            idle_poll_s=self.timings.outbox_poll_s,
         )
-        self.inventory = LockerInventory(data_dir / "locker.json")
-        if options.seed_demo_locker and self.devices.locker is not None:
-            self._seed_demo_locker()
+        self.inventory = LockerInventory(data_dir / "locker.db")
         self.session = Session(
             SessionDeps(
                 terminal_id=profile.terminal.id,
                 services=self.services,
                 devices=self.devices,
                 sink=self.outbox,
-                statuses=self.health.snapshot,
+                statuses=self.health.by_kind,
                 online=lambda: self.sync.online,
                 directory=self.backoffice,
                 inventory=self.inventory,
@@ -111,32 +127,26 @@ class Terminal:
                 on_submitted=self.sync.notify,
                 maintenance=profile.hours.maintenance_minutes(),
                 receipt_qr_prefix=profile.backoffice.receipt_qr_prefix,
+                steps=options.steps or ThreadedSteps(),
             )
         )
 
-    def _status_changed(self, kind: str, status: DeviceStatus) -> None:
-        self.audit.record("device_status_changed", device=kind, state=status.state.value,
+    def _status_changed(self, name: str, report: StatusReport) -> None:
+        status = report.status
+        self.audit.record("device_status_changed", device=name, state=status.state.value,
                           reason=status.reason)
-
-    def _seed_demo_locker(self) -> None:
-        """The demo's locker holds one certificate for each demo citizen."""
-        if self.inventory.items():
-            return
-        for door, person in enumerate(DEMO_CITIZENS, start=1):
-            self.inventory.load(
-                LockerItem(door, citizen_hash(person.id_number), "营业执照", "Business licence")
-            )
 
     def start(self) -> None:
         purged = self.outbox.purge_delivered(self.timings.delivered_retention_s)
         if purged:
             log.info("purged %d delivered envelopes past retention", purged)
-        self.health.start()
+        self.devices.start()
         self.sync.start()
 
     def stop(self) -> None:
         self.session.close()
         self.sync.stop()
-        self.health.stop()
+        self.devices.stop()
         self.outbox.close()
+        self.inventory.close()
         self.audit.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -13,6 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
+from offline_queue import durable
 from offline_queue.cipher import PayloadCipher, PayloadDecryptError
 from offline_queue.envelope import (
     DELIVERED,
@@ -47,8 +47,7 @@ class Outbox:
         self.path = Path(path)
         self._cipher = cipher
         self._clock = clock
-        self._local = threading.local()
-        self._closed = False
+        self._connections = durable.ThreadConnections(self.path)
         try:
             self._create_schema()
             self._check_cipher()
@@ -66,33 +65,12 @@ class Outbox:
     # -- connection handling -------------------------------------------------------------
 
     def _conn(self) -> sqlite3.Connection:
-        if self._closed:
-            raise RuntimeError(f"outbox {self.path} is closed")
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) so no statement ever
-            # runs inside a half-open implicit transaction that Python's sqlite3 opened for us.
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=5.0)
-            conn.execute("PRAGMA journal_mode=WAL")
-            # FULL, not NORMAL: with NORMAL a power cut lost committed rows (FIELD_NOTES).
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA busy_timeout=5000")
-            conn.execute("PRAGMA journal_size_limit=8388608")
-            self._local.conn = conn
-        return conn
+        return self._connections.get()
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        # IMMEDIATE takes the write lock up front; a deferred read-then-write transaction can
-        # fail with SQLITE_BUSY_SNAPSHOT when another connection commits in between.
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with durable.write_transaction(self._conn()) as conn:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     def _create_schema(self) -> None:
         db = sqlite_utils.Database(self._conn())
@@ -289,11 +267,7 @@ class Outbox:
 
     def close(self) -> None:
         """Close this thread's connection; other threads' connections close when they exit."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
-        self._closed = True
+        self._connections.close()
 
     def __enter__(self) -> Outbox:
         return self

@@ -54,16 +54,23 @@ class ResultScreen(KioskScreen):
         th, body = self.theme, self.ids.body
         if outcome.nothing_to_collect:
             body.add_widget(Text(theme=th, role="title", text=self.t("result.nothing")))
+        elif view.state is State.HANDOVER and outcome.door is not None and not outcome.door_open:
+            body.add_widget(Text(theme=th, role="title", halign="center",
+                                 text=self.t("result.door_opening", door=outcome.door)))
         elif view.state is State.HANDOVER and outcome.door is not None:
             body.add_widget(Text(theme=th, role="huge", bold=True, halign="center",
                                  text=self.t("result.door_open", door=outcome.door)))
             body.add_widget(Text(theme=th, role="title", halign="center",
                                  text=self.t("result.door_take")))
-            locker = self.profile.devices.locker
-            body.add_widget(LockerMap(locker.doors if locker else outcome.door, outcome.door,
-                                      theme=th))
+            body.add_widget(LockerMap(outcome.door_count or self._fitted_doors(outcome.door),
+                                      outcome.door, theme=th))
         elif outcome.door is not None and not outcome.door_open and view.notice is None:
             body.add_widget(Text(theme=th, role="title", text=self.t("result.collected")))
+
+    def _fitted_doors(self, at_least: int) -> int:
+        """The profile's compartment count, when the board did not say (a late answer)."""
+        lockers = self.profile.devices.configs("locker")
+        return max(at_least, int(getattr(lockers[0], "doors", 0)) if lockers else 0)
 
     def _applications(self, outcome: Outcome) -> None:
         th, body = self.theme, self.ids.body

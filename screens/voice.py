@@ -99,6 +99,9 @@ def prompt_for(view: SessionView) -> str:
         parts.append(t(lang, "voice.confirm"))
     elif state is State.SUBMITTING:
         parts.append(t(lang, "result.submitting"))
+    elif state is State.HANDOVER and outcome is not None and outcome.door is not None \
+            and not outcome.door_open:
+        parts.append(t(lang, "result.door_opening", door=outcome.door))
     elif state is State.HANDOVER and outcome is not None and outcome.door is not None:
         parts += [t(lang, "result.door_open", door=outcome.door), t(lang, "result.door_take")]
     elif state is State.HANDOVER:

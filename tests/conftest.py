@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -12,16 +13,20 @@ from screens.env import prepare
 # Kivy reads its environment at import: prepare it (offscreen, 1080x1920) before any test
 # module imports Kivy.
 prepare(offscreen=True)
+# An undeclared audit event or field fails here, in the tests (and in the processes they
+# start), never in the field.
+os.environ["KIOSK_AUDIT_STRICT"] = "1"
 
 from devices.camera.fake import FakeCamera  # noqa: E402
+from devices.certificate_printer.fake import FakeCertificatePrinter  # noqa: E402
+from devices.fitted import DeviceSet  # noqa: E402
 from devices.id_reader.fake import FakeIdReader  # noqa: E402
 from devices.id_reader.simulator import DEMO_CITIZENS  # noqa: E402
 from devices.locker.fake import FakeLocker  # noqa: E402
 from devices.printer.fake import FakePrinter  # noqa: E402
 from kiosk.config.catalogue import load_catalogue  # noqa: E402
 from kiosk.config.settings import FakeClock, Timings  # noqa: E402
-from kiosk.device_set import DeviceSet  # noqa: E402
-from kiosk.health.monitor import DeviceHealth  # noqa: E402
+from kiosk.health.monitor import HealthMonitor  # noqa: E402
 from kiosk.records.audit import AuditLog  # noqa: E402
 from kiosk.records.locker_store import LockerInventory  # noqa: E402
 from kiosk.session import Session, SessionDeps  # noqa: E402
@@ -50,41 +55,55 @@ class Rig:
     locker: FakeLocker
     camera: FakeCamera
     sink: ListSink
-    health: DeviceHealth
+    health: HealthMonitor
     inventory: LockerInventory
     audit: AuditLog
 
     def tick(self, seconds: float = 0.0) -> None:
         self.clock.advance(seconds)
-        self.health.poll_once()
+        self.health.refresh()
         self.session.tick()
+
+    def refit(self, kind: str, device: object) -> None:
+        """Fit another device of `kind` (e.g. a printer that hangs), behind a new worker."""
+        old = self.session.d.devices
+        given = {w.kind: w._device for w in old if w.kind != kind}
+        given[kind] = device
+        old.stop()
+        devices = DeviceSet.around(given)
+        self.health = HealthMonitor(devices)
+        self.session.d.devices, self.session.d.statuses = devices, self.health.by_kind
+        self.health.refresh()
 
 
 @pytest.fixture
 def rig() -> Iterator[Rig]:
     clock = FakeClock()
-    devices = DeviceSet(FakeIdReader(), FakePrinter(), FakeLocker(12), FakeCamera())
-    health = DeviceHealth(devices)
+    reader, printer, locker, camera = FakeIdReader(), FakePrinter(), FakeLocker(12), FakeCamera()
+    devices = DeviceSet.around({"id_reader": reader, "printer": printer, "locker": locker,
+                                "camera": camera,
+                                "certificate_printer": FakeCertificatePrinter()})
+    health = HealthMonitor(devices)
+    health.refresh()
     sink = ListSink()
     inventory = LockerInventory(None)
-    audit = AuditLog(None, clock)
+    audit = AuditLog(None, clock, strict=True)
     timings = Timings(idle_before_countdown_s=30, countdown_s=20, goodbye_s=5)
     deps = SessionDeps(
         terminal_id="TEST-0001",
         services=load_catalogue().service,
         devices=devices,
         sink=sink,
-        statuses=health.snapshot,
+        statuses=health.by_kind,
         inventory=inventory,
         audit=audit,
         timings=timings,
         clock=clock,
     )
-    assert devices.id_reader and devices.printer and devices.locker and devices.camera
     session = Session(deps)
-    yield Rig(session, clock, devices.id_reader, devices.printer,  # type: ignore[arg-type]
-              devices.locker, devices.camera, sink, health, inventory, audit)  # type: ignore[arg-type]
+    yield Rig(session, clock, reader, printer, locker, camera, sink, health, inventory, audit)
     session.close()
+    session.d.devices.stop()
 
 
 @pytest.fixture

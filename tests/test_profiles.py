@@ -44,7 +44,7 @@ def test_bank_branch_has_no_locker_and_no_collection() -> None:
         ('on_primary = "#FFFFFF"', 'on_primary = "#1E6FC0"', "on_primary on primary"),
         ('[hours]', '[hours]\ncolour = "red"', "hours.colour: unknown key"),
         ('id = "SH-PD-0001"', 'id = "sh pd"', "terminal.id"),
-        ('port = "/dev/ttyS0"\n', '\n', "needs a serial port"),
+        ('port = "/dev/ttyS0"\n', '\n', "devices.id_reader.port: required key is missing"),
         ('default = "zh"', 'default = "fr"', "languages.default"),
     ],
 )

@@ -94,7 +94,7 @@ def submit_household_proof(rig, citizen):  # type: ignore[no-untyped-def]
 
 def test_hanging_printer_times_out_and_the_session_moves_on(rig, citizen):  # type: ignore[no-untyped-def]
     printer = HangingPrinter()
-    rig.session.d.devices.printer = printer
+    rig.refit("printer", printer)
     rig.session.d.timings = Timings(print_timeout_s=0.2, idle_before_countdown_s=30)
     try:
         s = submit_household_proof(rig, citizen)
@@ -111,7 +111,7 @@ def test_hanging_printer_times_out_and_the_session_moves_on(rig, citizen):  # ty
 
 
 def test_printer_driver_raising_is_a_failed_print_not_a_stuck_session(rig, citizen):  # type: ignore[no-untyped-def]
-    rig.session.d.devices.printer = BrokenPrinter()
+    rig.refit("printer", BrokenPrinter())
     s = submit_household_proof(rig, citizen)
     assert s.state is State.DONE and s.view().outcome.printed is False
     s.finish()
@@ -196,15 +196,3 @@ def test_slow_locker_board_is_watched_not_reported_as_a_failed_door(rig, citizen
     rig.locker.citizen_takes_item_and_closes(7)
     rig.tick()
     assert s.state is State.DONE and rig.inventory.items() == []
-
-
-def test_device_call_worker_ends_on_close() -> None:
-    from kiosk.device_calls import BoundedCall
-
-    call = BoundedCall("x")
-    assert call.run(lambda: 42, 1.0, 0).value == 42
-    worker = call._thread
-    assert worker is not None
-    call.close()
-    worker.join(2)
-    assert not worker.is_alive()

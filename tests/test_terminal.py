@@ -11,18 +11,21 @@ from kiosk.config.catalogue import Intent
 from kiosk.config.errors import ConfigError
 from kiosk.config.profile import load_profile, with_simulated_devices
 from kiosk.config.settings import Timings
+from kiosk.demo.seed import INSTANT_PACE, seed_demo_locker
 from kiosk.demo.simulate import run_one_session
-from kiosk.device_set import SimulatorPace
 from kiosk.session import State
+from kiosk.session.steps import InlineSteps
 from kiosk.terminal import Terminal, TerminalOptions
 
 pytestmark = pytest.mark.realstack
 
 
 def make_terminal(data: Path, url: str, **timings: float) -> Terminal:
-    return Terminal(with_simulated_devices(load_profile("gov-hall")), TerminalOptions(
-        data_dir=data, backoffice_url=url, timings=Timings.instant().model_copy(update=timings),
-        pace=SimulatorPace.instant(), seed_demo_locker=True))
+    terminal = Terminal(with_simulated_devices(load_profile("gov-hall"), INSTANT_PACE),
+                        TerminalOptions(data_dir=data, backoffice_url=url, steps=InlineSteps(),
+                                        timings=Timings.instant().model_copy(update=timings)))
+    seed_demo_locker(terminal)
+    return terminal
 
 
 def test_submission_survives_a_restart_while_the_back_office_is_down(tmp_path: Path) -> None:

@@ -80,18 +80,18 @@ def kiosk_ui(window: Any, tmp_path: Path) -> Iterator[Any]:
     from backoffice.server import start_in_thread
     from kiosk.config.profile import load_profile, with_simulated_devices
     from kiosk.config.settings import Timings
-    from kiosk.device_set import SimulatorPace
     from kiosk.terminal import Terminal, TerminalOptions
     from screens.bridge import SessionBridge
     from screens.shell import Shell
     from screens.theme import Theme
 
     backoffice = start_in_thread("127.0.0.1", 0, tmp_path / "backoffice")
-    profile = with_simulated_devices(load_profile("gov-hall"))
+    profile = with_simulated_devices(load_profile("gov-hall"), {
+        "id_reader": {"present_after_s": 0.2}, "camera": {"face_after_s": 0.2},
+        "locker": {"close_after_s": 0.2}})
     terminal = Terminal(profile, TerminalOptions(
         data_dir=tmp_path / "kiosk", backoffice_url=backoffice.url,
-        timings=Timings(goodbye_s=0.3, ui_tick_s=0.02, health_poll_s=0.05),
-        pace=SimulatorPace(card_after_s=0.2, face_after_s=0.2, door_closed_after_s=0.2)))
+        timings=Timings(goodbye_s=0.3, ui_tick_s=0.02, outbox_poll_s=0.05)))
     terminal.start()
     holder: dict[str, Any] = {}
     bridge = SessionBridge(terminal.session, lambda v: holder["shell"].show(v))

@@ -99,7 +99,7 @@ def test_espeak_speaks_mandarin_and_english(tmp_path: Path) -> None:
 
 def test_collection_and_status_results_are_spoken() -> None:
     rig = build_scene("result-locker", PROFILE, elder=True)
-    rig.session.d.devices.locker.citizen_takes_item_and_closes(7)  # type: ignore[union-attr]
+    rig.locker.citizen_takes_item_and_closes(7)
     rig.tick()
     assert "领取完成" in prompt_for(rig.session.view())
     query = build_scene("result-query", PROFILE, lang="en", elder=True).session.view()

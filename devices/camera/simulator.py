@@ -9,9 +9,20 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Literal
+
+from pydantic import Field
 
 from devices.camera.protocol import FaceCheck, FaceOutcome
+from devices.config import AdapterConfig, BuildContext
 from devices.status import DeviceStatus
+
+
+class SimulatedCameraConfig(AdapterConfig):
+    adapter: Literal["simulator"] = "simulator"
+    """The demo's camera: a face is in front of it a moment after it starts looking."""
+    face_after_s: float = Field(default=1.2, ge=0)
+    """How long until the simulated citizen's face is usable."""
 
 
 class SimulatedCamera:
@@ -23,6 +34,10 @@ class SimulatedCamera:
         self._looking_since: float | None = None
         self._codes: deque[str] = deque()
         self._status = DeviceStatus.ready()
+
+    @classmethod
+    def from_config(cls, config: SimulatedCameraConfig, ctx: BuildContext) -> SimulatedCamera:
+        return cls(face_after_s=config.face_after_s)
 
     def set_status(self, status: DeviceStatus) -> None:
         self._status = status

@@ -14,6 +14,7 @@ class FakeIdReader:
         self._results: deque[ReadResult] = deque()
         self._present = False
         self.reads = 0
+        self.stops = 0
 
     def set_status(self, status: DeviceStatus) -> None:
         self._status = status
@@ -38,6 +39,9 @@ class FakeIdReader:
         if self._results:
             return self._results.popleft()
         return ReadResult(failure=ReadFailure.NO_CARD)
+
+    def stop(self) -> None:
+        self.stops += 1
 
     def card_present(self) -> bool:
         return self._present

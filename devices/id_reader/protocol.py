@@ -54,6 +54,10 @@ class IdReader(Protocol):
         """Look once for a document and read it; never waits long (a poll, not a wait)."""
         ...
 
+    def stop(self) -> None:
+        """Stop looking: another identity source was presented first, or the wait is over."""
+        ...
+
     def card_present(self) -> bool:
         """Whether a document is still on or in the reader (to call out a forgotten card)."""
         ...

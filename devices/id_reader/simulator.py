@@ -11,7 +11,11 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Sequence
+from typing import Literal
 
+from pydantic import Field
+
+from devices.config import AdapterConfig, BuildContext
 from devices.id_reader.gb11643 import check_digit
 from devices.id_reader.protocol import DocumentKind, Identity, ReadFailure, ReadResult
 from devices.status import DeviceStatus
@@ -32,6 +36,15 @@ DEMO_CITIZENS: tuple[Identity, ...] = (
 )
 
 
+class SimulatedIdReaderConfig(AdapterConfig):
+    adapter: Literal["simulator"] = "simulator"
+    """The demo's reader: a demo citizen's card arrives a moment after it is asked."""
+    present_after_s: float = Field(default=1.5, ge=0)
+    """How long the simulated citizen takes to present the card."""
+    remove_after_s: float = Field(default=2.0, ge=0)
+    """How long the card stays on the reader after it was read."""
+
+
 class SimulatedIdReader:
     def __init__(
         self,
@@ -49,6 +62,10 @@ class SimulatedIdReader:
         self._read_at: float | None = None
         self._status = DeviceStatus.ready()
         self._failures: list[ReadFailure] = []
+
+    @classmethod
+    def from_config(cls, config: SimulatedIdReaderConfig, ctx: BuildContext) -> SimulatedIdReader:
+        return cls(present_after_s=config.present_after_s, remove_after_s=config.remove_after_s)
 
     # -- controls, as on OctoPrint's virtual printer: tell it to misbehave --
     def set_status(self, status: DeviceStatus) -> None:
@@ -77,6 +94,10 @@ class SimulatedIdReader:
         self._read_at = now
         self._waiting_since = None
         return ReadResult(identity=next(self._next))
+
+    def stop(self) -> None:
+        """Another source won (or the wait ended): the simulated citizen starts over."""
+        self._waiting_since = None
 
     def card_present(self) -> bool:
         # The simulated citizen takes the card back a moment after it was read.

@@ -8,9 +8,22 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Literal
 
+from pydantic import Field
+
+from devices.config import AdapterConfig, BuildContext
 from devices.locker.protocol import DoorOutcome, DoorState
 from devices.status import DeviceStatus
+
+
+class SimulatedLockerConfig(AdapterConfig):
+    adapter: Literal["simulator"] = "simulator"
+    """The demo's locker: a door opens, and the citizen shuts it a moment later."""
+    doors: int = Field(default=24, gt=0, le=512)
+    """Number of compartments."""
+    close_after_s: float = Field(default=4.0, ge=0)
+    """How long the simulated citizen takes to take the item and shut the door."""
 
 
 class SimulatedLocker:
@@ -29,6 +42,10 @@ class SimulatedLocker:
         self._jammed: set[int] = set()
         self._status = DeviceStatus.ready()
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, config: SimulatedLockerConfig, ctx: BuildContext) -> SimulatedLocker:
+        return cls(config.doors, close_after_s=config.close_after_s)
 
     @property
     def door_count(self) -> int:

@@ -10,10 +10,23 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Literal
 
+from pydantic import Field
+
+from devices.config import AdapterConfig, BuildContext
 from devices.printer.fake import failure_for, render_text
 from devices.printer.protocol import PrintResult, Receipt
 from devices.status import DeviceState, DeviceStatus
+
+
+class SimulatedPrinterConfig(AdapterConfig):
+    adapter: Literal["simulator"] = "simulator"
+    """The demo's printer: receipts go to text files in the data directory."""
+    paper_receipts: int = Field(default=500, ge=0)
+    """How many receipts the simulated roll holds."""
+    low_at: int = Field(default=20, ge=0)
+    """Receipts left when the roll counts as low (degraded)."""
 
 
 class SimulatedPrinter:
@@ -26,6 +39,11 @@ class SimulatedPrinter:
         self._forced: DeviceStatus | None = None
         self._count = 0
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, config: SimulatedPrinterConfig, ctx: BuildContext) -> SimulatedPrinter:
+        return cls(ctx.data_dir / "printed", paper_receipts=config.paper_receipts,
+                   low_at=config.low_at)
 
     def set_status(self, status: DeviceStatus | None) -> None:
         """Force a status (cover open, offline); None goes back to the paper count."""

@@ -81,9 +81,10 @@ def demo(
     ] = None,
 ) -> None:
     """The full app with simulated devices and an embedded reference back office."""
+    from kiosk.demo.seed import HUMAN_PACE, seed_demo_locker
     from kiosk.demo.simulate import backoffice_at
 
-    prof = with_simulated_devices(_profile(profile))
+    prof = with_simulated_devices(_profile(profile), HUMAN_PACE)
     data = data_dir or Path("var/demo")
     try:
         data.mkdir(parents=True, exist_ok=True)
@@ -92,10 +93,10 @@ def demo(
     with backoffice_at(backoffice, data) as url:
         typer.echo(f"kiosk demo: profile {prof.profile}, back office {url}, data in {data}")
         try:
-            terminal = Terminal(prof, TerminalOptions(data_dir=data / "kiosk", backoffice_url=url,
-                                                      seed_demo_locker=True))
+            terminal = Terminal(prof, TerminalOptions(data_dir=data / "kiosk", backoffice_url=url))
         except ConfigError as e:
             fail(str(e))
+        seed_demo_locker(terminal)
         _run_ui(terminal, autoplay=autoplay if autoplay is not None else _headless())
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -21,13 +22,14 @@ from pydantic import (
     model_validator,
 )
 
+from devices.registry import SIMULATOR, simulator_config
 from kiosk.config.catalogue import LocalizedText, load_catalogue
 from kiosk.config.contrast import contrast_ratio
+from kiosk.config.devices import Devices, key_path, with_configs
 from kiosk.config.errors import ConfigError, describe_validation_error
 from kiosk.config.settings import Timings
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
-SIMULATOR = "simulator"
 
 
 def _hex_colour(v: str) -> str:
@@ -95,45 +97,6 @@ class Languages(_Strict):
         return self
 
 
-Adapter = Literal[
-    "simulator", "sam_serial", "pcsc", "escpos_network", "escpos_usb", "escpos_serial",
-    "rs485_8a80", "rs485_kerong", "opencv",
-]
-
-
-class DeviceConfig(_Strict):
-    adapter: Adapter
-    """Which adapter drives it; "simulator" only where allow_simulators is true."""
-    port: str | None = None
-    """Serial port (e.g. /dev/ttyUSB0) for serial adapters."""
-    host: str | None = None
-    """Host for network printers."""
-    tcp_port: int = Field(default=9100, gt=0, lt=65536)
-    """TCP port for network printers."""
-    doors: int = Field(default=24, gt=0, le=512)
-    """Number of locker doors."""
-
-    @model_validator(mode="after")
-    def _connection_named(self) -> DeviceConfig:
-        if self.adapter in ("sam_serial", "escpos_serial", "rs485_8a80", "rs485_kerong"):
-            if not self.port:
-                raise ValueError(f"adapter {self.adapter} needs a serial port (key: port)")
-        if self.adapter == "escpos_network" and not self.host:
-            raise ValueError("adapter escpos_network needs a host (key: host)")
-        return self
-
-
-class Devices(_Strict):
-    id_reader: DeviceConfig | None = None
-    """Identity document reader; absent means not fitted."""
-    printer: DeviceConfig | None = None
-    """Receipt printer; absent means not fitted (nothing that must print is offered)."""
-    locker: DeviceConfig | None = None
-    """Certificate locker; absent means not fitted."""
-    camera: DeviceConfig | None = None
-    """Camera for QR codes and face capture; absent means not fitted."""
-
-
 class Hours(_Strict):
     counters: str = Field(default="09:00-17:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
     """Opening hours of the staffed counters, shown on the attract screen."""
@@ -191,8 +154,8 @@ class Profile(_Strict):
     """Citizen languages."""
     services: tuple[str, ...] = Field(min_length=1)
     """Service ids offered, in the order shown (see kiosk/config/catalogue/services.toml)."""
-    devices: Devices
-    """Fitted devices and their connections."""
+    devices: Devices = Devices()
+    """Fitted devices: one table per kind (see `kiosk device list` for adapters and keys)."""
     hours: Hours = Hours()
     """Opening hours and maintenance window."""
     staff: tuple[StaffRole, ...] = ()
@@ -216,12 +179,10 @@ class Profile(_Strict):
     @model_validator(mode="after")
     def _no_silent_simulators(self) -> Profile:
         if not self.allow_simulators:
-            for kind in ("id_reader", "printer", "locker", "camera"):
-                dev = getattr(self.devices, kind)
-                if dev is not None and dev.adapter == SIMULATOR:
+            for kind, configs in self.devices.fitted():
+                if any(c.adapter == SIMULATOR for c in configs):
                     raise ValueError(
-                        f"devices.{kind} names the simulator but allow_simulators is false"
-                    )
+                        f"devices.{kind} names the simulator but allow_simulators is false")
         return self
 
 
@@ -250,7 +211,8 @@ def load_profile(name_or_path: str | Path) -> Profile:
     try:
         profile = Profile.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(describe_validation_error(path, e)) from e
+        raise ConfigError(describe_validation_error(
+            path, e, where=lambda loc: key_path(loc, data))) from e
     if profile.branding.logo is not None:
         logo = (path.parent / profile.branding.logo).resolve()
         if not logo.is_file():
@@ -261,13 +223,15 @@ def load_profile(name_or_path: str | Path) -> Profile:
     return profile
 
 
-def with_simulated_devices(profile: Profile) -> Profile:
-    """The same profile with every fitted device replaced by its simulator (kiosk demo)."""
-    fitted = profile.devices
-    devices = Devices(
-        **{
-            kind: DeviceConfig(adapter=SIMULATOR, doors=dev.doors) if dev else None
-            for kind, dev in fitted
-        }
-    )
-    return profile.model_copy(update={"devices": devices, "allow_simulators": True})
+def with_simulated_devices(
+    profile: Profile, pace: Mapping[str, Mapping[str, Any]] | None = None
+) -> Profile:
+    """The same profile with every fitted device replaced by its kind's simulator (kiosk demo);
+    `pace` gives simulator settings by kind (how quickly the simulated citizen acts)."""
+    pace = pace or {}
+    simulated = {
+        kind: tuple(simulator_config(kind, c, **pace.get(kind, {})) for c in configs)
+        for kind, configs in profile.devices.fitted()
+    }
+    return profile.model_copy(update={"devices": with_configs(profile.devices, simulated),
+                                      "allow_simulators": True})

@@ -31,13 +31,14 @@ class Timings(BaseModel):
     goodbye_s: float = Field(default=8.0, ge=0)
     """How long the goodbye screen stays before the attract screen returns."""
     device_call_timeout_s: float = Field(default=3.0, gt=0)
-    """Limit for one device poll (card read, face frame, door sensors) before it counts as hung."""
+    """Limit for one device call (card read, face frame, door sensors, status) before the device
+    counts as hung. Each adapter declares how often its status is polled."""
     print_timeout_s: float = Field(default=30.0, gt=0)
     """Limit for printing one receipt before the citizen is told it did not print."""
     backoffice_timeout_s: float = Field(default=8.0, gt=0)
     """Limit for one back-office query (application status); submissions go to the outbox."""
-    health_poll_s: float = Field(default=2.0, gt=0)
-    """Interval between device status polls."""
+    outbox_poll_s: float = Field(default=2.0, gt=0)
+    """How often the sync worker looks for due envelopes when nothing woke it."""
     ui_tick_s: float = Field(default=0.25, gt=0)
     """How often the UI asks the session to look at devices and time."""
     delivered_retention_s: float = Field(default=30 * 86400, ge=0)
@@ -48,7 +49,7 @@ class Timings(BaseModel):
     @classmethod
     def instant(cls) -> Timings:
         """No waiting anywhere except the inactivity limits: for headless runs and tests."""
-        return cls(goodbye_s=0, health_poll_s=0.05, ui_tick_s=0.01)
+        return cls(goodbye_s=0, outbox_poll_s=0.05, ui_tick_s=0.01)
 
 
 class Clock(Protocol):

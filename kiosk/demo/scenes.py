@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from devices.camera.fake import FakeCamera
 from devices.camera.protocol import FaceOutcome
+from devices.certificate_printer.fake import FakeCertificatePrinter
+from devices.fitted import DeviceSet
 from devices.id_reader.fake import FakeIdReader
 from devices.id_reader.simulator import DEMO_CITIZENS
 from devices.locker.fake import FakeLocker
@@ -21,8 +23,7 @@ from devices.status import DeviceStatus
 from kiosk.config.catalogue import Intent, load_catalogue
 from kiosk.config.profile import Profile
 from kiosk.config.settings import FakeClock
-from kiosk.device_set import DeviceSet
-from kiosk.health.monitor import DeviceHealth
+from kiosk.health.monitor import HealthMonitor
 from kiosk.records.locker_store import LockerInventory, LockerItem
 from kiosk.records.submission import citizen_hash
 from kiosk.session import Session, SessionDeps
@@ -59,15 +60,16 @@ class _Directory:
 class SceneRig:
     session: Session
     clock: FakeClock
-    health: DeviceHealth
+    health: HealthMonitor
     reader: FakeIdReader
     printer: FakePrinter
     camera: FakeCamera
+    locker: FakeLocker
     online: list[bool | None]  # a cell the session's `online` reads
 
     def tick(self, seconds: float = 0.0) -> None:
         self.clock.advance(seconds)
-        self.health.poll_once()
+        self.health.refresh()
         self.session.tick()
 
     def identify(self) -> None:
@@ -80,8 +82,12 @@ class SceneRig:
 def make_rig(profile: Profile) -> SceneRig:
     clock = FakeClock(wall_start=time.time())  # receipts and tracking numbers say today
     reader, printer, camera = FakeIdReader(), FakePrinter(), FakeCamera()
-    devices = DeviceSet(reader, printer, FakeLocker(24), camera)
-    health = DeviceHealth(devices)
+    locker = FakeLocker(24)
+    devices = DeviceSet.around({"id_reader": reader, "printer": printer,
+                                "certificate_printer": FakeCertificatePrinter(),
+                                "locker": locker, "camera": camera})
+    health = HealthMonitor(devices)
+    health.refresh()
     online: list[bool | None] = [None]
     inventory = LockerInventory(None)
     inventory.load(LockerItem(7, citizen_hash(DEMO_CITIZENS[0].id_number), "营业执照",
@@ -89,12 +95,12 @@ def make_rig(profile: Profile) -> SceneRig:
     session = Session(SessionDeps(
         terminal_id=profile.terminal.id,
         services=[load_catalogue().get(s) for s in profile.services],
-        devices=devices, sink=MemorySink(), statuses=health.snapshot,
+        devices=devices, sink=MemorySink(), statuses=health.by_kind,
         online=lambda: online[0], directory=_Directory(online), inventory=inventory,
         clock=clock, timings=profile.timings, default_language=profile.languages.default,
         high_contrast=profile.branding.high_contrast,
     ))
-    return SceneRig(session, clock, health, reader, printer, camera, online)
+    return SceneRig(session, clock, health, reader, printer, camera, locker, online)
 
 
 def _home(r: SceneRig) -> None:

@@ -13,8 +13,9 @@ from pathlib import Path
 from kiosk.config.catalogue import Intent, Service
 from kiosk.config.profile import Profile, with_simulated_devices
 from kiosk.config.settings import Timings
-from kiosk.device_set import SimulatorPace
+from kiosk.demo.seed import INSTANT_PACE
 from kiosk.session import State
+from kiosk.session.steps import InlineSteps
 from kiosk.terminal import Terminal, TerminalOptions
 
 MAX_TICKS = 50  # per step; instant simulators answer in one or two
@@ -94,11 +95,11 @@ def run_simulation(
     time_limit_s: float = 120.0,
 ) -> SimulationReport:
     started = time.monotonic()
-    profile = with_simulated_devices(profile)
+    profile = with_simulated_devices(profile, INSTANT_PACE)
     with backoffice_at(backoffice_url, data_dir) as url:
         terminal = Terminal(profile, TerminalOptions(
             data_dir=data_dir / "kiosk", backoffice_url=url, timings=Timings.instant(),
-            pace=SimulatorPace.instant(),
+            steps=InlineSteps(),  # each session step done before the next tick: no timing luck
         ))
         try:
             before = terminal.outbox.stats()

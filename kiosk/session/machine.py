@@ -4,9 +4,11 @@ attract -> home -> choose -> identify -> verify -> fill -> confirm -> submitting
 -> done -> goodbye -> attract. Choosing comes before identifying so that the tap budgets of
 UI.md hold (touch -> 我要办 -> 户籍证明 -> card + face -> confirm).
 
-Every method is synchronous; the UI calls all of them from one worker thread, never from its
-own. Device calls have deadlines (`BoundedCall`), time comes only from the injected clock and
-every limit from `Timings`, so nothing waits forever and tests never sleep.
+This is the only place that changes state. What waits on a device or the network (reading a
+document, a face, printing, a locker door, the back office) runs as a step off the lock and
+hands its result back here (kiosk/session/steps/), so Back, Home, Call staff and the countdown
+are answered at once while a printer hangs. Time comes only from the injected clock and every
+limit from `Timings`; nothing waits forever and tests never sleep.
 """
 
 from __future__ import annotations
@@ -14,34 +16,40 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import Any
 
+from devices.camera.protocol import FaceCheck, FaceOutcome
 from devices.id_reader.protocol import Identity
+from devices.locker.protocol import DoorOutcome
 from kiosk.config.catalogue import Intent, Service
-from kiosk.device_calls import BoundedCall, Called
 from kiosk.health.availability import available_services
 from kiosk.records.submission import citizen_hash, queue_application, queue_event
-from kiosk.session.handover import collect_from_locker, print_receipt_for, query_applications
+from kiosk.session import results
+from kiosk.session.hours import maintenance_until
 from kiosk.session.ports import SessionDeps
 from kiosk.session.snapshot import build_view, choices
+from kiosk.session.stepping import Step, StepSlot
+from kiosk.session.steps import handover, identify
+from kiosk.session.steps.query import query_applications
 from kiosk.session.view import IDLE_STATES, Notice, Outcome, SessionView, State
-from kiosk.session.waits import maintenance_until, poll_door, poll_face, poll_identity
 
 log = logging.getLogger(__name__)
 Listener = Callable[[SessionView], None]
-T = TypeVar("T")
 # The machine moves on by itself out of these; no inactivity countdown runs in them.
 BUSY_STATES = frozenset({State.SUBMITTING, State.HANDOVER})
+STEP_GRACE_S = 1.0  # beyond a step's own deadline, before the machine gives up on it
 
 
 def _intent(fn: Callable[..., None]) -> Callable[..., None]:
-    """Every citizen intent: under the lock, counts as activity, publishes the result."""
+    """Every citizen intent: under the lock, counts as activity, publishes the result; the
+    steps it started run once the lock is released."""
 
     def wrapper(self: Session, *args: object) -> None:
         with self._lock:
             self._activity()
             fn(self, *args)
             self._publish()
+        self._launch_steps()
 
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
@@ -53,7 +61,7 @@ class Session:
         self.d = deps
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
-        self._calls: dict[str, BoundedCall] = {}
+        self._steps = StepSlot()
         self.state = State.ATTRACT
         self.entered_at = deps.clock.now()
         self._reset_preferences()
@@ -83,7 +91,7 @@ class Session:
         self.outcome: Outcome | None = None
         self.staff_called = False
         self.extensions = 0
-        self.card_was_left = False  # on the goodbye screen: a card is still in the reader
+        self.card_was_left = False  # on the goodbye screen: a card is still in a reader
         self._last_activity = self.d.clock.now()
 
     def scaled(self, seconds: float) -> float:
@@ -92,8 +100,10 @@ class Session:
     def go(self, state: State, notice: Notice | None = None) -> None:
         if state is not self.state:
             log.debug("session %s -> %s", self.state, state)
-            # A new screen is something new to read: the inactivity clock starts again.
+            # A new screen is something new to read: the inactivity clock starts again. What
+            # was in flight for the old one will not be applied to the new one.
             self._activity()
+            self._steps.drop()
         self.state = state
         self.notice = notice
         self.entered_at = self.d.clock.now()
@@ -109,12 +119,6 @@ class Session:
     def availability(self) -> dict[str, str | None]:
         return available_services(self.d.services, self.d.statuses(), self.d.online())
 
-    def call(self, name: str, fn: Callable[[], T], default: T,
-             timeout_s: float | None = None) -> Called[T]:
-        """A device call with a deadline (see kiosk/device_calls.py)."""
-        bounded = self._calls.setdefault(name, BoundedCall(name))
-        return bounded.run(fn, timeout_s or self.d.timings.device_call_timeout_s, default)
-
     def queue_event_safely(self, kind: str, body: Mapping[str, object]) -> bool:
         """A terminal event to the outbox; a failure is logged and never traps the session."""
         try:
@@ -126,10 +130,27 @@ class Session:
         self.d.on_submitted()
         return True
 
-    def _card_in_reader(self) -> bool:
-        reader = self.d.devices.id_reader
-        return reader is not None and self.call("id_reader.card_present", reader.card_present,
-                                                False).value
+    # ---------------------------------------------------------------- steps
+    def _begin(self, name: str, work: Callable[[], Any], apply: Callable[[Any], None], *,
+               limit_s: float, late: Any) -> None:
+        """Under the lock: start a step; it runs once the lock is released."""
+        self._steps.begin(Step(name, self.d.clock.now(), limit_s + STEP_GRACE_S, work, apply,
+                               late))
+
+    def _launch_steps(self) -> None:
+        with self._lock:
+            launches = self._steps.take_launches()
+        for step in launches:
+            self.d.steps.run(lambda step=step: self._run_step(step))  # type: ignore[misc]
+
+    def _run_step(self, step: Step) -> None:
+        result = step.work()
+        with self._lock:
+            if not self._steps.finished(step):
+                return  # the session moved on (or gave up on it): drop the result
+            step.apply(result)
+            self._publish()
+        self._launch_steps()
 
     # ---------------------------------------------------------------- view
     def view(self) -> SessionView:
@@ -202,17 +223,26 @@ class Session:
     def after_identified(self) -> None:
         service, identity = self.service, self.identity
         assert service is not None and identity is not None
+        who = citizen_hash(identity.id_number)
         if service.intent is Intent.QUERY:
             self.notice = Notice("querying")  # the back office may take seconds: say so
-            self._publish()
-            self.outcome = query_applications(self, citizen_hash(identity.id_number))
-            self.go(State.DONE)
+            directory = self.d.directory
+            self._begin("query", lambda: query_applications(directory, who),
+                        lambda apps: results.on_applications(self, apps),
+                        limit_s=self.d.timings.backoffice_timeout_s, late=None)
         elif service.intent is Intent.COLLECT:
-            self.outcome = collect_from_locker(self, citizen_hash(identity.id_number))
-            door_ok = self.outcome.door is not None and self.outcome.door_open
-            self.go(State.HANDOVER if door_ok else State.DONE,
-                    None if door_ok or self.outcome.nothing_to_collect
-                    else Notice("door_failed"))
+            items = self.d.inventory.for_citizen(who)
+            locker = self.d.devices.locker
+            if not items or locker is None:
+                self.outcome = Outcome("locker", nothing_to_collect=not items)
+                self.go(State.DONE, None if not items else Notice("door_failed"))
+                return
+            door, limit = items[0].door, self.d.timings.device_call_timeout_s
+            self.outcome = Outcome("locker", door=door)
+            self.go(State.HANDOVER)
+            self._begin("open door", lambda: handover.open_door(locker, door, limit),
+                        lambda r: results.on_door_opened(self, door, r), limit_s=limit,
+                        late=handover.DoorOpened(DoorOutcome.FAULT, late=True))
         else:
             self.go(State.FILL if service.fields else State.CONFIRM)
 
@@ -265,17 +295,25 @@ class Session:
         self.d.on_submitted()
         self.outcome = Outcome(service.output, tracking_no=queued.tracking_no)
         if service.output in ("receipt", "certificate"):
-            self.go(State.HANDOVER)
-            self._publish()
-            self.outcome = print_receipt_for(self, service, queued.tracking_no)
-        self.go(State.DONE, None if self.outcome.printed is not False
-                else Notice("print_failed"))
+            self._print(service, queued.tracking_no)
+        else:
+            self.go(State.DONE)
+
+    def _print(self, service: Service, tracking_no: str) -> None:
+        self.go(State.HANDOVER)
+        receipt = handover.receipt_for(
+            service, tracking_no, lang=self.language, wall=self.d.clock.wall(),
+            terminal_id=self.d.terminal_id, offline=self.d.online() is False,
+            qr_prefix=self.d.receipt_qr_prefix)
+        printer, limit = self.d.devices.printer, self.d.timings.print_timeout_s
+        self._begin("print", lambda: handover.print_receipt(printer, receipt, limit),
+                    lambda r: results.on_printed(self, service, r), limit_s=limit,
+                    late=handover.Printed(False, "timeout"))
 
     @_intent
     def reprint(self) -> None:
         if self.state is State.DONE and self.service and self.outcome and self.outcome.tracking_no:
-            self.outcome = print_receipt_for(self, self.service, self.outcome.tracking_no)
-            self.notice = None if self.outcome.printed else Notice("print_failed")
+            self._print(self.service, self.outcome.tracking_no)
 
     @_intent
     def back(self) -> None:
@@ -337,7 +375,7 @@ class Session:
 
     # ---------------------------------------------------------------- time and devices
     def tick(self) -> None:
-        """Look at the clock and the devices once. Called every `ui_tick_s` by the UI."""
+        """Look at the clock once and start the next device poll. Called every `ui_tick_s`."""
         with self._lock:
             before = (self.state, self.notice, self.outcome, self.card_was_left)
             counting_before = self.countdown_remaining(self.d.clock.now()) is not None
@@ -346,11 +384,17 @@ class Session:
             after = (self.state, self.notice, self.outcome, self.card_was_left)
             if after != before or counting_before or counting:
                 self._publish()
+        self._launch_steps()
 
     def _tick(self) -> None:
         now = self.d.clock.now()
+        overdue = self._steps.overdue(now)
+        if overdue is not None:
+            log.error("session step %s gave no answer within %.1f s", overdue.name,
+                      overdue.limit_s)
+            overdue.apply(overdue.late)
         if self.state in (State.ATTRACT, State.OUT_OF_SERVICE):
-            until = maintenance_until(self.d)
+            until = maintenance_until(self.d.maintenance, self.d.clock)
             anything = any(r is None for r in self.availability().values())
             target = State.ATTRACT if anything and until is None else State.OUT_OF_SERVICE
             notice = Notice("maintenance", (("until", until),)) if until else None
@@ -358,29 +402,41 @@ class Session:
                 self.go(target, notice)
             return
         if self.state is State.GOODBYE:
-            self.card_was_left = self._card_in_reader()  # the call-out goes when the card does
             if now - self.entered_at >= self.scaled(self.d.timings.goodbye_s):
                 self._reset_preferences()
                 self.go(State.ATTRACT)
+            else:
+                results.watch_for_forgotten_card(self)  # the call-out goes when the card does
             return
         remaining = self.countdown_remaining(now)
         if remaining is not None and remaining <= 0:
             self.end("timeout")
+        elif self._steps.busy:
+            return
         elif self.state is State.IDENTIFY:
-            poll_identity(self, now)
+            readers, limit = self.d.devices.id_readers, self.d.timings.device_call_timeout_s
+            if readers:
+                self._begin("identify", lambda: identify.read_first_document(readers, limit),
+                            lambda read: results.on_document(self, read), limit_s=limit, late=None)
         elif self.state is State.VERIFY:
-            poll_face(self, now)
-        elif self.state is State.HANDOVER and self.outcome and self.outcome.door:
-            poll_door(self, now)
+            camera, limit = self.d.devices.camera, self.d.timings.device_call_timeout_s
+            if camera is None:
+                self.after_identified()
+            else:
+                self._begin("face", lambda: identify.check_face(camera, limit),
+                            lambda check: results.on_face(self, check), limit_s=limit,
+                            late=FaceCheck(FaceOutcome.FAULT))
+        elif self.state is State.HANDOVER and self.outcome and self.outcome.door_open:
+            results.watch_door(self, now)
 
     def end(self, reason: str) -> None:
         # Wipe first: nothing that follows (a log write on a full disk) may keep the data.
         self._reset_citizen_data()
         self.go(State.GOODBYE, Notice(f"goodbye_{reason}"))
-        self.card_was_left = self._card_in_reader()
+        results.watch_for_forgotten_card(self)
         self.d.audit.record("session_ended", reason=reason)
 
     def close(self) -> None:
-        """Stop the device-call workers (the terminal is shutting down)."""
-        for bounded in self._calls.values():
-            bounded.close()
+        """The terminal is shutting down: nothing in flight will be applied."""
+        with self._lock:
+            self._steps.drop()

@@ -6,13 +6,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from devices.fitted import DeviceSet
 from devices.status import DeviceStatus
 from kiosk.config.catalogue import Service
 from kiosk.config.settings import Clock, SystemClock, Timings
-from kiosk.device_set import DeviceSet
 from kiosk.records.audit import AuditLog
 from kiosk.records.locker_store import LockerInventory
 from kiosk.records.submission import EnvelopeSink
+from kiosk.session.steps.runner import InlineSteps, StepRunner
 
 
 class ApplicationDirectory(Protocol):
@@ -41,3 +42,4 @@ class SessionDeps:
     on_submitted: Callable[[], None] = lambda: None  # e.g. wake the sync worker
     maintenance: tuple[int, int] | None = None  # minutes after midnight, local time
     receipt_qr_prefix: str = ""  # the receipt's QR is this + the tracking number
+    steps: StepRunner = field(default_factory=InlineSteps)  # ThreadedSteps in the terminal

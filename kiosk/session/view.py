@@ -64,7 +64,8 @@ class Outcome:
     tracking_no: str | None = None
     printed: bool | None = None  # None: nothing to print
     door: int | None = None
-    door_open: bool = False
+    door_open: bool = False  # False in hand-over: the door is being opened
+    door_count: int = 0  # compartments in the locker (for the map); 0: not known
     applications: tuple[ApplicationSummary, ...] | None = None  # None: could not ask
     nothing_to_collect: bool = False
 

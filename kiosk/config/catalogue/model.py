@@ -6,10 +6,18 @@ import tomllib
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
+from devices.registry import KIND_NAMES
 from kiosk.config.errors import ConfigError, describe_validation_error
 
 CATALOGUE_FILE = Path(__file__).with_name("services.toml")
@@ -21,7 +29,17 @@ class Intent(StrEnum):
     QUERY = "query"  # 我要查
 
 
-Need = Literal["id_reader", "printer", "locker", "camera", "network"]
+NETWORK = "network"
+
+
+def _known_need(need: str) -> str:
+    if need != NETWORK and need not in KIND_NAMES:
+        raise ValueError(f"{need!r} is neither a device kind ({', '.join(KIND_NAMES)}) "
+                         f"nor {NETWORK!r}")
+    return need
+
+
+Need = Annotated[str, AfterValidator(_known_need)]
 
 
 class _Strict(BaseModel):

@@ -1,0 +1,35 @@
+"""What every adapter's configuration model shares.
+
+Each adapter declares its settings as a pydantic model beside its code, one docstring per field;
+the registry (devices/registry.py) puts them into a union discriminated on `adapter`, and the
+deployment profile validates `[devices.<kind>]` against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AdapterConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True,
+                              defer_build=True)
+
+    adapter: str
+    """Which adapter drives the device (see `kiosk device list`)."""
+
+
+class SerialPortConfig(AdapterConfig):
+    """An adapter that speaks over a serial line (RS-232, RS-485, USB serial, a pty)."""
+
+    port: str = Field(min_length=1)
+    """Serial port: a device (/dev/ttyUSB0), a pty, or a pyserial URL (socket://host:port)."""
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What an adapter may need from the terminal when it is built."""
+
+    data_dir: Path  # the terminal's own directory (a simulator writes what it "prints" here)

@@ -1,0 +1,1 @@
+"""Certificate locker boards on an RS-485 bus (the adapters come with their issue)."""

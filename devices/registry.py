@@ -1,0 +1,155 @@
+"""THE one table of device kinds, their adapters and each adapter's configuration model.
+
+Profiles (validation of `[devices.<kind>]`), building the fitted devices, the CLI
+(`kiosk device list`), the demo (which simulator stands in for what) and the conformance test
+read this table; the list of kinds is written nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any, Union
+
+from pydantic import Field
+
+from devices.camera.opencv.config import OpencvCameraConfig
+from devices.camera.protocol import Camera
+from devices.camera.simulator import SimulatedCamera, SimulatedCameraConfig
+from devices.certificate_printer.cups.config import CupsConfig
+from devices.certificate_printer.protocol import CertificatePrinter
+from devices.certificate_printer.simulator import (
+    SimulatedCertificatePrinter,
+    SimulatedCertificatePrinterConfig,
+)
+from devices.config import AdapterConfig, BuildContext
+from devices.id_reader.pcsc.config import PcscConfig
+from devices.id_reader.protocol import IdReader
+from devices.id_reader.sam.config import SamSerialConfig
+from devices.id_reader.simulator import SimulatedIdReader, SimulatedIdReaderConfig
+from devices.locker.protocol import Locker
+from devices.locker.rs485.config import Rs485_8a80Config, Rs485KerongConfig
+from devices.locker.simulator import SimulatedLocker, SimulatedLockerConfig
+from devices.printer.escpos.config import EscposNetworkConfig, EscposSerialConfig, EscposUsbConfig
+from devices.printer.protocol import ReceiptPrinter
+from devices.printer.simulator import SimulatedPrinter, SimulatedPrinterConfig
+
+SIMULATOR = "simulator"
+Builder = Callable[[Any, BuildContext], object]
+
+
+@dataclass(frozen=True)
+class AdapterSpec:
+    name: str  # the `adapter` value in a profile
+    config: type[AdapterConfig]
+    build: Builder | None  # None: declared, but not in this build yet
+    poll_interval_s: float | None = 2.0  # how often its worker asks for the status
+    simulator: bool = False
+
+    @property
+    def available(self) -> bool:
+        return self.build is not None
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    name: str
+    title: str  # what it is, for the profile's documentation and `kiosk device list`
+    protocol: type
+    adapters: tuple[AdapterSpec, ...]
+    many: bool = False  # several can be fitted at once (a hall watches several readers)
+
+    def adapter(self, name: str) -> AdapterSpec:
+        for a in self.adapters:
+            if a.name == name:
+                return a
+        raise KeyError(f"{self.name} has no adapter {name!r}")
+
+    @property
+    def simulator(self) -> AdapterSpec:
+        return next(a for a in self.adapters if a.simulator)
+
+
+def _sim(config: type[AdapterConfig], build: Builder, poll_s: float = 1.0) -> AdapterSpec:
+    return AdapterSpec(SIMULATOR, config, build, poll_s, simulator=True)
+
+
+def _to_come(name: str, config: type[AdapterConfig], poll_s: float = 2.0) -> AdapterSpec:
+    return AdapterSpec(name, config, None, poll_s)
+
+
+KINDS: tuple[KindSpec, ...] = (
+    KindSpec(
+        "id_reader",
+        "Identity document readers: resident ID (SAM), passports and bank cards (PC/SC). "
+        "Several may be fitted; the identify step watches them all at once.",
+        IdReader,
+        (_sim(SimulatedIdReaderConfig, SimulatedIdReader.from_config),
+         _to_come("sam_serial", SamSerialConfig, 1.0),
+         _to_come("pcsc", PcscConfig, 1.0)),
+        many=True,
+    ),
+    KindSpec(
+        "printer",
+        "The receipt printer (ESC/POS); absent means nothing that must print is offered.",
+        ReceiptPrinter,
+        (_sim(SimulatedPrinterConfig, SimulatedPrinter.from_config),
+         _to_come("escpos_network", EscposNetworkConfig),
+         _to_come("escpos_usb", EscposUsbConfig),
+         _to_come("escpos_serial", EscposSerialConfig)),
+    ),
+    KindSpec(
+        "certificate_printer",
+        "The A4 printer for certificates issued on the spot (CUPS).",
+        CertificatePrinter,
+        (_sim(SimulatedCertificatePrinterConfig, SimulatedCertificatePrinter.from_config),
+         _to_come("cups", CupsConfig, 5.0)),
+    ),
+    KindSpec(
+        "locker",
+        "The certificate locker (RS-485 lock boards); absent means no pickup.",
+        Locker,
+        (_sim(SimulatedLockerConfig, SimulatedLocker.from_config),
+         _to_come("rs485_8a80", Rs485_8a80Config),
+         _to_come("rs485_kerong", Rs485KerongConfig)),
+    ),
+    KindSpec(
+        "camera",
+        "The camera for QR codes, the face check and document capture (OpenCV).",
+        Camera,
+        (_sim(SimulatedCameraConfig, SimulatedCamera.from_config),
+         _to_come("opencv", OpencvCameraConfig)),
+    ),
+)
+KIND_NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)
+
+
+def kind(name: str) -> KindSpec:
+    for k in KINDS:
+        if k.name == name:
+            return k
+    raise KeyError(f"unknown device kind {name!r} (kinds: {', '.join(KIND_NAMES)})")
+
+
+@cache
+def config_type(kind_name: str) -> Any:
+    """The pydantic type of one `[devices.<kind>]` table: a union discriminated on `adapter`."""
+    configs = tuple(a.config for a in kind(kind_name).adapters)
+    return Annotated[Union[configs], Field(discriminator="adapter")]  # noqa: UP007
+
+
+def adapter_of(kind_name: str, config: AdapterConfig) -> AdapterSpec:
+    return kind(kind_name).adapter(config.adapter)
+
+
+def simulator_config(kind_name: str, like: AdapterConfig | None = None,
+                     **settings: Any) -> AdapterConfig:
+    """The kind's simulator config, keeping what `like` shares with it (e.g. a locker's door
+    count), then `settings` (e.g. the demo's pace)."""
+    model = kind(kind_name).simulator.config
+    shared = {}
+    if like is not None:
+        shared = {k: v for k, v in like.model_dump().items()
+                  if k in model.model_fields and k != "adapter"}
+    return model(**{**shared, **settings})
