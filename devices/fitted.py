@@ -42,9 +42,10 @@ class DeviceSet:
     @classmethod
     def around(cls, devices: Mapping[str, object | Sequence[object]], *,
                call_timeout_s: float = 3.0, clock: Callable[[], float] = time.monotonic,
-               on_change: Callable[[str, StatusReport], None] | None = None) -> DeviceSet:
-        """Workers around ready-made devices (fakes in tests and scenes); no polling: their
-        statuses are refreshed on request."""
+               on_change: Callable[[str, StatusReport], None] | None = None,
+               poll_interval_s: float | None = None) -> DeviceSet:
+        """Workers around ready-made devices (fakes in tests and scenes); by default no
+        polling: their statuses are refreshed on request."""
         workers: list[DeviceWorker[Any]] = []
         for kind_name, given in devices.items():
             spec = registry.kind(kind_name)
@@ -53,7 +54,8 @@ class DeviceSet:
                 raise ValueError(f"only one {kind_name} can be fitted")
             for name, device in zip(worker_names(kind_name, len(items)), items, strict=True):
                 workers.append(DeviceWorker(name, kind_name, device, call_timeout_s=call_timeout_s,
-                                            clock=clock, on_change=on_change))
+                                            poll_interval_s=poll_interval_s, clock=clock,
+                                            on_change=on_change))
         return cls(workers)
 
     # -- what is fitted

@@ -64,13 +64,13 @@ class Rig:
         self.health.refresh()
         self.session.tick()
 
-    def refit(self, kind: str, device: object) -> None:
-        """Fit another device of `kind` (e.g. a printer that hangs), behind a new worker."""
+    def refit(self, kind: str, device: object, poll_interval_s: float | None = None) -> None:
+        """Fit another device of `kind` (e.g. a printer that hangs), behind new workers."""
         old = self.session.d.devices
         given = {w.kind: w._device for w in old if w.kind != kind}
         given[kind] = device
         old.stop()
-        devices = DeviceSet.around(given)
+        devices = DeviceSet.around(given, poll_interval_s=poll_interval_s)
         self.health = HealthMonitor(devices)
         self.session.d.devices, self.session.d.statuses = devices, self.health.by_kind
         self.health.refresh()

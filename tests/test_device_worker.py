@@ -1,0 +1,129 @@
+"""DeviceWorker over a real link: a framed echo device on a pty pair (tests/echo_device.py).
+
+Concurrent callers never interleave frames, a silent peer turns the device offline within the
+worker's deadline and it recovers when the peer speaks again, and nothing queues behind a
+hung call.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from devices.links import SerialLink
+from devices.status import DeviceState, LinkReason
+from devices.worker import CallProblem, DeviceWorker
+from tests.echo_device import EchoDevice, EchoPeer, frame
+
+pytestmark = pytest.mark.realstack
+
+
+@pytest.fixture
+def peer() -> Iterator[EchoPeer]:
+    p = EchoPeer()
+    yield p
+    p.close()
+
+
+def wait_until(check, limit_s: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Waiting on a real peer across a real pty: there is no clock of ours to advance."""
+    deadline = time.monotonic() + limit_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.01)
+
+
+def echo_worker(peer: EchoPeer, *, read_timeout_s: float = 2.0,
+                call_timeout_s: float = 1.0) -> DeviceWorker[EchoDevice]:
+    device = EchoDevice(SerialLink(peer.port, baudrate=115200), read_timeout_s=read_timeout_s)
+    return DeviceWorker("echo", "printer", device, call_timeout_s=call_timeout_s)
+
+
+def test_concurrent_callers_never_interleave_frames(peer: EchoPeer) -> None:
+    worker = echo_worker(peer)
+    answers: dict[int, list[bytes | None]] = {}
+
+    def caller(n: int) -> None:
+        mine = answers.setdefault(n, [])
+        for i in range(40):
+            payload = f"caller {n} frame {i} ".encode() * 3
+            mine.append(worker.call(lambda d, p=payload: d.echo(p), None).value)
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        for n, got in answers.items():
+            assert got == [f"caller {n} frame {i} ".encode() * 3 for i in range(40)]
+        assert peer.bad_frames == 0 and peer.frames == 160
+    finally:
+        worker.stop()
+
+
+def test_the_interleaving_check_sees_interleaved_frames(peer: EchoPeer) -> None:
+    """What two unserialised writers produce on one line: the peer counts it as bad."""
+    link = SerialLink(peer.port, baudrate=115200)
+    link.open()
+    a, b = frame(b"first caller's frame"), frame(b"second")
+    link.write(a[:7] + b + a[7:])
+    wait_until(lambda: peer.bad_frames > 0)
+    link.close()
+
+
+def test_silent_peer_turns_the_device_offline_within_the_deadline_and_it_recovers(
+    peer: EchoPeer,
+) -> None:
+    worker = echo_worker(peer, read_timeout_s=2.0, call_timeout_s=0.3)
+    try:
+        assert worker.refresh().status.state is DeviceState.READY
+        peer.silent.set()
+        started = time.monotonic()
+        called = worker.call(lambda d: d.echo(b"hello"), None)
+        assert called.problem is CallProblem.TIMEOUT and called.value is None
+        assert time.monotonic() - started < 1.5  # the worker's deadline, not the read's
+        report = worker.report()
+        assert report.status.state is DeviceState.OFFLINE
+        assert report.status.reason == LinkReason.NOT_ANSWERING
+        assert report.since >= started - 0.01
+        # While the read is stuck nothing queues behind it: answered at once, not run later.
+        again = time.monotonic()
+        assert worker.call(lambda d: d.echo(b"x"), None).problem is CallProblem.STILL_HUNG
+        assert time.monotonic() - again < 0.1
+        wait_until(lambda: peer.frames == 2)  # the first ping, and "hello" (not answered)
+        frames_while_hung = peer.frames
+        peer.silent.clear()  # the peer speaks again
+        wait_until(lambda: worker.report().status.state is DeviceState.READY)
+        assert worker.call(lambda d: d.echo(b"back"), None).value == b"back"
+        # the call refused while hung was never sent late: only the recovery ping and "back"
+        assert peer.frames == frames_while_hung + 2
+    finally:
+        worker.stop()
+
+
+def test_adapter_read_deadline_makes_silence_a_status_not_a_hang(peer: EchoPeer) -> None:
+    worker = echo_worker(peer, read_timeout_s=0.2, call_timeout_s=2.0)
+    try:
+        peer.silent.set()
+        report = worker.refresh()
+        assert report.status.state is DeviceState.OFFLINE
+        assert report.status.reason == LinkReason.NOT_ANSWERING
+        peer.silent.clear()
+        assert worker.refresh().status.state is DeviceState.READY
+    finally:
+        worker.stop()
+
+
+def test_unplugged_port_is_not_connected(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    device = EchoDevice(SerialLink(str(tmp_path / "ttyUSB9")), read_timeout_s=0.2)
+    worker = DeviceWorker("echo", "printer", device, call_timeout_s=1.0)
+    try:
+        status = worker.refresh().status
+        assert status.state is DeviceState.OFFLINE and status.reason == LinkReason.NOT_CONNECTED
+    finally:
+        worker.stop()
