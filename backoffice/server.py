@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hmac
 import json
 import logging
@@ -56,10 +57,8 @@ class BackOfficeHTTPServer(ThreadingHTTPServer):
         with self._open_lock:
             conns = list(self._open)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):  # already gone
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already gone
 
     def stop(self) -> None:
         self.shutdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import contextlib
 import os
 from pathlib import Path
 from typing import Protocol
@@ -30,10 +31,9 @@ class FernetCipher:
     @classmethod
     def from_key_file(cls, path: Path) -> FernetCipher:
         path = Path(path)
-        try:
+        # Exists: the normal case after the first start, or another process won the race.
+        with contextlib.suppress(FileExistsError):
             _create_key_file(path)
-        except FileExistsError:
-            pass  # normal case after first start, or another process won the creation race
         try:
             raw = path.read_bytes().strip()
         except OSError as exc:

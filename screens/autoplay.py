@@ -4,13 +4,14 @@ human pace (through the same intents a finger would send), so the demo shows eve
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kivy.clock import Clock
 
-from kiosk.config.catalogue import Intent
+from kiosk.config.catalogue import Intent, LocalizedText, Service
 from kiosk.session import SessionView, State
+from screens.intents import Intents
 
 PAUSE_S = 2.5
 # What the citizen does, in turn: a proof, a coffee shop, a collection, a status check.
@@ -19,13 +20,13 @@ ERRANDS = (("apply", "household_proof"), ("apply", "open_coffee_shop"),
 
 
 class DemoCitizen:
-    def __init__(self, intents: Any, services: dict[str, Any]) -> None:
+    def __init__(self, intents: Intents, services: Mapping[str, Service]) -> None:
         self.intents = intents
         self.services = services
         self._errands: Iterator[tuple[str, str]] = itertools.cycle(
             [e for e in ERRANDS if e[1] in services])
         self._errand = next(self._errands)
-        self._last: tuple[State, Any] | None = None
+        self._last: tuple[State, str | None, LocalizedText | None] | None = None
         self._event: Any = None
 
     def see(self, view: SessionView) -> None:

@@ -12,6 +12,7 @@ from kivy.uix.screenmanager import Screen
 from kiosk.config.catalogue import Service, load_catalogue
 from kiosk.session import SessionView
 from screens.i18n import t
+from screens.intents import Intents
 
 KV_DIR = __file__.rsplit("/", 1)[0] + "/kv"
 _loaded: set[str] = set()
@@ -38,7 +39,7 @@ def content_of(view: SessionView) -> SessionView:
 
 class KioskScreen(Screen):  # type: ignore[misc]
     theme = ObjectProperty(None)
-    intents = ObjectProperty(None)
+    intents: Intents = ObjectProperty(None)
     profile = ObjectProperty(None)
     lang = StringProperty("zh")
     kv_name = ""

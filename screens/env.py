@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from pathlib import Path
 
 PORTRAIT = (1080, 1920)
 LANDSCAPE = (1920, 1080)
@@ -35,7 +36,7 @@ def prepare(size: tuple[int, int] = PORTRAIT, *, offscreen: bool | None = None) 
     os.environ.setdefault("KIVY_METRICS_DENSITY", "1")
     # SDL's clipboard: the default probe tries xclip/xsel first and logs tracebacks.
     os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")
-    os.environ.setdefault("KIVY_HOME", os.path.join(tempfile.gettempdir(), "kiosk-kivy-home"))
+    os.environ.setdefault("KIVY_HOME", str(Path(tempfile.gettempdir()) / "kiosk-kivy-home"))
     import logging
 
     from kivy.config import Config

@@ -5,17 +5,22 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from kiosk.config.profile import Profile
 from screens import env
+from screens.intents import Intents
 
 
 class NoIntents:
-    """Nothing is tapped in a screenshot."""
+    """Nothing is tapped in a screenshot: every intent is a no-op."""
 
     def __getattr__(self, name: str) -> Any:
         return lambda *args: None
+
+
+def no_intents() -> Intents:
+    return cast(Intents, NoIntents())
 
 
 def render_scene(profile: Profile, *, screen: str, lang: str, elder: bool = False,
@@ -33,7 +38,7 @@ def render_scene(profile: Profile, *, screen: str, lang: str, elder: bool = Fals
     rig = build_scene(screen, profile, lang=lang, elder=elder, high_contrast=high_contrast)
     EventLoop.ensure_window()
     theme = Theme(profile.branding)
-    shell = Shell(profile, theme, NoIntents())
+    shell = Shell(profile, theme, no_intents())
     for child in list(Window.children):
         Window.remove_widget(child)
     Window.add_widget(shell)

@@ -17,6 +17,7 @@ from kiosk.session import SessionView, State
 from screens.base import KioskScreen, load_kv
 from screens.i18n import notice_text as words_for_notice
 from screens.i18n import t
+from screens.intents import Intents
 from screens.screens import SCREEN_CLASSES
 from screens.theme import Theme
 from screens.voice import VoiceGuide
@@ -48,7 +49,7 @@ class Bar(BoxLayout):  # type: ignore[misc]
 class Shell(BoxLayout):  # type: ignore[misc]
     theme = ObjectProperty(None)
 
-    def __init__(self, profile: Profile, theme: Theme, intents: Any,
+    def __init__(self, profile: Profile, theme: Theme, intents: Intents,
                  voice: VoiceGuide | None = None, **kwargs: Any) -> None:
         load_kv("shell")
         super().__init__(theme=theme, **kwargs)
@@ -82,7 +83,7 @@ class Shell(BoxLayout):  # type: ignore[misc]
         self.voice_row = BoxLayout(size_hint_y=None, spacing=th.gap)
         self.repeat_btn = BigButton(theme=th, kind="secondary")
         self.volume_btn = BigButton(theme=th, kind="secondary")
-        self.repeat_btn.bind(on_release=lambda *_: self.voice and self.voice.repeat())
+        self.repeat_btn.bind(on_release=lambda *_: self._repeat())
         self.volume_btn.bind(on_release=lambda *_: self._next_volume())
         self.voice_row.add_widget(self.repeat_btn)
         self.voice_row.add_widget(self.volume_btn)
@@ -160,6 +161,10 @@ class Shell(BoxLayout):  # type: ignore[misc]
 
     def _update_clock(self) -> None:
         self.clock.text = time.strftime("%H:%M")
+
+    def _repeat(self) -> None:
+        if self.voice is not None:
+            self.voice.repeat()
 
     def _next_volume(self) -> None:
         if self.voice is not None:

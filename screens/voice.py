@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from kiosk.session import SessionView, State
 from screens.i18n import notice_text, t
@@ -31,8 +31,8 @@ class Speaker(Protocol):
 
 
 class EspeakSpeaker:
-    VOICES = {"zh": "cmn", "en": "en"}
-    AMPLITUDE = {"low": 60, "medium": 110, "high": 180}  # espeak-ng -a, 0..200
+    VOICES: ClassVar[dict[str, str]] = {"zh": "cmn", "en": "en"}
+    AMPLITUDE: ClassVar[dict[str, int]] = {"low": 60, "medium": 110, "high": 180}  # -a 0..200
 
     def __init__(self, out_dir: Path | None = None, binary: str = "espeak-ng") -> None:
         self.binary = shutil.which(binary)

@@ -185,7 +185,7 @@ def test_key_file_is_created_0600_and_reused(tmp_path: Path) -> None:
 def test_corrupt_key_file_raises_value_error_naming_the_file(tmp_path: Path) -> None:
     key = tmp_path / "outbox.key"
     key.write_bytes(b"not a fernet key\n")
-    with pytest.raises(ValueError, match="outbox.key"):
+    with pytest.raises(ValueError, match=r"outbox\.key"):
         FernetCipher.from_key_file(key)
 
 

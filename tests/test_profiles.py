@@ -68,7 +68,7 @@ def test_profile_that_is_not_toml_is_refused(tmp_path: Path) -> None:
 def test_production_profile_naming_a_simulator_is_refused(tmp_path: Path) -> None:
     path = broken(tmp_path, 'adapter = "escpos_network"\nhost = "receipt-printer"',
                   'adapter = "simulator"')
-    with pytest.raises(ConfigError, match="devices.printer names the simulator"):
+    with pytest.raises(ConfigError, match=r"devices\.printer names the simulator"):
         load_profile(path)
 
 
@@ -118,5 +118,5 @@ def test_logo_is_resolved_next_to_the_profile(tmp_path: Path) -> None:
 
 def test_missing_logo_names_the_key(tmp_path: Path) -> None:
     path = broken(tmp_path, 'text = "#1B2430"', 'text = "#1B2430"\nlogo = "nope.png"')
-    with pytest.raises(ConfigError, match="branding.logo: file nope.png not found"):
+    with pytest.raises(ConfigError, match=r"branding\.logo: file nope\.png not found"):
         load_profile(path)

@@ -351,7 +351,14 @@ def test_batch_too_large_for_server_is_split_not_parked(
     assert (report.delivered, report.parked) == (7, 0)
 
 
-def test_transport_exception_does_not_kill_worker_thread(outbox: Outbox) -> None:
+def test_transport_exception_does_not_kill_worker_thread(tmp_path: Path) -> None:
+    # Time is the test's: every read of the clock moves it past any backoff, so each retried
+    # envelope is due at the next claim and both failing calls see all three (with the wall
+    # clock, jittered delays let a claim take only some of them, one run in four).
+    ticks = iter(range(1_000_000))
+    clock = lambda: 1_000.0 + 1_000.0 * next(ticks)  # noqa: E731
+    outbox = Outbox(tmp_path / "o.db", clock=clock)
+
     class FailsTwice:
         calls = 0
 
@@ -364,7 +371,7 @@ def test_transport_exception_does_not_kill_worker_thread(outbox: Outbox) -> None
 
     enqueue_applications(outbox, 3)
     worker = SyncWorker(outbox, FailsTwice(), base_delay_s=0.01, max_delay_s=0.02,
-                        idle_poll_s=0.02)
+                        idle_poll_s=0.02, clock=clock, rng=random.Random(7))
     worker.start()
     try:
         assert worker.wait_until_drained(10)
@@ -372,4 +379,5 @@ def test_transport_exception_does_not_kill_worker_thread(outbox: Outbox) -> None
     finally:
         assert worker.stop()
     assert outbox.stats().delivered == 3
-    assert all(e.attempts == 2 for e in outbox.list("delivered"))
+    assert [e.attempts for e in outbox.list("delivered")] == [2, 2, 2]
+    outbox.close()

@@ -4,6 +4,7 @@ adapter's interval, one log line on failure and one on recovery, bugs as statuse
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import threading
 import time
@@ -49,7 +50,7 @@ def test_worker_polls_at_the_adapters_interval() -> None:
         time.sleep(0.01)
     worker.stop()
     assert len(calls) >= 4
-    gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
     assert min(gaps) >= 0.045  # not faster than declared
 
 

@@ -3,6 +3,8 @@ peer listens on, `socket://host:port`, `loop://` and `spy://` all open the same 
 
 from __future__ import annotations
 
+import contextlib
+
 import serial
 
 from devices.links.base import DeadlineReads, LinkError
@@ -38,10 +40,9 @@ class SerialLink(DeadlineReads):
     def close(self) -> None:
         port, self._port = self._port, None
         if port is not None:
-            try:
+            # Already gone (unplugged): closed is what we wanted.
+            with contextlib.suppress(serial.SerialException, OSError):
                 port.close()
-            except (serial.SerialException, OSError):
-                pass  # already gone (unplugged): closed is what we wanted
 
     def _require(self) -> serial.Serial:
         if self._port is None or not self._port.is_open:

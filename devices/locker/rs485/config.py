@@ -18,7 +18,7 @@ class _Rs485Board(SerialPortConfig):
     """Set when the board's infrared bit reads 1 for an empty compartment."""
 
 
-class Rs485_8a80Config(_Rs485Board):  # noqa: N801 (the board protocol's name)
+class Rs485_8a80Config(_Rs485Board):  # the board protocol's name
     adapter: Literal["rs485_8a80"] = "rs485_8a80"
     """Boards that speak 8A/80 frames with an XOR checksum."""
     baudrate: int = Field(default=9600, gt=0)
