@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,6 +20,9 @@ class AdapterConfig(BaseModel):
 
     adapter: str
     """Which adapter drives the device (see `kiosk device list`)."""
+
+    # A simulator's settings for headless runs (`kiosk simulate`): the citizen acts at once.
+    INSTANT: ClassVar[dict[str, Any]] = {}
 
 
 class SerialPortConfig(AdapterConfig):

@@ -14,24 +14,29 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field
 
+from devices.camera.fake import FakeCamera
 from devices.camera.opencv.config import OpencvCameraConfig
 from devices.camera.protocol import Camera
 from devices.camera.simulator import SimulatedCamera, SimulatedCameraConfig
 from devices.certificate_printer.cups.config import CupsConfig
+from devices.certificate_printer.fake import FakeCertificatePrinter
 from devices.certificate_printer.protocol import CertificatePrinter
 from devices.certificate_printer.simulator import (
     SimulatedCertificatePrinter,
     SimulatedCertificatePrinterConfig,
 )
 from devices.config import AdapterConfig, BuildContext
+from devices.id_reader.fake import FakeIdReader
 from devices.id_reader.pcsc.config import PcscConfig
 from devices.id_reader.protocol import IdReader
 from devices.id_reader.sam.config import SamSerialConfig
 from devices.id_reader.simulator import SimulatedIdReader, SimulatedIdReaderConfig
+from devices.locker.fake import FakeLocker
 from devices.locker.protocol import Locker
 from devices.locker.rs485.config import Rs485_8a80Config, Rs485KerongConfig
 from devices.locker.simulator import SimulatedLocker, SimulatedLockerConfig
 from devices.printer.escpos.config import EscposNetworkConfig, EscposSerialConfig, EscposUsbConfig
+from devices.printer.fake import FakePrinter
 from devices.printer.protocol import ReceiptPrinter
 from devices.printer.simulator import SimulatedPrinter, SimulatedPrinterConfig
 
@@ -57,6 +62,7 @@ class KindSpec:
     name: str
     title: str  # what it is, for the profile's documentation and `kiosk device list`
     protocol: type
+    fake: Callable[[], object]  # the in-memory stand-in for unit tests and scenes
     adapters: tuple[AdapterSpec, ...]
     many: bool = False  # several can be fitted at once (a hall watches several readers)
 
@@ -85,6 +91,7 @@ KINDS: tuple[KindSpec, ...] = (
         "Identity document readers: resident ID (SAM), passports and bank cards (PC/SC). "
         "Several may be fitted; the identify step watches them all at once.",
         IdReader,
+        FakeIdReader,
         (_sim(SimulatedIdReaderConfig, SimulatedIdReader.from_config),
          _to_come("sam_serial", SamSerialConfig, 1.0),
          _to_come("pcsc", PcscConfig, 1.0)),
@@ -94,6 +101,7 @@ KINDS: tuple[KindSpec, ...] = (
         "printer",
         "The receipt printer (ESC/POS); absent means nothing that must print is offered.",
         ReceiptPrinter,
+        FakePrinter,
         (_sim(SimulatedPrinterConfig, SimulatedPrinter.from_config),
          _to_come("escpos_network", EscposNetworkConfig),
          _to_come("escpos_usb", EscposUsbConfig),
@@ -103,6 +111,7 @@ KINDS: tuple[KindSpec, ...] = (
         "certificate_printer",
         "The A4 printer for certificates issued on the spot (CUPS).",
         CertificatePrinter,
+        FakeCertificatePrinter,
         (_sim(SimulatedCertificatePrinterConfig, SimulatedCertificatePrinter.from_config),
          _to_come("cups", CupsConfig, 5.0)),
     ),
@@ -110,6 +119,7 @@ KINDS: tuple[KindSpec, ...] = (
         "locker",
         "The certificate locker (RS-485 lock boards); absent means no pickup.",
         Locker,
+        FakeLocker,
         (_sim(SimulatedLockerConfig, SimulatedLocker.from_config),
          _to_come("rs485_8a80", Rs485_8a80Config),
          _to_come("rs485_kerong", Rs485KerongConfig)),
@@ -118,6 +128,7 @@ KINDS: tuple[KindSpec, ...] = (
         "camera",
         "The camera for QR codes, the face check and document capture (OpenCV).",
         Camera,
+        FakeCamera,
         (_sim(SimulatedCameraConfig, SimulatedCamera.from_config),
          _to_come("opencv", OpencvCameraConfig)),
     ),
@@ -143,13 +154,13 @@ def adapter_of(kind_name: str, config: AdapterConfig) -> AdapterSpec:
     return kind(kind_name).adapter(config.adapter)
 
 
-def simulator_config(kind_name: str, like: AdapterConfig | None = None,
-                     **settings: Any) -> AdapterConfig:
+def simulator_config(kind_name: str, like: AdapterConfig | None = None, *,
+                     instant: bool = False, **settings: Any) -> AdapterConfig:
     """The kind's simulator config, keeping what `like` shares with it (e.g. a locker's door
-    count), then `settings` (e.g. the demo's pace)."""
+    count); `instant` for headless runs; then `settings`."""
     model = kind(kind_name).simulator.config
     shared = {}
     if like is not None:
         shared = {k: v for k, v in like.model_dump().items()
                   if k in model.model_fields and k != "adapter"}
-    return model(**{**shared, **settings})
+    return model(**{**shared, **(model.INSTANT if instant else {}), **settings})

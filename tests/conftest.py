@@ -17,8 +17,8 @@ prepare(offscreen=True)
 # start), never in the field.
 os.environ["KIOSK_AUDIT_STRICT"] = "1"
 
+from devices import registry  # noqa: E402
 from devices.camera.fake import FakeCamera  # noqa: E402
-from devices.certificate_printer.fake import FakeCertificatePrinter  # noqa: E402
 from devices.fitted import DeviceSet  # noqa: E402
 from devices.id_reader.fake import FakeIdReader  # noqa: E402
 from devices.id_reader.simulator import DEMO_CITIZENS  # noqa: E402
@@ -79,10 +79,10 @@ class Rig:
 @pytest.fixture
 def rig() -> Iterator[Rig]:
     clock = FakeClock()
-    reader, printer, locker, camera = FakeIdReader(), FakePrinter(), FakeLocker(12), FakeCamera()
-    devices = DeviceSet.around({"id_reader": reader, "printer": printer, "locker": locker,
-                                "camera": camera,
-                                "certificate_printer": FakeCertificatePrinter()})
+    fakes = {kind.name: kind.fake() for kind in registry.KINDS}  # one fake of every kind
+    reader, printer, locker, camera = (fakes["id_reader"], fakes["printer"], fakes["locker"],
+                                       fakes["camera"])
+    devices = DeviceSet.around(fakes)
     health = HealthMonitor(devices)
     health.refresh()
     sink = ListSink()

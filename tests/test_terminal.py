@@ -11,7 +11,7 @@ from kiosk.config.catalogue import Intent
 from kiosk.config.errors import ConfigError
 from kiosk.config.profile import load_profile, with_simulated_devices
 from kiosk.config.settings import Timings
-from kiosk.demo.seed import INSTANT_PACE, seed_demo_locker
+from kiosk.demo.seed import seed_demo_locker
 from kiosk.demo.simulate import run_one_session
 from kiosk.session import State
 from kiosk.session.steps import InlineSteps
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.realstack
 
 
 def make_terminal(data: Path, url: str, **timings: float) -> Terminal:
-    terminal = Terminal(with_simulated_devices(load_profile("gov-hall"), INSTANT_PACE),
+    terminal = Terminal(with_simulated_devices(load_profile("gov-hall"), instant=True),
                         TerminalOptions(data_dir=data, backoffice_url=url, steps=InlineSteps(),
                                         timings=Timings.instant().model_copy(update=timings)))
     seed_demo_locker(terminal)

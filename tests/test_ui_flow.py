@@ -86,7 +86,7 @@ def kiosk_ui(window: Any, tmp_path: Path) -> Iterator[Any]:
     from screens.theme import Theme
 
     backoffice = start_in_thread("127.0.0.1", 0, tmp_path / "backoffice")
-    profile = with_simulated_devices(load_profile("gov-hall"), {
+    profile = with_simulated_devices(load_profile("gov-hall"), settings={
         "id_reader": {"present_after_s": 0.2}, "camera": {"face_after_s": 0.2},
         "locker": {"close_after_s": 0.2}})
     terminal = Terminal(profile, TerminalOptions(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -23,6 +23,8 @@ class SimulatedCameraConfig(AdapterConfig):
     """The demo's camera: a face is in front of it a moment after it starts looking."""
     face_after_s: float = Field(default=1.2, ge=0)
     """How long until the simulated citizen's face is usable."""
+
+    INSTANT: ClassVar[dict[str, Any]] = {"face_after_s": 0.0}
 
 
 class SimulatedCamera:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -24,6 +24,8 @@ class SimulatedCertificatePrinterConfig(AdapterConfig):
     """The demo's A4 printer: certificates go to PDF files in the data directory."""
     sheets: int = Field(default=250, ge=0)
     """Sheets of A4 in the simulated tray."""
+
+    INSTANT: ClassVar[dict[str, Any]] = {"sheets": 10**9}
 
 
 class SimulatedCertificatePrinter:

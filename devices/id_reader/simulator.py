@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -43,6 +43,8 @@ class SimulatedIdReaderConfig(AdapterConfig):
     """How long the simulated citizen takes to present the card."""
     remove_after_s: float = Field(default=2.0, ge=0)
     """How long the card stays on the reader after it was read."""
+
+    INSTANT: ClassVar[dict[str, Any]] = {"present_after_s": 0.0}
 
 
 class SimulatedIdReader:

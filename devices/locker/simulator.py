@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -24,6 +24,8 @@ class SimulatedLockerConfig(AdapterConfig):
     """Number of compartments."""
     close_after_s: float = Field(default=4.0, ge=0)
     """How long the simulated citizen takes to take the item and shut the door."""
+
+    INSTANT: ClassVar[dict[str, Any]] = {"close_after_s": 0.0}
 
 
 class SimulatedLocker:

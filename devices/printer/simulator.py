@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -27,6 +27,8 @@ class SimulatedPrinterConfig(AdapterConfig):
     """How many receipts the simulated roll holds."""
     low_at: int = Field(default=20, ge=0)
     """Receipts left when the roll counts as low (degraded)."""
+
+    INSTANT: ClassVar[dict[str, Any]] = {"paper_receipts": 10**9}
 
 
 class SimulatedPrinter:

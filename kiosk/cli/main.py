@@ -81,10 +81,10 @@ def demo(
     ] = None,
 ) -> None:
     """The full app with simulated devices and an embedded reference back office."""
-    from kiosk.demo.seed import HUMAN_PACE, seed_demo_locker
+    from kiosk.demo.seed import seed_demo_locker
     from kiosk.demo.simulate import backoffice_at
 
-    prof = with_simulated_devices(_profile(profile), HUMAN_PACE)
+    prof = with_simulated_devices(_profile(profile))
     data = data_dir or Path("var/demo")
     try:
         data.mkdir(parents=True, exist_ok=True)

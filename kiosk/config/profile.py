@@ -224,13 +224,15 @@ def load_profile(name_or_path: str | Path) -> Profile:
 
 
 def with_simulated_devices(
-    profile: Profile, pace: Mapping[str, Mapping[str, Any]] | None = None
+    profile: Profile, *, instant: bool = False,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Profile:
-    """The same profile with every fitted device replaced by its kind's simulator (kiosk demo);
-    `pace` gives simulator settings by kind (how quickly the simulated citizen acts)."""
-    pace = pace or {}
+    """The same profile with every fitted device replaced by its kind's simulator (kiosk demo;
+    `instant` for headless runs); `settings` overrides simulator settings by kind."""
+    settings = settings or {}
     simulated = {
-        kind: tuple(simulator_config(kind, c, **pace.get(kind, {})) for c in configs)
+        kind: tuple(simulator_config(kind, c, instant=instant, **settings.get(kind, {}))
+                    for c in configs)
         for kind, configs in profile.devices.fitted()
     }
     return profile.model_copy(update={"devices": with_configs(profile.devices, simulated),

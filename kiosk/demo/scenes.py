@@ -9,10 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from devices import registry
 from devices.camera.fake import FakeCamera
 from devices.camera.protocol import FaceOutcome
-from devices.certificate_printer.fake import FakeCertificatePrinter
 from devices.fitted import DeviceSet
 from devices.id_reader.fake import FakeIdReader
 from devices.id_reader.simulator import DEMO_CITIZENS
@@ -81,11 +82,11 @@ class SceneRig:
 
 def make_rig(profile: Profile) -> SceneRig:
     clock = FakeClock(wall_start=time.time())  # receipts and tracking numbers say today
-    reader, printer, camera = FakeIdReader(), FakePrinter(), FakeCamera()
-    locker = FakeLocker(24)
-    devices = DeviceSet.around({"id_reader": reader, "printer": printer,
-                                "certificate_printer": FakeCertificatePrinter(),
-                                "locker": locker, "camera": camera})
+    fakes: dict[str, Any] = {kind.name: kind.fake() for kind in registry.KINDS}
+    fakes["locker"] = FakeLocker(24)
+    reader, printer, camera, locker = (fakes["id_reader"], fakes["printer"], fakes["camera"],
+                                       fakes["locker"])
+    devices = DeviceSet.around(fakes)
     health = HealthMonitor(devices)
     health.refresh()
     online: list[bool | None] = [None]

@@ -13,7 +13,6 @@ from pathlib import Path
 from kiosk.config.catalogue import Intent, Service
 from kiosk.config.profile import Profile, with_simulated_devices
 from kiosk.config.settings import Timings
-from kiosk.demo.seed import INSTANT_PACE
 from kiosk.session import State
 from kiosk.session.steps import InlineSteps
 from kiosk.terminal import Terminal, TerminalOptions
@@ -95,7 +94,7 @@ def run_simulation(
     time_limit_s: float = 120.0,
 ) -> SimulationReport:
     started = time.monotonic()
-    profile = with_simulated_devices(profile, INSTANT_PACE)
+    profile = with_simulated_devices(profile, instant=True)
     with backoffice_at(backoffice_url, data_dir) as url:
         terminal = Terminal(profile, TerminalOptions(
             data_dir=data_dir / "kiosk", backoffice_url=url, timings=Timings.instant(),
