@@ -120,3 +120,56 @@ def test_missing_logo_names_the_key(tmp_path: Path) -> None:
     path = broken(tmp_path, 'text = "#1B2430"', 'text = "#1B2430"\nlogo = "nope.png"')
     with pytest.raises(ConfigError, match=r"branding\.logo: file nope\.png not found"):
         load_profile(path)
+
+
+def test_an_adapters_unknown_key_fails_with_one_line_naming_it(tmp_path: Path) -> None:
+    path = broken(tmp_path, 'host = "receipt-printer"', 'host = "receipt-printer"\nbaud = 9600')
+    with pytest.raises(ConfigError) as e:
+        load_profile(path)
+    assert str(e.value) == f"{path}: devices.printer.baud: unknown key (check the spelling)"
+
+
+def test_a_device_kind_that_does_not_exist_is_an_unknown_key(tmp_path: Path) -> None:
+    path = broken(tmp_path, "[devices.camera]", '[devices.scanner]\nadapter = "x"\n\n'
+                  "[devices.camera]")
+    with pytest.raises(ConfigError, match=r"devices\.scanner: unknown key"):
+        load_profile(path)
+
+
+def test_a_hall_fits_several_readers_and_each_is_checked(tmp_path: Path) -> None:
+    two = ('[[devices.id_reader]]\nadapter = "sam_serial"\nport = "/dev/ttyS0"\n\n'
+           '[[devices.id_reader]]\nadapter = "pcsc"\nreader = "ACS ACR1281"\n')
+    path = broken(tmp_path, '[devices.id_reader]\nadapter = "sam_serial"\nport = "/dev/ttyS0"\n',
+                  two)
+    readers = load_profile(path).devices.configs("id_reader")
+    assert [r.adapter for r in readers] == ["sam_serial", "pcsc"]
+    bad = broken(tmp_path, '[devices.id_reader]\nadapter = "sam_serial"\nport = "/dev/ttyS0"\n',
+                 two.replace('reader = "ACS ACR1281"', 'readr = "ACS"'))
+    with pytest.raises(ConfigError, match=r"devices\.id_reader\.1\.readr: unknown key"):
+        load_profile(bad)
+
+
+def test_adapter_defaults_come_from_the_adapters_own_model() -> None:
+    printer, = load_profile("gov-hall").devices.configs("printer")
+    assert printer.adapter == "escpos_network" and printer.tcp_port == 9100  # type: ignore[attr-defined]
+    locker, = load_profile("gov-hall").devices.configs("locker")
+    assert locker.baudrate == 9600 and locker.doors == 24  # type: ignore[attr-defined]
+
+
+def test_simulated_devices_keep_what_they_share_with_the_real_ones() -> None:
+    demo = with_simulated_devices(load_profile("gov-hall"))
+    locker, = demo.devices.configs("locker")
+    assert locker.adapter == "simulator" and locker.doors == 24  # type: ignore[attr-defined]
+    assert [k for k, _ in demo.devices.fitted()] == [
+        k for k, _ in load_profile("gov-hall").devices.fitted()]
+
+
+def test_a_catalogue_need_must_be_a_device_kind_or_the_network() -> None:
+    from pydantic import ValidationError
+
+    from kiosk.config.catalogue.model import Service
+
+    with pytest.raises(ValidationError, match="neither a device kind"):
+        Service.model_validate({"id": "x", "intent": "apply", "title": {"zh": "x", "en": "x"},
+                                "summary": {"zh": "x", "en": "x"}, "needs": ["printr"],
+                                "output": "receipt"})
