@@ -143,3 +143,55 @@ def test_back_office_with_unreadable_token_file_is_one_line(tmp_path: Path) -> N
     assert done.stderr.strip().splitlines() == [
         f"kiosk: backoffice.token_file: {tmp_path / 'nope'} cannot be read: "
         "No such file or directory"]
+
+
+def test_device_list_is_the_registry_table() -> None:
+    from devices import registry
+
+    done = kiosk("device", "list", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert {(r["kind"], r["adapter"]) for r in rows} == {
+        (k.name, a.name) for k in registry.KINDS for a in k.adapters}
+    printer = next(r for r in rows if r["adapter"] == "escpos_network")
+    assert set(printer["keys"]) == {"host", "tcp_port", "model"} and not printer["available"]
+
+
+def test_device_status_asks_each_fitted_device_through_its_worker() -> None:
+    done = kiosk("device", "status", "--config", "gov-hall", "--simulated", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert [r["kind"] for r in rows] == ["id_reader", "printer", "certificate_printer",
+                                         "locker", "camera"]
+    assert all(r["state"] == "ready" and r["since"] > 1.7e9 for r in rows)
+    only = json.loads(kiosk("device", "status", "printer", "--config", "bank-branch",
+                            "--simulated", "--json").stdout)
+    assert [r["name"] for r in only] == ["printer"]
+
+
+def test_device_status_of_a_production_profile_says_what_this_build_lacks() -> None:
+    done = kiosk("device", "status", "--config", "gov-hall")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "kiosk: profile gov-hall: devices.id_reader.adapter: 'sam_serial' is not available "
+        "in this build yet (use `kiosk demo` or a profile with simulators)"]
+    wrong = kiosk("device", "status", "scanner", "--config", "gov-hall")
+    assert wrong.returncode == 2 and "unknown device kind 'scanner'" in wrong.stderr
+
+
+def test_device_status_exits_1_with_the_reason_when_a_device_cannot_be_used(
+    tmp_path: Path,
+) -> None:
+    profile = (ROOT / "kiosk/config/profiles/bank-branch.toml").read_text(encoding="utf-8")
+    start = profile.index("[devices.id_reader]")
+    end = profile.index("[hours]")
+    devices = ('[devices.id_reader]\nadapter = "simulator"\n\n'
+               '[devices.printer]\nadapter = "simulator"\npaper_receipts = 0\n\n')
+    path = tmp_path / "empty-roll.toml"
+    path.write_text("allow_simulators = true\n" + profile[:start] + devices + profile[end:],
+                    encoding="utf-8")
+    done = kiosk("device", "status", "--config", str(path), "--json")
+    assert done.returncode == 1, done.stderr
+    rows = {r["kind"]: r for r in json.loads(done.stdout)}
+    assert rows["printer"]["state"] == "fault" and rows["printer"]["reason"] == "paper_out"
+    assert rows["id_reader"]["state"] == "ready"

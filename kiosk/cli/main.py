@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kiosk.cli.device import device_app
 from kiosk.cli.queue import queue_app
 from kiosk.config.errors import ConfigError
 from kiosk.config.profile import Profile, load_profile, with_simulated_devices
@@ -29,6 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(queue_app, name="queue")
+app.add_typer(device_app, name="device")
 
 ProfileOpt = Annotated[str, typer.Option("--profile", help="Profile name or TOML file.")]
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where state is kept.")]

@@ -1,0 +1,121 @@
+"""`kiosk device list|status`: what device kinds and adapters exist, what a profile fits, and
+how each fitted device answers right now (each through its own DeviceWorker)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from devices import registry
+from kiosk.config.errors import ConfigError
+from kiosk.config.profile import Profile, load_profile, with_simulated_devices
+from kiosk.config.settings import SystemClock
+
+device_app = typer.Typer(help="Device kinds, adapters and the live status of fitted devices.",
+                         no_args_is_help=True)
+
+ConfigOpt = Annotated[str | None, typer.Option("--config", help="Profile name or TOML file.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"kiosk: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _load(config: str, simulated: bool) -> Profile:
+    try:
+        profile = load_profile(config)
+    except ConfigError as e:
+        _fail(str(e))
+        raise AssertionError from e  # unreachable
+    return with_simulated_devices(profile) if simulated else profile
+
+
+def _settings(config: Any) -> dict[str, Any]:
+    return {k: v for k, v in config.model_dump().items() if k != "adapter"}
+
+
+@device_app.command("list")
+def list_(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+    """Without --config: every kind and adapter this build knows, with its keys. With it: the
+    devices the profile fits."""
+    if config is None:
+        rows = [{"kind": k.name, "adapter": a.name, "available": a.available,
+                 "simulator": a.simulator, "several": k.many,
+                 "keys": {n: f.description for n, f in a.config.model_fields.items()
+                          if n != "adapter"}}
+                for k in registry.KINDS for a in k.adapters]
+        if json_out:
+            typer.echo(json.dumps(rows, ensure_ascii=False))
+            return
+        for kind in registry.KINDS:
+            typer.echo(f"{kind.name}{' (several)' if kind.many else ''}: {kind.title}")
+            for a in kind.adapters:
+                keys = ", ".join(n for n in a.config.model_fields if n != "adapter") or "-"
+                state = "available" if a.available else "to come"
+                typer.echo(f"  {a.name:<16} {state:<10} keys: {keys}")
+        return
+    profile = _load(config, simulated=False)
+    fitted = [{"kind": kind, "adapter": c.adapter,
+               "available": registry.adapter_of(kind, c).available, "settings": _settings(c)}
+              for kind, configs in profile.devices.fitted() for c in configs]
+    if json_out:
+        typer.echo(json.dumps(fitted, ensure_ascii=False))
+        return
+    for d in fitted:
+        settings = " ".join(f"{k}={v}" for k, v in d["settings"].items())
+        note = "" if d["available"] else "  (not in this build yet)"
+        typer.echo(f"{d['kind']:<20} {d['adapter']:<16} {settings}{note}")
+
+
+@device_app.command()
+def status(
+    kind: Annotated[str | None, typer.Argument(help="Only this kind (e.g. printer).")] = None,
+    config: ConfigOpt = None,
+    simulated: Annotated[bool, typer.Option(help="Ask the simulators standing in for the "
+                                            "profile's devices (as kiosk demo does).")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Each fitted device's live status; exit 1 when one cannot be used. Only the devices
+    asked for are opened."""
+    from kiosk.terminal import build_devices
+
+    if config is None:
+        _fail("--config is required (a profile name or file)")
+    assert config is not None
+    if kind is not None and kind not in registry.KIND_NAMES:
+        _fail(f"unknown device kind {kind!r} (kinds: {', '.join(registry.KIND_NAMES)})")
+    profile = _load(config, simulated)
+    clock = SystemClock()
+    with tempfile.TemporaryDirectory(prefix="kiosk-device-") as tmp:
+        try:
+            devices = build_devices(profile, Path(tmp), profile.timings, clock,
+                                    kinds=(kind,) if kind else None)
+        except ConfigError as e:
+            _fail(str(e))
+            raise AssertionError from e  # unreachable
+        try:
+            reports = [(w, w.refresh()) for w in devices]
+        finally:
+            devices.stop()
+    if kind is not None and not reports:
+        _fail(f"{config}: no {kind} is fitted")
+    mono, wall = clock.now(), time.time()
+    rows = [{"name": w.name, "kind": w.kind, "state": r.status.state.value,
+             "reason": r.status.reason, "message": r.status.message,
+             "since": round(wall - (mono - r.since), 3)} for w, r in reports]
+    if json_out:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+    else:
+        for row in rows:
+            since = time.strftime("%H:%M:%S", time.localtime(float(str(row["since"]))))
+            reason = f" ({row['reason']}: {row['message']})" if row["reason"] else ""
+            typer.echo(f"{row['name']:<20} {row['state']:<9} since {since}{reason}")
+    if not all(r.status.usable for _, r in reports):
+        raise typer.Exit(1)
