@@ -62,16 +62,17 @@ def list_(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
                 typer.echo(f"  {a.name:<16} {state:<10} keys: {keys}")
         return
     profile = _load(config, simulated=False)
-    fitted = [{"kind": kind, "adapter": c.adapter,
-               "available": registry.adapter_of(kind, c).available, "settings": _settings(c)}
+    fitted = [(kind, c, registry.adapter_of(kind, c).available)
               for kind, configs in profile.devices.fitted() for c in configs]
     if json_out:
-        typer.echo(json.dumps(fitted, ensure_ascii=False))
+        typer.echo(json.dumps([{"kind": kind, "adapter": c.adapter, "available": available,
+                                "settings": _settings(c)} for kind, c, available in fitted],
+                              ensure_ascii=False))
         return
-    for d in fitted:
-        settings = " ".join(f"{k}={v}" for k, v in d["settings"].items())
-        note = "" if d["available"] else "  (not in this build yet)"
-        typer.echo(f"{d['kind']:<20} {d['adapter']:<16} {settings}{note}")
+    for kind, c, available in fitted:
+        settings = " ".join(f"{k}={v}" for k, v in _settings(c).items())
+        note = "" if available else "  (not in this build yet)"
+        typer.echo(f"{kind:<20} {c.adapter:<16} {settings}{note}")
 
 
 @device_app.command()
