@@ -62,17 +62,17 @@ def list_(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
                 typer.echo(f"  {a.name:<16} {state:<10} keys: {keys}")
         return
     profile = _load(config, simulated=False)
-    fitted = [(kind, c, registry.adapter_of(kind, c).available)
-              for kind, configs in profile.devices.fitted() for c in configs]
+    fitted = [(name, c, registry.adapter_of(name, c).available)
+              for name, configs in profile.devices.fitted() for c in configs]
     if json_out:
-        typer.echo(json.dumps([{"kind": kind, "adapter": c.adapter, "available": available,
-                                "settings": _settings(c)} for kind, c, available in fitted],
+        typer.echo(json.dumps([{"kind": name, "adapter": c.adapter, "available": available,
+                                "settings": _settings(c)} for name, c, available in fitted],
                               ensure_ascii=False))
         return
-    for kind, c, available in fitted:
+    for name, c, available in fitted:
         settings = " ".join(f"{k}={v}" for k, v in _settings(c).items())
         note = "" if available else "  (not in this build yet)"
-        typer.echo(f"{kind:<20} {c.adapter:<16} {settings}{note}")
+        typer.echo(f"{name:<20} {c.adapter:<16} {settings}{note}")
 
 
 @device_app.command()
