@@ -54,14 +54,16 @@ class ResultScreen(KioskScreen):
         th, body = self.theme, self.ids.body
         if outcome.nothing_to_collect:
             body.add_widget(Text(theme=th, role="title", text=self.t("result.nothing")))
-        elif view.state is State.HANDOVER and outcome.door is not None and not outcome.door_open:
-            body.add_widget(Text(theme=th, role="title", halign="center",
-                                 text=self.t("result.door_opening", door=outcome.door)))
         elif view.state is State.HANDOVER and outcome.door is not None:
-            body.add_widget(Text(theme=th, role="huge", bold=True, halign="center",
-                                 text=self.t("result.door_open", door=outcome.door)))
-            body.add_widget(Text(theme=th, role="title", halign="center",
-                                 text=self.t("result.door_take")))
+            # While the board opens it, the map already shows where the door is.
+            opening = not outcome.door_open
+            body.add_widget(Text(theme=th, role="title" if opening else "huge", bold=not opening,
+                                 halign="center",
+                                 text=self.t("result.door_opening" if opening
+                                             else "result.door_open", door=outcome.door)))
+            if not opening:
+                body.add_widget(Text(theme=th, role="title", halign="center",
+                                     text=self.t("result.door_take")))
             body.add_widget(LockerMap(outcome.door_count or self._fitted_doors(outcome.door),
                                       outcome.door, theme=th))
         elif outcome.door is not None and not outcome.door_open and view.notice is None:

@@ -52,6 +52,12 @@ def test_locker_door_is_spoken_with_its_number() -> None:
     assert "7 号柜门已打开" in prompt_for(view)
 
 
+def test_a_door_being_opened_is_spoken_as_opening_not_open() -> None:
+    view = build_scene("result-locker-opening", PROFILE, elder=True).session.view()
+    assert view.outcome is not None and not view.outcome.door_open
+    assert prompt_for(view) == "正在打开 7 号柜门…"
+
+
 def test_voice_stops_when_the_session_ends() -> None:
     speaker = RecordingSpeaker()
     guide = VoiceGuide(speaker)

@@ -164,6 +164,29 @@ def _result_locker(r: SceneRig) -> None:
     r.identify()
 
 
+class HeldSteps:
+    """Runs the first `allow` steps, then holds the rest: the session shows what it shows
+    while a step is in flight."""
+
+    def __init__(self, allow: int) -> None:
+        self.allow = allow
+
+    def run(self, work: Callable[[], None]) -> None:
+        if self.allow > 0:
+            self.allow -= 1
+            work()
+
+
+def _result_locker_opening(r: SceneRig) -> None:
+    _home(r)
+    r.session.choose_intent(Intent.COLLECT)
+    r.reader.present(DEMO_CITIZENS[0])
+    r.camera.show_face(FaceOutcome.CAPTURED)
+    r.tick()
+    r.session.d.steps = HeldSteps(allow=1)  # the face check runs; the door is still opening
+    r.tick()
+
+
 def _result_query(r: SceneRig) -> None:
     _home(r)
     r.session.choose_intent(Intent.QUERY)
@@ -205,6 +228,7 @@ SCENES: dict[str, Callable[[SceneRig], None]] = {
     "result-offline": _result_offline,
     "result-print-failed": _result_print_failed,
     "result-locker": _result_locker,
+    "result-locker-opening": _result_locker_opening,
     "result-query": _result_query,
     "countdown": _countdown,
     "goodbye": _goodbye,
