@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 ENQUEUES = int(os.environ.get("BENCH_ENQUEUES", "2000"))
 SESSIONS = int(os.environ.get("BENCH_SESSIONS", "300"))
+EXCHANGES = int(os.environ.get("BENCH_EXCHANGES", "300"))
 
 
 def cold_start(which: str) -> float:
@@ -101,6 +102,14 @@ def main() -> None:
         print(f"  sessions/s         {rate:8.1f}   ({delivered} delivered)   "
               f"ratio {rate / raw:4.2f}x raw enqueue rate")
         results["simulate"] = {"sessions_per_s": rate, "ratio_to_raw_enqueue": rate / raw}
+    from bench.device_worker import measure
+
+    print(f"device calls, {EXCHANGES} echo exchanges over a pty, median of {RUNS} runs:")
+    worker = measure(RUNS, EXCHANGES)
+    print(f"  adapter called directly      {worker['direct_per_s']:8.0f} /s")
+    print(f"  through its DeviceWorker     {worker['worker_per_s']:8.0f} /s   "
+          f"ratio {worker['ratio']:4.2f}x direct")
+    results["device_worker"] = worker
     print(json.dumps(results))
 
 

@@ -17,6 +17,7 @@ from devices.links import SerialLink
 from devices.status import DeviceState, LinkReason
 from devices.worker import CallProblem, DeviceWorker
 from tests.echo_device import EchoDevice, EchoPeer, frame
+from tests.waits import wait_until
 
 pytestmark = pytest.mark.realstack
 
@@ -28,13 +29,6 @@ def peer() -> Iterator[EchoPeer]:
     p.close()
 
 
-def wait_until(check, limit_s: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    """Waiting on a real peer across a real pty: there is no clock of ours to advance."""
-    deadline = time.monotonic() + limit_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.01)
 
 
 def echo_worker(peer: EchoPeer, *, read_timeout_s: float = 2.0,

@@ -23,6 +23,7 @@ from kiosk.session import State
 from kiosk.session.steps import ThreadedSteps
 from tests.echo_device import EchoPeer, EchoPrinter
 from tests.flows import to_confirm_household_proof
+from tests.waits import wait_until
 
 pytestmark = pytest.mark.realstack
 ANSWER_S = 0.1
@@ -36,12 +37,6 @@ def answered_within(limit_s: float, intent: Callable[[], None]) -> float:
     return took
 
 
-def wait_until(check: Callable[[], bool], limit_s: float = 15.0) -> None:
-    deadline = time.monotonic() + limit_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.01)
 
 
 @pytest.fixture

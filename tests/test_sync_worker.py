@@ -6,7 +6,6 @@ import json
 import random
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,6 +21,7 @@ from offline_queue import (
     Outbox,
     SyncWorker,
 )
+from tests.waits import wait_until
 
 pytestmark = pytest.mark.realstack
 
@@ -44,12 +44,6 @@ def enqueue_applications(outbox: Outbox, n: int) -> None:
         outbox.enqueue("application.submit", application(i), f"key-{i}")
 
 
-def wait_for(predicate: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.01)
 
 
 def fast_worker(outbox: Outbox, url: str, **kw: float) -> SyncWorker:
@@ -183,9 +177,9 @@ def test_back_office_restart_mid_drain_still_delivers_exactly_once(
     worker = fast_worker(outbox, first.url + "/v1/envelopes", batch_size=5)
     worker.start()
     try:
-        wait_for(lambda: outbox.stats().delivered >= 40)
+        wait_until(lambda: outbox.stats().delivered >= 40)
         first.stop()
-        wait_for(lambda: worker.online is False)
+        wait_until(lambda: worker.online is False)
         assert outbox.stats().pending > 0
         second = start_in_thread("127.0.0.1", first.port, data_dir)
         try:

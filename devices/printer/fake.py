@@ -1,4 +1,4 @@
-"""An in-memory receipt printer for unit tests: keeps what it printed, fails on command."""
+"""In-memory printers for unit tests: keep what they printed, fail on command."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from devices.printer.protocol import PrintFailure, PrintResult, Receipt
 from devices.status import DeviceState, DeviceStatus
 
 
-class FakePrinter:
+class FakePrintDevice:
+    """What the fake receipt and certificate printers share: a status and a failure on cue."""
+
     def __init__(self) -> None:
         self._status = DeviceStatus.ready()
-        self.printed: list[Receipt] = []
         self._fail_next: PrintFailure | None = None
 
     def set_status(self, status: DeviceStatus) -> None:
@@ -21,18 +22,31 @@ class FakePrinter:
     def status(self) -> DeviceStatus:
         return self._status
 
-    def print_receipt(self, receipt: Receipt) -> PrintResult:
+    def self_test(self) -> DeviceStatus:
+        return self._status
+
+    def _refusal(self) -> PrintResult | None:
+        """Why this job does not print, or None when it does."""
         if self._fail_next is not None:
             failure, self._fail_next = self._fail_next, None
             return PrintResult(failure=failure, detail="fake failure")
         if self._status.state in (DeviceState.FAULT, DeviceState.OFFLINE):
             return PrintResult(failure=failure_for(self._status.reason),
                                detail=self._status.message)
+        return None
+
+
+class FakePrinter(FakePrintDevice):
+    def __init__(self) -> None:
+        super().__init__()
+        self.printed: list[Receipt] = []
+
+    def print_receipt(self, receipt: Receipt) -> PrintResult:
+        refused = self._refusal()
+        if refused is not None:
+            return refused
         self.printed.append(receipt)
         return PrintResult(printed_text=render_text(receipt))
-
-    def self_test(self) -> DeviceStatus:
-        return self._status
 
 
 def failure_for(reason: str) -> PrintFailure:
