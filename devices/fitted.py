@@ -96,9 +96,9 @@ class DeviceSet:
             w.start()
 
     def refresh_all(self) -> None:
-        """Ask every device for its status now (each within its own deadline)."""
-        for w in self._workers:
-            w.refresh()
+        """Ask every device for its status now, all at once, each within its own deadline."""
+        for pending in [w.begin_refresh() for w in self._workers]:
+            pending.wait()
 
     def stop(self) -> None:
         for w in self._workers:

@@ -185,15 +185,21 @@ class DeviceWorker(Generic[D]):
 
     def refresh(self, timeout_s: float | None = None) -> StatusReport:
         """Ask the device for its status now (through the queue, within the deadline)."""
+        self.begin_refresh(timeout_s).wait()
+        return self.report()
+
+    def begin_refresh(self, timeout_s: float | None = None) -> PendingCall[None]:
+        """Hand a status request to the worker; `wait()` on the result to let it finish (so
+        several devices can be refreshed at once)."""
         job = _Job(_status_of, "status", timeout_s or self.call_timeout_s, is_status=True)
         with self._lock:
-            hung = self._hung is not None or self._stopped
-            if not hung:
-                self._ensure_thread()
-                self._jobs.put(job)
-        if not hung:
-            self._collect(job, None, None)
-        return self.report()
+            if self._stopped:
+                return PendingCall(self, None, None, CallProblem.STOPPED)
+            if self._hung is not None:  # it cannot answer: report() already says so
+                return PendingCall(self, None, None, CallProblem.STILL_HUNG)
+            self._ensure_thread()
+            self._jobs.put(job)
+        return PendingCall(self, job, None)
 
     def _notice_overrun(self) -> _Job | None:
         """Under the lock: a job running past its deadline makes the device hung."""
