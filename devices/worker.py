@@ -23,6 +23,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from devices.status import DeviceState, DeviceStatus, LinkReason, StatusReport
 
 log = logging.getLogger(__name__)
+NOT_CHECKED = "not_checked"  # the reason before the device has answered at all
 T = TypeVar("T")
 D = TypeVar("D")
 
@@ -103,7 +104,7 @@ class DeviceWorker(Generic[D]):
         self._thread: threading.Thread | None = None
         now = clock()
         self._report = StatusReport(
-            DeviceStatus(DeviceState.OFFLINE, "not_checked", "not asked yet"), now, now)
+            DeviceStatus(DeviceState.OFFLINE, NOT_CHECKED, "not asked yet"), now, now)
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -218,7 +219,7 @@ class DeviceWorker(Generic[D]):
             same = (before.status.state, before.status.reason) == (status.state, status.reason)
             self._report = StatusReport(status, now, before.since if same else now)
             report = self._report
-            first = before.status.reason == "not_checked"
+            first = before.status.reason == NOT_CHECKED
         if before.status == status:
             return
         if first:

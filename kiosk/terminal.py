@@ -97,9 +97,14 @@ class Terminal:
         self.devices = options.devices or build_devices(
             profile, data_dir, self.timings, options.clock, self._status_changed)
         self.health = HealthMonitor(self.devices)
-        self.health.refresh()  # the first statuses, before anything is offered
-        self.outbox = open_outbox(data_dir)
-        token = read_token(options.token_file)
+        try:
+            self.health.refresh()  # the first statuses, before anything is offered
+            self.outbox = open_outbox(data_dir)
+            token = read_token(options.token_file)
+        except BaseException:
+            self.devices.stop()  # nothing started here outlives a refused start
+            self.audit.close()
+            raise
         self.backoffice = BackOfficeClient(
             options.backoffice_url, token=token, timeout_s=self.timings.backoffice_timeout_s
         )

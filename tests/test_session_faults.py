@@ -10,11 +10,12 @@ import threading
 from devices.printer.fake import FakePrinter
 from devices.printer.protocol import PrintFailure, PrintResult, Receipt
 from devices.printer.simulator import SimulatedPrinter
-from devices.status import DeviceStatus
+from devices.status import DeviceState, DeviceStatus
 from kiosk.config.catalogue import Intent
 from kiosk.config.settings import Timings
 from kiosk.session import State
 from tests.flows import identify, open_door_7, to_confirm_household_proof
+from tests.waits import wait_until
 
 
 def kinds(rig) -> list[str]:  # type: ignore[no-untyped-def]
@@ -192,7 +193,57 @@ def test_slow_locker_board_is_watched_not_reported_as_a_failed_door(rig, citizen
     identify(rig, citizen)
     assert s.state is State.HANDOVER and s.view().notice is None  # not "the door failed"
     opened.set()  # the board answers late: the door opens after all
+    # Its worker takes the late answer and looks at the board again on its own thread.
+    locker = s.d.devices.locker
+    wait_until(lambda: locker.report().status.state is DeviceState.READY)
     rig.tick()
     rig.locker.citizen_takes_item_and_closes(7)
     rig.tick()
     assert s.state is State.DONE and rig.inventory.items() == []
+
+
+def test_a_step_that_raises_ends_like_one_that_overran(rig, citizen):  # type: ignore[no-untyped-def]
+    class BrokenDirectory:
+        def applications_for(self, citizen_hash: str) -> None:
+            raise RuntimeError("client bug")
+
+    rig.session.d.directory = BrokenDirectory()
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.QUERY)
+    rig.reader.present(citizen)
+    rig.tick()
+    v = s.view()
+    assert v.state is State.DONE and v.outcome.applications is None  # "cannot ask now"
+    s.finish()
+    assert s.state is State.GOODBYE
+
+
+def test_a_step_that_never_answers_is_given_up_at_its_limit(rig, citizen):  # type: ignore[no-untyped-def]
+    from kiosk.session.steps import ThreadedSteps
+
+    release = threading.Event()
+
+    class SlowDirectory:
+        def applications_for(self, citizen_hash: str) -> list[dict[str, str]]:
+            release.wait(10)
+            return [{"tracking_no": "T-1", "service_id": "household_proof",
+                     "status": "completed"}]
+
+    rig.session.d.directory = SlowDirectory()
+    rig.session.d.steps = ThreadedSteps()
+    s = rig.session
+    try:
+        s.touch()
+        s.choose_intent(Intent.QUERY)
+        rig.reader.present(citizen)
+        rig.tick()  # the read runs on its own thread now: wait for it to hand back
+        wait_until(lambda: s.view().notice is not None and s.view().notice.key == "querying")
+        rig.clock.advance(s.d.timings.backoffice_timeout_s + s.d.timings.step_grace_s + 1)
+        s.tick()
+        assert s.state is State.DONE and s.view().outcome.applications is None
+    finally:
+        release.set()
+    # the late answer is dropped: what the citizen was told stays
+    rig.clock.advance(0)
+    assert s.view().outcome.applications is None

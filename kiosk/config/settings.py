@@ -35,6 +35,9 @@ class Timings(BaseModel):
     counts as hung. Each adapter declares how often its status is polled."""
     print_timeout_s: float = Field(default=30.0, gt=0)
     """Limit for printing one receipt before the citizen is told it did not print."""
+    step_grace_s: float = Field(default=1.0, ge=0)
+    """How much longer than its own deadline the session waits for a step (a print, a read, a
+    query) before it gives up on it and tells the citizen."""
     backoffice_timeout_s: float = Field(default=8.0, gt=0)
     """Limit for one back-office query (application status); submissions go to the outbox."""
     outbox_poll_s: float = Field(default=2.0, gt=0)

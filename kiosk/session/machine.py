@@ -13,6 +13,7 @@ limit from `Timings`; nothing waits forever and tests never sleep.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 Listener = Callable[[SessionView], None]
 # The machine moves on by itself out of these; no inactivity countdown runs in them.
 BUSY_STATES = frozenset({State.SUBMITTING, State.HANDOVER})
-STEP_GRACE_S = 1.0  # beyond a step's own deadline, before the machine gives up on it
 
 
 def _intent(fn: Callable[..., None]) -> Callable[..., None]:
@@ -134,17 +134,21 @@ class Session:
     def _begin(self, name: str, work: Callable[[], Any], apply: Callable[[Any], None], *,
                limit_s: float, late: Any) -> None:
         """Under the lock: start a step; it runs once the lock is released."""
-        self._steps.begin(Step(name, self.d.clock.now(), limit_s + STEP_GRACE_S, work, apply,
-                               late))
+        grace = self.d.timings.step_grace_s
+        self._steps.begin(Step(name, self.d.clock.now(), limit_s + grace, work, apply, late))
 
     def _launch_steps(self) -> None:
         with self._lock:
             launches = self._steps.take_launches()
         for step in launches:
-            self.d.steps.run(lambda step=step: self._run_step(step))  # type: ignore[misc]
+            self.d.steps.run(functools.partial(self._run_step, step))
 
     def _run_step(self, step: Step) -> None:
-        result = step.work()
+        try:
+            result = step.work()
+        except Exception:  # a bug in a step: the session goes on as if it had overrun
+            log.exception("session step %s failed", step.name)
+            result = step.late
         with self._lock:
             if not self._steps.finished(step):
                 return  # the session moved on (or gave up on it): drop the result
@@ -306,8 +310,10 @@ class Session:
             terminal_id=self.d.terminal_id, offline=self.d.online() is False,
             qr_prefix=self.d.receipt_qr_prefix)
         printer, limit = self.d.devices.printer, self.d.timings.print_timeout_s
+        # The limit covers the print and the status refresh that follows it.
         self._begin("print", lambda: handover.print_receipt(printer, receipt, limit),
-                    lambda r: results.on_printed(self, service, r), limit_s=limit,
+                    lambda r: results.on_printed(self, service, r),
+                    limit_s=limit + self.d.timings.device_call_timeout_s,
                     late=handover.Printed(False, "timeout"))
 
     @_intent
