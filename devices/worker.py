@@ -44,10 +44,6 @@ class Called(Generic[T]):
     value: T
     problem: CallProblem | None = None
 
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
-
 
 @dataclass(eq=False)
 class _Job:
@@ -150,19 +146,16 @@ class DeviceWorker(Generic[D]):
 
     def _collect(self, job: _Job, default: T, timeout_s: float | None) -> Called[T]:
         if not job.done.wait(job.timeout_s if timeout_s is None else timeout_s):
-            hung = False
+            hung: _Job | None = None
             with self._lock:
                 if not job.done.is_set():
                     job.abandoned = True
-                    # Started and stuck: the device is hung. Not started: whatever ran before
-                    # it is, and has been (or will be) noticed as such.
                     if self._running is job and self._hung is None:
-                        self._hung = job
-                        hung = True
-            if hung:
-                log.error("%s: %s did not answer within %.1f s", self.name, job.what,
-                          job.timeout_s)
-                self._record(_not_answering(job))
+                        hung = self._hung = job  # started and stuck: the device is hung
+                    else:  # never started: whatever it queued behind may be stuck
+                        hung = self._notice_overrun()
+            if hung is not None:
+                self._announce_hung(hung)
             if not job.done.is_set():
                 return Called(default, CallProblem.TIMEOUT)
         error, value = job.error, job.value
@@ -178,9 +171,7 @@ class DeviceWorker(Generic[D]):
         with self._lock:
             newly_hung = self._notice_overrun()
         if newly_hung is not None:
-            log.error("%s: %s did not answer within %.1f s", self.name, newly_hung.what,
-                      newly_hung.timeout_s)
-            self._record(_not_answering(newly_hung))
+            self._announce_hung(newly_hung)
         with self._lock:
             return self._report
 
@@ -211,6 +202,11 @@ class DeviceWorker(Generic[D]):
             self._hung = job
             return job
         return None
+
+    def _announce_hung(self, job: _Job) -> None:
+        log.error("%s: %s did not answer within %.1f s", self.name, job.what, job.timeout_s)
+        self._record(DeviceStatus(DeviceState.OFFLINE, LinkReason.NOT_ANSWERING,
+                                  f"{job.what} did not answer within {job.timeout_s:.1f} s"))
 
     def _record(self, status: DeviceStatus) -> None:
         now = self._clock()
@@ -288,7 +284,3 @@ class DeviceWorker(Generic[D]):
 def _status_of(device: HasStatus) -> DeviceStatus:
     return device.status()
 
-
-def _not_answering(job: _Job) -> DeviceStatus:
-    return DeviceStatus(DeviceState.OFFLINE, LinkReason.NOT_ANSWERING,
-                        f"{job.what} did not answer within {job.timeout_s:.1f} s")

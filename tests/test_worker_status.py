@@ -134,3 +134,31 @@ def test_worker_keeps_no_result_after_handing_it_over() -> None:
         assert "_Job" not in holders, holders
     finally:
         worker.stop()
+
+
+def test_a_call_queued_behind_a_hung_poll_marks_the_device_hung_and_never_runs_late(
+    caplog,  # type: ignore[no-untyped-def]
+) -> None:
+    entered, release = threading.Event(), threading.Event()
+    ran: list[int] = []
+
+    class Stuck(FakePrinter):
+        def status(self) -> DeviceStatus:
+            entered.set()
+            release.wait(10)
+            return super().status()
+
+    worker = DeviceWorker("printer", "printer", Stuck(), call_timeout_s=0.2,
+                          poll_interval_s=60)
+    caplog.set_level(logging.ERROR, logger="devices.worker")
+    worker.start()
+    assert entered.wait(5)  # the first poll is running, and nobody waits on it
+    called = worker.call(lambda p: ran.append(1), None, timeout_s=0.5)
+    try:
+        assert called.problem in (CallProblem.TIMEOUT, CallProblem.STILL_HUNG)
+        assert "status poll did not answer" in caplog.text
+        assert worker.report().status.reason == LinkReason.NOT_ANSWERING
+    finally:
+        release.set()
+    worker.refresh()  # the worker is free again: whatever it had queued has been dealt with
+    assert ran == [] and worker.stop()

@@ -9,16 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from devices.fitted import DeviceSet
-from devices.status import DeviceStatus, StatusReport
+from devices.status import DeviceStatus
 
 
 class HealthMonitor:
     def __init__(self, devices: DeviceSet) -> None:
         self._devices = devices
-
-    def reports(self) -> dict[str, StatusReport]:
-        """Every fitted device's last status, by worker name (printer, id_reader.2, ...)."""
-        return {w.name: w.report() for w in self._devices}
 
     def by_kind(self) -> Mapping[str, DeviceStatus]:
         """One status per fitted kind, for deciding what can be offered: a kind fitted several
