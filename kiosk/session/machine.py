@@ -4,9 +4,10 @@ attract -> home -> choose -> identify -> verify -> fill -> confirm -> submitting
 -> done -> goodbye -> attract. Choosing comes before identifying so that the tap budgets of
 UI.md hold (touch -> 我要办 -> 户籍证明 -> card + face -> confirm).
 
-This is the only place that changes state. What waits on a device or the network (reading a
-document, a face, printing, a locker door, the back office) runs as a step off the lock and
-hands its result back here (kiosk/session/steps/), so Back, Home, Call staff and the countdown
+This module and results.py (what identification and each step's result lead to) are the only
+places that change state. What waits on a device or the network (reading a document, a face,
+printing, a locker door, the back office) runs as a step off the lock and hands its result
+back (kiosk/session/steps/), so Back, Home, Call staff and the countdown
 are answered at once while a printer hangs. Time comes only from the injected clock and every
 limit from `Timings`; nothing waits forever and tests never sleep.
 """
@@ -16,22 +17,20 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from devices.camera.protocol import FaceCheck, FaceOutcome
 from devices.id_reader.protocol import Identity
-from devices.locker.protocol import DoorOutcome
 from kiosk.config.catalogue import Intent, Service
 from kiosk.health.availability import available_services
-from kiosk.records.submission import citizen_hash, queue_application, queue_event
+from kiosk.records.submission import queue_application
 from kiosk.session import results
 from kiosk.session.hours import maintenance_until
 from kiosk.session.ports import SessionDeps
 from kiosk.session.snapshot import build_view, choices
 from kiosk.session.stepping import Step, StepSlot
-from kiosk.session.steps import handover, identify
-from kiosk.session.steps.query import query_applications
+from kiosk.session.steps import identify
 from kiosk.session.view import IDLE_STATES, Notice, Outcome, SessionView, State
 
 log = logging.getLogger(__name__)
@@ -118,17 +117,6 @@ class Session:
 
     def availability(self) -> dict[str, str | None]:
         return available_services(self.d.services, self.d.statuses(), self.d.online())
-
-    def queue_event_safely(self, kind: str, body: Mapping[str, object]) -> bool:
-        """A terminal event to the outbox; a failure is logged and never traps the session."""
-        try:
-            queue_event(self.d.sink, kind, {"terminal_id": self.d.terminal_id,
-                                            "at": self.d.clock.wall(), **body})
-        except Exception:
-            log.exception("could not queue %s", kind)
-            return False
-        self.d.on_submitted()
-        return True
 
     # ---------------------------------------------------------------- steps
     def _begin(self, name: str, work: Callable[[], Any], apply: Callable[[Any], None], *,
@@ -222,33 +210,7 @@ class Session:
         elif service.face_check and self.face_frame is None:
             self.go(State.VERIFY)
         else:
-            self.after_identified()
-
-    def after_identified(self) -> None:
-        service, identity = self.service, self.identity
-        assert service is not None and identity is not None
-        who = citizen_hash(identity.id_number)
-        if service.intent is Intent.QUERY:
-            self.notice = Notice("querying")  # the back office may take seconds: say so
-            directory = self.d.directory
-            self._begin("query", lambda: query_applications(directory, who),
-                        lambda apps: results.on_applications(self, apps),
-                        limit_s=self.d.timings.backoffice_timeout_s, late=None)
-        elif service.intent is Intent.COLLECT:
-            items = self.d.inventory.for_citizen(who)
-            locker = self.d.devices.locker
-            if not items or locker is None:
-                self.outcome = Outcome("locker", nothing_to_collect=not items)
-                self.go(State.DONE, None if not items else Notice("door_failed"))
-                return
-            door, limit = items[0].door, self.d.timings.device_call_timeout_s
-            self.outcome = Outcome("locker", door=door)
-            self.go(State.HANDOVER)
-            self._begin("open door", lambda: handover.open_door(locker, door, limit),
-                        lambda r: results.on_door_opened(self, door, r), limit_s=limit,
-                        late=handover.DoorOpened(DoorOutcome.FAULT, late=True))
-        else:
-            self.go(State.FILL if service.fields else State.CONFIRM)
+            results.after_identified(self)
 
     @_intent
     def set_field(self, name: str, value: str) -> None:
@@ -299,27 +261,14 @@ class Session:
         self.d.on_submitted()
         self.outcome = Outcome(service.output, tracking_no=queued.tracking_no)
         if service.output in ("receipt", "certificate"):
-            self._print(service, queued.tracking_no)
+            results.start_print(self, service, queued.tracking_no)
         else:
             self.go(State.DONE)
-
-    def _print(self, service: Service, tracking_no: str) -> None:
-        self.go(State.HANDOVER)
-        receipt = handover.receipt_for(
-            service, tracking_no, lang=self.language, wall=self.d.clock.wall(),
-            terminal_id=self.d.terminal_id, offline=self.d.online() is False,
-            qr_prefix=self.d.receipt_qr_prefix)
-        printer, limit = self.d.devices.printer, self.d.timings.print_timeout_s
-        # The limit covers the print and the status refresh that follows it.
-        self._begin("print", lambda: handover.print_receipt(printer, receipt, limit),
-                    lambda r: results.on_printed(self, service, r),
-                    limit_s=limit + self.d.timings.device_call_timeout_s,
-                    late=handover.Printed(False, "timeout"))
 
     @_intent
     def reprint(self) -> None:
         if self.state is State.DONE and self.service and self.outcome and self.outcome.tracking_no:
-            self._print(self.service, self.outcome.tracking_no)
+            results.start_print(self, self.service, self.outcome.tracking_no)
 
     @_intent
     def back(self) -> None:
@@ -376,7 +325,7 @@ class Session:
             return
         self.staff_called = True
         self.d.audit.record("staff_called", screen=self.state.value)
-        self.queue_event_safely("staff.call", {"screen": self.state.value})
+        results.queue_event_safely(self, "staff.call", {"screen": self.state.value})
         self.notice = Notice("staff_called")
 
     # ---------------------------------------------------------------- time and devices
@@ -427,7 +376,7 @@ class Session:
         elif self.state is State.VERIFY:
             camera, limit = self.d.devices.camera, self.d.timings.device_call_timeout_s
             if camera is None:
-                self.after_identified()
+                results.after_identified(self)
             else:
                 self._begin("face", lambda: identify.check_face(camera, limit),
                             lambda check: results.on_face(self, check), limit_s=limit,

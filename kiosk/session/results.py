@@ -1,9 +1,12 @@
-"""The machine's half that takes step results: what a read document, a face, a print, a
-locker door or the back office's answer changes. Called by `Session` (machine.py) with itself;
+"""The machine's half that takes step results: what identification leads to (a query, a
+locker door, the form), and what a read document, a face, a print, a locker door or the back
+office's answer changes. Called by `Session` (machine.py) with itself;
 together they are the only place that changes state. The steps themselves (steps/) never do."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -11,12 +14,69 @@ from devices.camera.protocol import FaceCheck, FaceOutcome
 from devices.id_reader.gb11643 import is_valid
 from devices.id_reader.protocol import DocumentKind, ReadFailure
 from devices.locker.protocol import DoorOutcome, DoorState
-from kiosk.config.catalogue import Service
+from kiosk.config.catalogue import Intent, Service
+from kiosk.records.submission import citizen_hash, queue_event
 from kiosk.session.steps import handover, identify
+from kiosk.session.steps.query import query_applications
 from kiosk.session.view import ApplicationSummary, Notice, Outcome, State
 
 if TYPE_CHECKING:
     from kiosk.session.machine import Session
+
+log = logging.getLogger(__name__)
+
+
+def queue_event_safely(s: Session, kind: str, body: Mapping[str, object]) -> bool:
+    """A terminal event to the outbox; a failure is logged and never traps the session."""
+    try:
+        queue_event(s.d.sink, kind, {"terminal_id": s.d.terminal_id,
+                                        "at": s.d.clock.wall(), **body})
+    except Exception:
+        log.exception("could not queue %s", kind)
+        return False
+    s.d.on_submitted()
+    return True
+
+
+def after_identified(s: Session) -> None:
+    service, identity = s.service, s.identity
+    assert service is not None and identity is not None
+    who = citizen_hash(identity.id_number)
+    if service.intent is Intent.QUERY:
+        s.notice = Notice("querying")  # the back office may take seconds: say so
+        directory = s.d.directory
+        s._begin("query", lambda: query_applications(directory, who),
+                 lambda apps: on_applications(s, apps),
+                 limit_s=s.d.timings.backoffice_timeout_s, late=None)
+    elif service.intent is Intent.COLLECT:
+        items = s.d.inventory.for_citizen(who)
+        locker = s.d.devices.locker
+        if not items or locker is None:
+            s.outcome = Outcome("locker", nothing_to_collect=not items)
+            s.go(State.DONE, None if not items else Notice("door_failed"))
+            return
+        door, limit = items[0].door, s.d.timings.device_call_timeout_s
+        s.outcome = Outcome("locker", door=door)
+        s.go(State.HANDOVER)
+        s._begin("open door", lambda: handover.open_door(locker, door, limit),
+                 lambda r: on_door_opened(s, door, r), limit_s=limit,
+                 late=handover.DoorOpened(DoorOutcome.FAULT, late=True))
+    else:
+        s.go(State.FILL if service.fields else State.CONFIRM)
+
+
+def start_print(s: Session, service: Service, tracking_no: str) -> None:
+    s.go(State.HANDOVER)
+    receipt = handover.receipt_for(
+        service, tracking_no, lang=s.language, wall=s.d.clock.wall(),
+        terminal_id=s.d.terminal_id, offline=s.d.online() is False,
+        qr_prefix=s.d.receipt_qr_prefix)
+    printer, limit = s.d.devices.printer, s.d.timings.print_timeout_s
+    # The limit covers the print and the status refresh that follows it.
+    s._begin("print", lambda: handover.print_receipt(printer, receipt, limit),
+             lambda r: on_printed(s, service, r),
+             limit_s=limit + s.d.timings.device_call_timeout_s,
+             late=handover.Printed(False, "timeout"))
 
 
 def watch_for_forgotten_card(s: Session) -> None:
@@ -33,7 +93,7 @@ def watch_door(s: Session, now: float) -> None:
     door = s.outcome.door
     if now - s.entered_at > s.d.timings.door_close_wait_s:
         s.d.audit.record("locker_door_left_open", door=door)
-        s.queue_event_safely("locker.door_left_open", {"door": door})
+        queue_event_safely(s, "locker.door_left_open", {"door": door})
         s.end("door_left_open")
         return
     locker, limit = s.d.devices.locker, s.d.timings.device_call_timeout_s
@@ -56,7 +116,7 @@ def on_document(s: Session, read: identify.SourceRead | None) -> None:
         if s.service and s.service.face_check and s.d.devices.camera is not None:
             s.go(State.VERIFY)
         else:
-            s.after_identified()
+            after_identified(s)
     elif result.failure not in (None, ReadFailure.NO_CARD):
         assert result.failure is not None
         notice = Notice(f"id_{result.failure.value}")
@@ -71,7 +131,7 @@ def on_document(s: Session, read: identify.SourceRead | None) -> None:
 def on_face(s: Session, check: FaceCheck) -> None:
     if check.outcome is FaceOutcome.CAPTURED:
         s.face_frame = check.best_frame
-        s.after_identified()
+        after_identified(s)
     elif check.outcome is FaceOutcome.FAULT:
         s.notice = Notice("camera_fault")
     elif s.d.clock.now() - s.entered_at > s.scaled(s.d.timings.face_wait_s):
@@ -123,5 +183,5 @@ def on_door_state(s: Session, door: int, sensors: DoorState | None) -> None:
         return
     s.d.inventory.collected(door)
     s.d.audit.record("locker_item_collected", door=door)
-    s.queue_event_safely("locker.collected", {"door": door})
+    queue_event_safely(s, "locker.collected", {"door": door})
     s.go(State.DONE)
