@@ -30,6 +30,7 @@ from devices.id_reader.fake import FakeIdReader
 from devices.id_reader.pcsc.config import PcscConfig
 from devices.id_reader.protocol import IdReader
 from devices.id_reader.sam.config import SamSerialConfig
+from devices.id_reader.sam.reader import ResidentIdSamReader
 from devices.id_reader.simulator import SimulatedIdReader, SimulatedIdReaderConfig
 from devices.locker.fake import FakeLocker
 from devices.locker.protocol import Locker
@@ -93,7 +94,7 @@ KINDS: tuple[KindSpec, ...] = (
         IdReader,
         FakeIdReader,
         (_sim(SimulatedIdReaderConfig, SimulatedIdReader.from_config),
-         _to_come("sam_serial", SamSerialConfig, 1.0),
+         AdapterSpec("sam_serial", SamSerialConfig, ResidentIdSamReader.from_config, 1.0),
          _to_come("pcsc", PcscConfig, 1.0)),
         many=True,
     ),

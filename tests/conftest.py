@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from hypothesis import settings
 
 from screens.env import prepare
 
@@ -16,6 +17,11 @@ prepare(offscreen=True)
 # An undeclared audit event or field fails here, in the tests (and in the processes they
 # start), never in the field.
 os.environ["KIOSK_AUDIT_STRICT"] = "1"
+
+# Property-based tests draw the same examples on every run (a flaky test is a defect) and
+# keep no example database in the working tree.
+settings.register_profile("kiosk", derandomize=True, database=None, deadline=None)
+settings.load_profile("kiosk")
 
 from devices import registry  # noqa: E402
 from devices.camera.fake import FakeCamera  # noqa: E402

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import functools
 import operator
-import os
-import select
 import threading
-import tty
 
 from construct import Byte, Bytes, Checksum, ChecksumError, Const, ConstructError, Struct, this
 
 from devices.links import Link, LinkError
+from devices.links.pty import PtyEnd
 from devices.printer.protocol import PrintFailure, PrintResult, Receipt
 from devices.status import DeviceState, DeviceStatus, LinkReason
 
@@ -95,10 +93,8 @@ class EchoPeer:
     """The far end of a pty: answers frames until told to be silent."""
 
     def __init__(self) -> None:
-        self._master, slave = os.openpty()
-        tty.setraw(self._master)
-        self.port = os.ttyname(slave)
-        self._slave = slave  # kept open so the pty lives while the adapter reopens it
+        self._pty = PtyEnd()
+        self.port = self._pty.port
         self.silent = threading.Event()
         self.frames = 0
         self.bad_frames = 0
@@ -109,14 +105,7 @@ class EchoPeer:
     def _serve(self) -> None:
         buffer = b""
         while not self._stop.is_set():
-            ready, _, _ = select.select([self._master], [], [], 0.05)
-            if not ready:
-                continue
-            try:
-                buffer += os.read(self._master, 4096)
-            except OSError:
-                return
-            buffer = self._take_frames(buffer)
+            buffer = self._take_frames(buffer + self._pty.read(0.05))
 
     def _take_frames(self, buffer: bytes) -> bytes:
         while buffer:
@@ -134,11 +123,10 @@ class EchoPeer:
                 continue
             self.frames += 1
             if not self.silent.is_set():
-                os.write(self._master, frame(payload))
+                self._pty.write(frame(payload))
         return buffer
 
     def close(self) -> None:
         self._stop.set()
         self._thread.join(2)
-        os.close(self._master)
-        os.close(self._slave)
+        self._pty.close()

@@ -100,7 +100,7 @@ def test_run_never_falls_back_to_simulators_for_missing_adapters(tmp_path: Path)
     profile = ROOT / "kiosk/config/profiles/gov-hall.toml"
     done = kiosk("run", "--config", str(profile), "--data-dir", str(tmp_path / "d"))
     assert done.returncode == 2
-    assert "devices.id_reader.adapter: 'sam_serial' is not available" in done.stderr
+    assert "devices.printer.adapter: 'escpos_network' is not available" in done.stderr
 
 
 def test_queue_status_of_a_directory_without_outbox_fails_clearly(tmp_path: Path) -> None:
@@ -173,7 +173,7 @@ def test_device_status_of_a_production_profile_says_what_this_build_lacks() -> N
     done = kiosk("device", "status", "--config", "gov-hall")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "kiosk: profile gov-hall: devices.id_reader.adapter: 'sam_serial' is not available "
+        "kiosk: profile gov-hall: devices.printer.adapter: 'escpos_network' is not available "
         "in this build yet (use `kiosk demo` or a profile with simulators)"]
     wrong = kiosk("device", "status", "scanner", "--config", "gov-hall")
     assert wrong.returncode == 2 and "unknown device kind 'scanner'" in wrong.stderr

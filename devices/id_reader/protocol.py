@@ -11,22 +11,41 @@ from devices.status import DeviceStatus
 
 class DocumentKind(StrEnum):
     RESIDENT_ID = "resident_id"  # 居民身份证 read through the SAM module
+    HMT_RESIDENCE_PERMIT = "hmt_residence_permit"  # 港澳台居民居住证 (SAM, card type J)
+    FOREIGN_PERMANENT_RESIDENCE = "foreign_permanent_residence"  # 外国人永久居留身份证 (SAM, I)
     PASSPORT = "passport"  # ICAO 9303, PC/SC
     BANK_CARD = "bank_card"  # EMV public data only
     QR_CODE = "qr_code"  # an identity QR from the citizen's phone
 
 
 @dataclass(frozen=True)
+class Photo:
+    """The document's photo as the reader gave it. Personal data: wiped with the session, and
+    never shown back on screen."""
+
+    data: bytes
+    format: str  # "wlt" (SAM, compressed: needs a vendor decoder), "jpeg", "jpeg2000"
+
+
+@dataclass(frozen=True)
 class Identity:
-    """The personal data read from a document. It must never outlive the session."""
+    """The personal data read from a document, whatever the document. It must never outlive
+    the session."""
 
     kind: DocumentKind
-    id_number: str
-    name: str
-    sex: str = ""
+    id_number: str  # the document's number (ID number, permit number, passport number)
+    name: str  # as printed in Chinese, or in Latin letters when there is no Chinese name
+    sex: str = ""  # 男 / 女 / "" (not stated)
     birth_date: str = ""  # YYYYMMDD
     address: str = ""
-    valid_to: str = ""  # YYYYMMDD or "长期"
+    valid_to: str = ""  # YYYYMMDD, or 长期 (no end)
+    name_latin: str = ""  # the name in Latin letters (permits, passports)
+    ethnic_group: str = ""  # 民族, resident ID cards
+    nationality: str = ""  # ISO 3166-1 alpha-3 (CHN for resident IDs)
+    issuer: str = ""  # the issuing authority, as printed
+    valid_from: str = ""  # YYYYMMDD
+    photo: Photo | None = None
+    source: str = ""  # the reader that produced it (its worker name), for logs
 
 
 class ReadFailure(StrEnum):
@@ -34,6 +53,8 @@ class ReadFailure(StrEnum):
     CARD_PULLED = "card_pulled"  # taken away mid-read
     UNREADABLE = "unreadable"  # present but the read failed (dirty, damaged, unknown kind)
     INVALID_NUMBER = "invalid_number"  # read, but the ID number fails its check digit
+    EXPIRED = "expired"  # read, but the document is past its validity
+    WRONG_CARD = "wrong_card"  # a card that is not an identity document the reader knows
     DEVICE_FAULT = "device_fault"
 
 

@@ -6,7 +6,7 @@ to stop. Expected trouble comes back as a result (a failure code), never as an e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from devices.id_reader.protocol import IdReader, ReadFailure, ReadResult
 from devices.worker import Called, DeviceWorker
@@ -44,7 +44,10 @@ def read_first_document(readers: Sequence[DeviceWorker[IdReader]], timeout_s: fl
         for w, _ in answers:
             if w is not winner[0]:
                 w.submit(_stop, None, timeout_s=timeout_s, what="stop")  # not waited for
-        return SourceRead(winner[1].value, winner[0].name)
+        read = winner[1].value
+        assert read.identity is not None
+        tagged = ReadResult(identity=replace(read.identity, source=winner[0].name))
+        return SourceRead(tagged, winner[0].name)
     if not answers:
         return SourceRead(nothing)
     w, called = min(answers, key=lambda a: _RANK[a[1].value.failure or ReadFailure.NO_CARD])

@@ -5,14 +5,15 @@ together they are the only place that changes state. The steps themselves (steps
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from devices.camera.protocol import FaceCheck, FaceOutcome
-from devices.id_reader.gb11643 import is_valid
-from devices.id_reader.protocol import DocumentKind, ReadFailure
+from devices.id_reader.protocol import ReadFailure
+from devices.id_reader.validity import refusal
 from devices.locker.protocol import DoorOutcome, DoorState
 from kiosk.config.catalogue import Intent, Service
 from kiosk.records.submission import citizen_hash, queue_event
@@ -106,10 +107,11 @@ def on_document(s: Session, read: identify.SourceRead | None) -> None:
         return
     result = read.result
     if result.identity is not None:
-        if result.identity.kind is DocumentKind.RESIDENT_ID and not is_valid(
-                result.identity.id_number):
-            s.notice = Notice("id_invalid")
-            s.d.audit.record("identity_read_failed", failure="invalid_number")
+        today = dt.date.fromtimestamp(s.d.clock.wall())
+        refused = refusal(result.identity, today)
+        if refused is not None:  # an expired or invalid document is refused, and said why
+            s.notice = Notice(f"id_{refused.value}")
+            s.d.audit.record("identity_read_failed", failure=refused.value)
             return
         s.identity = result.identity
         s.d.audit.record("identity_read", kind=result.identity.kind.value)
