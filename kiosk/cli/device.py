@@ -4,6 +4,7 @@ how each fitted device answers right now (each through its own DeviceWorker)."""
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +19,16 @@ from kiosk.config.settings import SystemClock
 
 device_app = typer.Typer(help="Device kinds, adapters and the live status of fitted devices.",
                          no_args_is_help=True)
+
+@device_app.callback()
+def _quiet_devices(
+    verbose: Annotated[bool, typer.Option("--verbose", help="Also print the device log.")]
+    = False,
+) -> None:
+    """The one-line answer is the output: the device log stays quiet unless asked for."""
+    if not verbose:
+        logging.getLogger("devices").setLevel(logging.CRITICAL)
+
 
 ConfigOpt = Annotated[str | None, typer.Option("--config", help="Profile name or TOML file.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -120,3 +131,32 @@ def status(
             typer.echo(f"{row['name']:<20} {row['state']:<9} since {since}{reason}")
     if not all(r.status.usable for _, r in reports):
         raise typer.Exit(1)
+
+
+@device_app.command("read-id")
+def read_id(
+    config: ConfigOpt = None,
+    reader: Annotated[str, typer.Option(help="Which reader: sam or pcsc.")] = "sam",
+    port: Annotated[str | None, typer.Option(help="Serial port of a SAM reader (instead of "
+                                            "the profile's).")] = None,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for a document.")]
+    = 20.0,
+    json_out: JsonOpt = False,
+    show_pii: Annotated[bool, typer.Option("--show-pii", help="Print the full name, number "
+                                           "and address (never without this flag).")] = False,
+) -> None:
+    """Read whatever document is presented and print it, masked unless --show-pii. Exits 1
+    with one line when no document comes, the card is pulled, or the reader fails."""
+    from kiosk.cli.read_id import run_read_id
+
+    if reader not in ("sam", "pcsc"):
+        _fail("--reader must be sam or pcsc")
+    if port is None and config is None:
+        _fail("give --port PORT or --config FILE (a profile with an id_reader)")
+    profile = _load(config, simulated=False) if config is not None else None
+    code, lines = run_read_id(profile, reader=reader, port=port, timeout_s=timeout,
+                              as_json=json_out, show_pii=show_pii)
+    for line in lines:
+        typer.echo(line, err=code != 0)
+    if code:
+        raise typer.Exit(code)

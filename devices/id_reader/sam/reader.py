@@ -44,14 +44,16 @@ class _Silent(Exception):
 
 class ResidentIdSamReader:
     def __init__(self, link: Link, *, reply_timeout_s: float = 1.0,
-                 read_timeout_s: float = 3.0, photo_decoder: PhotoDecoder | None = None) -> None:
+                 read_timeout_s: float = 3.0, photo_decoder: PhotoDecoder | None = None,
+                 read_card_already_there: bool = False) -> None:
         self._link = link
         self._reply_timeout_s = reply_timeout_s  # find, select, SAM id
         self._read_timeout_s = read_timeout_s  # reading a card takes the card's time
         self._photo_decoder = photo_decoder
         # Armed: the next card found may be read. Disarmed after a read, until the reader
-        # has been seen empty (and at start: a card already there belongs to nobody known).
-        self._armed = False
+        # has been seen empty, and at start: a card already there belongs to nobody known
+        # (only a technician's read-id, who just put it there, reads it at once).
+        self._armed = read_card_already_there
 
     @classmethod
     def from_config(cls, config: SamSerialConfig, ctx: BuildContext) -> ResidentIdSamReader:
