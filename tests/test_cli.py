@@ -123,7 +123,8 @@ def test_demo_starts_offscreen_and_a_simulated_citizen_submits(tmp_path: Path) -
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err[-3000:]
-    assert "drawing offscreen" in out
+    assert "drawing offscreen" in out and "SAM reader peer on /dev/pts/" in out
+    assert '"event": "identity_read"' in audit.read_text()  # read through the SAM adapter
     assert list((tmp_path / "kiosk" / "printed").glob("receipt-*.txt"))
 
 

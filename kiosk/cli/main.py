@@ -82,24 +82,31 @@ def demo(
                      "there is no display)."),
     ] = None,
 ) -> None:
-    """The full app with simulated devices and an embedded reference back office."""
+    """The full app, an embedded reference back office, and the real SAM adapter reading cards
+    from its wire peer (the other devices are simulated until their adapters come)."""
+    from kiosk.demo.peers import DemoHands, sam_peer, with_sam_peer
     from kiosk.demo.seed import seed_demo_locker
     from kiosk.demo.simulate import backoffice_at
 
-    prof = with_simulated_devices(_profile(profile))
     data = data_dir or Path("var/demo")
     try:
         data.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         fail(f"{data}: cannot create the data directory: {e.strerror}")
-    with backoffice_at(backoffice, data) as url:
-        typer.echo(f"kiosk demo: profile {prof.profile}, back office {url}, data in {data}")
+    with backoffice_at(backoffice, data) as url, sam_peer() as sam:
+        prof = with_sam_peer(with_simulated_devices(_profile(profile)), sam.port)
+        typer.echo(f"kiosk demo: profile {prof.profile}, back office {url}, data in {data}; "
+                   f"SAM reader peer on {sam.port}")
         try:
             terminal = Terminal(prof, TerminalOptions(data_dir=data / "kiosk", backoffice_url=url))
         except ConfigError as e:
             fail(str(e))
         seed_demo_locker(terminal)
-        _run_ui(terminal, autoplay=autoplay if autoplay is not None else _headless())
+        hands = DemoHands(terminal.session, sam)
+        try:
+            _run_ui(terminal, autoplay=autoplay if autoplay is not None else _headless())
+        finally:
+            hands.stop()
 
 
 def _headless() -> bool:

@@ -137,3 +137,37 @@ class SamReaderPeer:
         self._stop.set()
         self._thread.join(2)
         self._pty.close()
+
+
+def main() -> None:
+    """`python -m devices.id_reader.sam.peer`: the peer as a process of its own (the demo
+    starts it). It prints its port, then takes one command a line on stdin:
+    `insert N` (the Nth demo citizen's card), `remove`, `pull` (the next read is cut short),
+    `corrupt N`, `silent on|off`, `sam broken|ok`; it ends when stdin closes."""
+    import sys
+
+    from devices.id_reader.simulator import DEMO_CITIZENS
+
+    peer = SamReaderPeer(card_delay_s=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0)
+    print(peer.port, flush=True)
+    for line in sys.stdin:
+        word, _, arg = line.strip().partition(" ")
+        if word == "insert" and arg.isdigit():
+            peer.insert(SamCard.of(DEMO_CITIZENS[int(arg) % len(DEMO_CITIZENS)]))
+        elif word == "remove":
+            peer.remove()
+        elif word == "pull":
+            peer.pull_on_next_read = True
+        elif word == "corrupt" and arg.isdigit():
+            peer.corrupt_replies = int(arg)
+        elif word == "silent":
+            (peer.silent.set if arg == "on" else peer.silent.clear)()
+        elif word == "sam":
+            peer.sam_broken = arg == "broken"
+        else:
+            print(f"unknown command: {line.strip()}", file=sys.stderr, flush=True)
+    peer.close()
+
+
+if __name__ == "__main__":
+    main()
