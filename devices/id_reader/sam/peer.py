@@ -33,11 +33,14 @@ class SamCard:
 
 
 class SamReaderPeer:
-    def __init__(self, *, card_delay_s: float = 0.0,
+    def __init__(self, *, card_delay_s: float = 0.0, baudrate: int | None = None,
                  sam_id: bytes = bytes.fromhex("0501000020171101000012345678abcd")) -> None:
         self._pty = PtyEnd()
         self.port = self._pty.port
         self.card_delay_s = card_delay_s
+        # A pty moves bytes at once; with a baud rate the peer takes the line's time, both
+        # ways (10 bits a byte at 8N1), as a module on a real serial line would.
+        self.byte_s = 10 / baudrate if baudrate else 0.0
         self.sam_id = sam_id
         self._lock = threading.Lock()
         self._card: SamCard | None = None
@@ -92,6 +95,8 @@ class SamReaderPeer:
     def _answer(self, raw: bytes) -> None:
         if self.silent.is_set():
             return
+        if self.byte_s:
+            time.sleep(len(raw) * self.byte_s)  # the request's time on the line
         try:
             request = frames.parse_request(raw)
         except FrameError:
@@ -131,7 +136,13 @@ class SamReaderPeer:
         if self.corrupt_replies > 0:
             self.corrupt_replies -= 1
             reply[-1] ^= 0xFF
-        self._pty.write(bytes(reply))
+        if not self.byte_s:
+            self._pty.write(bytes(reply))
+            return
+        for i in range(0, len(reply), 64):  # the reply's time on the line, as it goes out
+            chunk = bytes(reply[i:i + 64])
+            time.sleep(len(chunk) * self.byte_s)
+            self._pty.write(chunk)
 
     def close(self) -> None:
         self._stop.set()
