@@ -28,6 +28,7 @@ from devices.certificate_printer.simulator import (
 from devices.config import AdapterConfig, BuildContext
 from devices.id_reader.fake import FakeIdReader
 from devices.id_reader.pcsc.config import PcscConfig
+from devices.id_reader.pcsc.reader import PcscReader
 from devices.id_reader.protocol import IdReader
 from devices.id_reader.sam.config import SamSerialConfig
 from devices.id_reader.sam.reader import ResidentIdSamReader
@@ -95,7 +96,7 @@ KINDS: tuple[KindSpec, ...] = (
         FakeIdReader,
         (_sim(SimulatedIdReaderConfig, SimulatedIdReader.from_config),
          AdapterSpec("sam_serial", SamSerialConfig, ResidentIdSamReader.from_config, 1.0),
-         _to_come("pcsc", PcscConfig, 1.0)),
+         AdapterSpec("pcsc", PcscConfig, PcscReader.from_config, 1.0)),
         many=True,
     ),
     KindSpec(

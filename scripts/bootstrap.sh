@@ -14,9 +14,12 @@ esac
 
 # Debian packages: Mesa GL for Kivy's software rendering, libmtdev (quiet start-up),
 # a CJK font (Kivy's default font has no Chinese glyphs), venv for Python, espeak-ng for
-# the voice guidance of elder mode.
-APT_PACKAGES=(python3 python3-venv python3-pip libgl1 libegl1 libmtdev1 fonts-wqy-microhei
-              espeak-ng)
+# the voice guidance of elder mode; pcscd and libpcsclite-dev for PC/SC readers (pyscard
+# compiles against it, with gcc and the Python headers); vsmartcard-vpcd, the virtual reader
+# the tests and the demo put virtual cards in (never on a production image: it listens on
+# every interface).
+APT_PACKAGES=(python3 python3-venv python3-pip python3-dev gcc libgl1 libegl1 libmtdev1
+              fonts-wqy-microhei espeak-ng pcscd libpcsclite-dev vsmartcard-vpcd)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,5 +12,5 @@ class PcscConfig(AdapterConfig):
     """A contact or contactless reader reached through pcscd."""
     reader: str | None = None
     """The reader's name or a part of it (as pcscd lists it); none: the first reader found."""
-    documents: tuple[Literal["passport", "bank_card", "staff_badge"], ...] = ("passport",)
+    documents: tuple[Literal["passport", "bank_card", "staff_badge"], ...] = ("bank_card",)
     """Which documents this reader is used for."""

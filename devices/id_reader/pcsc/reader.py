@@ -1,0 +1,137 @@
+"""PcscReader: documents on a PC/SC reader, through pcscd and pyscard (`pcsc`).
+
+Every call asks pcscd afresh (a new context, the reader found again by name), so a reader
+unplugged and plugged back, or pcscd restarted, is picked up without restarting the kiosk.
+T=0 and T=1 cards both work (apdu.exchange follows 61xx and 6Cxx). As with the SAM reader, a
+card is read once and must leave the reader before it is read again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from devices.config import BuildContext
+from devices.id_reader.pcsc import emv
+from devices.id_reader.pcsc.apdu import CardError
+from devices.id_reader.pcsc.config import PcscConfig
+from devices.id_reader.pcsc.tlv import TLVError
+from devices.id_reader.protocol import ReadFailure, ReadResult
+from devices.status import DeviceStatus, LinkReason
+
+log = logging.getLogger(__name__)
+
+
+class _NoReader(Exception):
+    pass
+
+
+class _MuteCard(Exception):
+    """A card is there but does not answer (pulled mid-read and left, upside down, broken)."""
+
+
+class PcscReader:
+    def __init__(self, reader: str | None = None,
+                 documents: tuple[str, ...] = ("bank_card",)) -> None:
+        self._wanted = reader
+        self._documents = documents
+        self._armed = False  # as the SAM reader: a card there at start is not read
+
+    @classmethod
+    def from_config(cls, config: PcscConfig, ctx: BuildContext) -> PcscReader:
+        return cls(config.reader, tuple(config.documents))
+
+    def _reader(self) -> Any:
+        from smartcard.Exceptions import SmartcardException
+        from smartcard.pcsc.PCSCExceptions import BaseSCardException
+        from smartcard.System import readers
+
+        try:
+            found = readers()
+        except (SmartcardException, BaseSCardException) as e:
+            raise _NoReader(f"pcscd does not answer: {e}") from e
+        for r in found:
+            if self._wanted is None or self._wanted in str(r):
+                return r
+        names = ", ".join(str(r) for r in found) or "none"
+        raise _NoReader(f"no reader named {self._wanted!r} (pcscd has: {names})")
+
+    def _connect(self) -> Any | None:
+        """A connection to the card on the reader, or None when there is none."""
+        from smartcard.CardConnection import CardConnection
+        from smartcard.Exceptions import CardConnectionException, NoCardException
+
+        connection = self._reader().createConnection()
+        try:
+            connection.connect(CardConnection.T0_protocol | CardConnection.T1_protocol)
+        except NoCardException:
+            return None
+        except CardConnectionException as e:
+            raise _MuteCard(str(e)) from e
+        return connection
+
+    # ---------------------------------------------------------------- IdReader
+    def status(self) -> DeviceStatus:
+        try:
+            self._reader()
+        except _NoReader as e:
+            return DeviceStatus.offline(LinkReason.NOT_CONNECTED, str(e))
+        return DeviceStatus.ready()
+
+    def self_test(self) -> DeviceStatus:
+        return self.status()
+
+    def read(self) -> ReadResult:
+        from smartcard.Exceptions import CardConnectionException
+
+        try:
+            connection = self._connect()
+        except _NoReader:
+            return ReadResult(failure=ReadFailure.DEVICE_FAULT)
+        except _MuteCard as e:
+            log.info("PC/SC: a card that does not answer: %s", e)
+            return ReadResult(failure=ReadFailure.UNREADABLE)
+        if connection is None:
+            self._armed = True
+            return ReadResult(failure=ReadFailure.NO_CARD)
+        try:
+            if not self._armed:
+                return ReadResult(failure=ReadFailure.NO_CARD)  # take it away first
+            if "bank_card" not in self._documents:
+                return ReadResult(failure=ReadFailure.WRONG_CARD)
+            card = emv.read_bank_card(connection.transmit)
+        except CardConnectionException:
+            return ReadResult(failure=ReadFailure.CARD_PULLED)
+        except emv.NotABankCard as e:
+            log.info("PC/SC: %s", e)
+            return ReadResult(failure=ReadFailure.WRONG_CARD)
+        except (TLVError, CardError) as e:
+            log.warning("PC/SC: the card's answers do not parse: %s", e)
+            return ReadResult(failure=ReadFailure.UNREADABLE)
+        finally:
+            _disconnect(connection)
+        self._armed = False
+        return ReadResult(identity=emv.as_identity(card))
+
+    def stop(self) -> None:
+        """Nothing held between calls: every read connects and lets go."""
+
+    def card_present(self) -> bool:
+        try:
+            connection = self._connect()
+        except _NoReader:
+            return False
+        except _MuteCard:
+            return True  # there, if silent: still to be taken away
+        if connection is None:
+            return False
+        _disconnect(connection)
+        return True
+
+
+def _disconnect(connection: Any) -> None:
+    from smartcard.Exceptions import CardConnectionException
+
+    with contextlib.suppress(CardConnectionException):  # the card is gone already
+        connection.disconnect()
