@@ -64,10 +64,10 @@ def reader_state(name: str) -> int:
     """pcscd's state flags for the reader (SCARD_STATE_*)."""
     from smartcard import scard
 
-    hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    _hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
     try:
-        hresult, states = scard.SCardGetStatusChange(context, 0,
-                                                     [(name, scard.SCARD_STATE_UNAWARE)])
+        _hresult, states = scard.SCardGetStatusChange(context, 0,
+                                                      [(name, scard.SCARD_STATE_UNAWARE)])
         return int(states[0][1])
     finally:
         scard.SCardReleaseContext(context)
