@@ -184,7 +184,7 @@ def test_device_status_exits_1_with_the_reason_when_a_device_cannot_be_used(
     tmp_path: Path,
 ) -> None:
     profile = (ROOT / "kiosk/config/profiles/bank-branch.toml").read_text(encoding="utf-8")
-    start = profile.index("[devices.id_reader]")
+    start = profile.index("[[devices.id_reader]]")
     end = profile.index("[hours]")
     devices = ('[devices.id_reader]\nadapter = "simulator"\n\n'
                '[devices.printer]\nadapter = "simulator"\npaper_receipts = 0\n\n')
