@@ -55,6 +55,8 @@ class ReadFailure(StrEnum):
     INVALID_NUMBER = "invalid_number"  # read, but the ID number fails its check digit
     EXPIRED = "expired"  # read, but the document is past its validity
     WRONG_CARD = "wrong_card"  # a card that is not an identity document the reader knows
+    ACCESS_KEY_NEEDED = "access_key_needed"  # a passport: its MRZ details are needed first
+    ACCESS_DENIED = "access_denied"  # a passport that refused the MRZ details given
     DEVICE_FAULT = "device_fault"
 
 

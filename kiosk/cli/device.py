@@ -144,6 +144,9 @@ def read_id(
     json_out: JsonOpt = False,
     show_pii: Annotated[bool, typer.Option("--show-pii", help="Print the full name, number "
                                            "and address (never without this flag).")] = False,
+    mrz_key: Annotated[str | None, typer.Option(
+        "--mrz-key", help="A passport's DOCNO/BIRTH/EXPIRY (YYMMDD), check digits optional.")]
+    = None,
 ) -> None:
     """Read whatever document is presented and print it, masked unless --show-pii. Exits 1
     with one line when no document comes, the card is pulled, or the reader fails."""
@@ -151,11 +154,11 @@ def read_id(
 
     if reader not in ("sam", "pcsc"):
         _fail("--reader must be sam or pcsc")
-    if port is None and config is None:
+    if port is None and config is None and reader == "sam":
         _fail("give --port PORT or --config FILE (a profile with an id_reader)")
     profile = _load(config, simulated=False) if config is not None else None
     code, lines = run_read_id(profile, reader=reader, port=port, timeout_s=timeout,
-                              as_json=json_out, show_pii=show_pii)
+                              as_json=json_out, show_pii=show_pii, mrz_key=mrz_key)
     for line in lines:
         typer.echo(line, err=code != 0)
     if code:

@@ -9,6 +9,9 @@ import time
 from typing import Any
 
 from devices.id_reader.gb11643 import mask
+from devices.id_reader.pcsc.config import PcscConfig
+from devices.id_reader.pcsc.icao9303.mrz import MrzError, MrzKey
+from devices.id_reader.pcsc.reader import PcscReader
 from devices.id_reader.protocol import Identity, IdReader, ReadFailure
 from devices.id_reader.sam.config import SamSerialConfig
 from devices.id_reader.sam.reader import ResidentIdSamReader
@@ -26,26 +29,40 @@ WHY = {
     ReadFailure.WRONG_CARD: "the card is not an identity document",
     ReadFailure.INVALID_NUMBER: "the document's number fails its check digit",
     ReadFailure.EXPIRED: "the document has expired",
+    ReadFailure.ACCESS_KEY_NEEDED: "a passport: give its details with --mrz-key DOCNO/BIRTH/EXPIRY",
+    ReadFailure.ACCESS_DENIED: "the passport refused the --mrz-key details (check them)",
 }
 
 
-def _reader(profile: Profile | None, reader: str, port: str | None) -> tuple[str, IdReader]:
+def _reader(profile: Profile | None, reader: str, port: str | None,
+            mrz_key: str | None) -> tuple[str, IdReader]:
     """The reader to ask, or raise ValueError with a one-line reason."""
     if port is not None:
         if reader != "sam":
             raise ValueError("--port is for a SAM reader (--reader sam)")
         return port, ResidentIdSamReader(SerialLink(port, baudrate=115200),
                                          read_card_already_there=True)
-    assert profile is not None
-    configs = [c for c in profile.devices.configs("id_reader") if c.adapter == ADAPTERS[reader]]
+    configs = [c for c in (profile.devices.configs("id_reader") if profile else ())
+               if c.adapter == ADAPTERS[reader]]
+    if reader == "pcsc":
+        config = configs[0] if configs else None
+        if profile is not None and config is None:
+            raise ValueError(f"profile {profile.profile} fits no pcsc reader")
+        name = config.reader if isinstance(config, PcscConfig) else None
+        pcsc = PcscReader(name, ("passport", "bank_card"), read_card_already_there=True)
+        if mrz_key is not None:
+            try:
+                pcsc.set_access_key(MrzKey.parse(mrz_key))
+            except MrzError as e:
+                raise ValueError(f"--mrz-key: {e}") from e
+        return name or "the first PC/SC reader", pcsc
     if not configs:
+        assert profile is not None
         raise ValueError(f"profile {profile.profile} fits no {ADAPTERS[reader]} reader")
     config = configs[0]
-    if isinstance(config, SamSerialConfig):
-        return config.port, ResidentIdSamReader(SerialLink(config.port,
-                                                           baudrate=config.baudrate),
-                                                read_card_already_there=True)
-    raise ValueError(f"{config.adapter} is not available in this build yet")
+    assert isinstance(config, SamSerialConfig)
+    return config.port, ResidentIdSamReader(SerialLink(config.port, baudrate=config.baudrate),
+                                            read_card_already_there=True)
 
 
 def describe(identity: Identity, show_pii: bool) -> dict[str, Any]:
@@ -70,10 +87,11 @@ def describe(identity: Identity, show_pii: bool) -> dict[str, Any]:
 
 
 def run_read_id(profile: Profile | None, *, reader: str, port: str | None, timeout_s: float,
-                as_json: bool, show_pii: bool) -> tuple[int, list[str]]:
+                as_json: bool, show_pii: bool,
+                mrz_key: str | None = None) -> tuple[int, list[str]]:
     """(exit code, lines to print)."""
     try:
-        where, device = _reader(profile, reader, port)
+        where, device = _reader(profile, reader, port, mrz_key)
     except ValueError as e:
         return 2, [f"kiosk: {e}"]
     worker = DeviceWorker("id_reader", "id_reader", device, call_timeout_s=min(5.0, timeout_s))

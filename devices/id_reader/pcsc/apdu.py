@@ -35,8 +35,9 @@ def command(cla: int, ins: int, p1: int, p2: int, data: bytes = b"",
     return apdu
 
 
-def select_by_name(name: bytes) -> list[int]:
-    return command(0x00, 0xA4, 0x04, 0x00, name, 0x00)
+def select_by_name(name: bytes, p2: int = 0x00) -> list[int]:
+    """SELECT by AID; p2 0C asks for no FCI (and so takes no Le)."""
+    return command(0x00, 0xA4, 0x04, p2, name, None if p2 == 0x0C else 0x00)
 
 
 def _with_le(apdu: list[int], le: int) -> list[int]:

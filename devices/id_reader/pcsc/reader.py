@@ -14,8 +14,11 @@ from typing import Any
 
 from devices.config import BuildContext
 from devices.id_reader.pcsc import emv
-from devices.id_reader.pcsc.apdu import CardError
+from devices.id_reader.pcsc.apdu import CardError, Transmit, exchange, select_by_name
 from devices.id_reader.pcsc.config import PcscConfig
+from devices.id_reader.pcsc.icao9303 import bac
+from devices.id_reader.pcsc.icao9303.mrz import MrzKey
+from devices.id_reader.pcsc.icao9303.passport import PassportError, SmError, read_passport
 from devices.id_reader.pcsc.tlv import TLVError
 from devices.id_reader.protocol import ReadFailure, ReadResult
 from devices.status import DeviceStatus, LinkReason
@@ -33,10 +36,18 @@ class _MuteCard(Exception):
 
 class PcscReader:
     def __init__(self, reader: str | None = None,
-                 documents: tuple[str, ...] = ("bank_card",)) -> None:
+                 documents: tuple[str, ...] = ("bank_card",),
+                 read_card_already_there: bool = False) -> None:
         self._wanted = reader
         self._documents = documents
-        self._armed = False  # as the SAM reader: a card there at start is not read
+        # As the SAM reader: a card there at start is not read (but a technician's read-id).
+        self._armed = read_card_already_there
+        self._access_key: MrzKey | None = None
+
+    def set_access_key(self, key: MrzKey | None) -> None:
+        """The MRZ details a passport's chip asks for (read off the data page or typed);
+        None forgets them (the session ends)."""
+        self._access_key = key
 
     @classmethod
     def from_config(cls, config: PcscConfig, ctx: BuildContext) -> PcscReader:
@@ -98,6 +109,9 @@ class PcscReader:
         try:
             if not self._armed:
                 return ReadResult(failure=ReadFailure.NO_CARD)  # take it away first
+            if "passport" in self._documents and exchange(
+                    connection.transmit, select_by_name(bac.EMRTD_AID, p2=0x0C)).ok:
+                return self._passport(connection.transmit)
             if "bank_card" not in self._documents:
                 return ReadResult(failure=ReadFailure.WRONG_CARD)
             card = emv.read_bank_card(connection.transmit)
@@ -113,6 +127,20 @@ class PcscReader:
             _disconnect(connection)
         self._armed = False
         return ReadResult(identity=emv.as_identity(card))
+
+    def _passport(self, transmit: Transmit) -> ReadResult:
+        if self._access_key is None:
+            return ReadResult(failure=ReadFailure.ACCESS_KEY_NEEDED)
+        try:
+            identity = read_passport(transmit, self._access_key)
+        except bac.AccessDenied as e:
+            log.info("PC/SC: passport refused the MRZ key: %s", e)
+            return ReadResult(failure=ReadFailure.ACCESS_DENIED)
+        except (PassportError, SmError) as e:
+            log.warning("PC/SC: passport not read: %s", e)
+            return ReadResult(failure=ReadFailure.UNREADABLE)
+        self._armed = False
+        return ReadResult(identity=identity)
 
     def stop(self) -> None:
         """Nothing held between calls: every read connects and lets go."""
