@@ -161,5 +161,7 @@ class PcscReader:
 def _disconnect(connection: Any) -> None:
     from smartcard.Exceptions import CardConnectionException
 
-    with contextlib.suppress(CardConnectionException):  # the card is gone already
+    with contextlib.suppress(CardConnectionException):  # the card (or pcscd) is gone already
         connection.disconnect()
+    with contextlib.suppress(CardConnectionException):
+        connection.release()  # its pcscd context: one per call, not one left per read
