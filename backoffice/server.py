@@ -17,6 +17,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from backoffice.qr_tokens import QrIssuer
 from backoffice.store import REJECTED, BackOfficeStore
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,11 @@ class BackOfficeHTTPServer(ThreadingHTTPServer):
     # dropped SYN costs the client a 1 s retransmit.
     request_queue_size = 128
 
-    def __init__(self, addr: tuple[str, int], store: BackOfficeStore, token: str | None) -> None:
+    def __init__(self, addr: tuple[str, int], store: BackOfficeStore, token: str | None,
+                 qr: QrIssuer) -> None:
         self.store = store
         self.token = token
+        self.qr = qr
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         super().__init__(addr, _Handler)
@@ -155,11 +158,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, app)
         elif url.path == "/v1/envelopes":
             self._send(405, {"error": "use POST"})
+        elif url.path == "/v1/qr-public-key":
+            self._send(200, {"public_key_pem": self.server.qr.public_key_pem().decode()})
         else:
             self._send(404, {"error": "not found"})
 
     def _post(self) -> None:
-        if urlsplit(self.path).path != "/v1/envelopes":
+        path = urlsplit(self.path).path
+        if path == "/v1/qr-tokens":
+            self._issue_qr_token()
+            return
+        if path != "/v1/envelopes":
             self._send(404, {"error": "not found"}, close=True)
             return
         raw = self._read_body()
@@ -180,6 +189,25 @@ class _Handler(BaseHTTPRequestHandler):
                 status, detail = self.server.store.accept(key, kind, payload)
             results.append({"idempotency_key": key, "status": status, "detail": detail})
         self._send(200, {"results": results})
+
+
+    def _issue_qr_token(self) -> None:
+        """The government app's side, for the demo and tests: a citizen's identity QR."""
+        raw = self._read_body()
+        if raw is None:
+            return
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            doc = None
+        fields = ("id", "name", "sex", "birth")
+        if not isinstance(doc, dict) or not all(isinstance(doc.get(f, ""), str) for f in fields) \
+                or not doc.get("id") or not doc.get("name"):
+            self._send(400, {"error": "body must be an object with string id and name "
+                                      "(sex, birth optional)"})
+            return
+        token, expires = self.server.qr.issue({f: doc.get(f, "") for f in fields})
+        self._send(200, {"token": token, "expires_at": expires})
 
 
 def _parse_batch(raw: bytes) -> list[tuple[str, str, str]]:
@@ -212,7 +240,7 @@ def make_server(
     data_dir.mkdir(parents=True, exist_ok=True)
     store = BackOfficeStore(data_dir / DB_FILE)
     try:
-        return BackOfficeHTTPServer((host, port), store, token)
+        return BackOfficeHTTPServer((host, port), store, token, QrIssuer(data_dir))
     except BaseException:
         store.close()
         raise

@@ -8,7 +8,8 @@ from devices.id_reader.gb11643 import is_valid
 from devices.id_reader.protocol import DocumentKind, Identity, ReadFailure
 
 NO_END = "长期"
-_CHECKED_NUMBERS = (DocumentKind.RESIDENT_ID, DocumentKind.HMT_RESIDENCE_PERMIT)
+_CHECKED_NUMBERS = (DocumentKind.RESIDENT_ID, DocumentKind.HMT_RESIDENCE_PERMIT,
+                    DocumentKind.QR_CODE)  # identity QR tokens carry a resident ID number
 
 
 def refusal(identity: Identity, today: dt.date) -> ReadFailure | None:

@@ -163,3 +163,25 @@ def read_id(
         typer.echo(line, err=code != 0)
     if code:
         raise typer.Exit(code)
+
+
+@device_app.command()
+def scan(
+    config: ConfigOpt = None,
+    from_image: Annotated[Path | None, typer.Option("--from", help="An image holding the QR "
+                                                    "code (a photo of the phone's screen).")]
+    = None,
+    public_key: Annotated[Path | None, typer.Option(help="The back office's QR public key "
+                                                    "(PEM); default: the profile's.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Decode an identity QR code and verify its token offline; exit 1 with the reason when it
+    is forged, expired, already used or not a token."""
+    from kiosk.cli.scan import run_scan
+
+    profile = _load(config, simulated=False) if config is not None else None
+    code, lines = run_scan(profile, from_image, public_key, json_out)
+    for line in lines:
+        typer.echo(line, err=code != 0)
+    if code:
+        raise typer.Exit(code)

@@ -137,6 +137,9 @@ class BackOffice(_Strict):
     """Base URL of the back office; empty in a demo profile means an embedded reference one."""
     token_file: str | None = None
     """File holding the terminal's bearer token (written at enrolment)."""
+    qr_public_key_file: str | None = None
+    """The back office's public key (PEM) for verifying citizens' identity QR codes offline
+    (written at enrolment)."""
     receipt_qr_prefix: str = ""
     """Printed as a QR code on every receipt, followed by the tracking number (a status page)."""
 
