@@ -15,6 +15,7 @@ from typing import Annotated, Any, Union
 from pydantic import Field
 
 from devices.camera.fake import FakeCamera
+from devices.camera.opencv.camera import OpencvCamera
 from devices.camera.opencv.config import OpencvCameraConfig
 from devices.camera.protocol import Camera
 from devices.camera.simulator import SimulatedCamera, SimulatedCameraConfig
@@ -132,7 +133,7 @@ KINDS: tuple[KindSpec, ...] = (
         Camera,
         FakeCamera,
         (_sim(SimulatedCameraConfig, SimulatedCamera.from_config),
-         _to_come("opencv", OpencvCameraConfig)),
+         AdapterSpec("opencv", OpencvCameraConfig, OpencvCamera.from_config, 0.5)),
     ),
 )
 KIND_NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)

@@ -15,7 +15,10 @@ from pathlib import Path
 
 from devices.config import BuildContext
 from devices.fitted import DeviceBuildError, DeviceSet, build_device_set
+from devices.id_reader.qr.source import CameraQrSource
+from devices.id_reader.qr.token import TokenVerifier
 from devices.status import StatusReport
+from devices.worker import DeviceWorker
 from kiosk.config.catalogue import Service, load_catalogue
 from kiosk.config.errors import ConfigError
 from kiosk.config.profile import Profile
@@ -66,6 +69,29 @@ def read_token(path: str | None) -> str | None:
     return token
 
 
+def read_qr_key(profile: Profile) -> TokenVerifier | None:
+    """The back office's key for identity QR codes, when the profile names one."""
+    path = profile.backoffice.qr_public_key_file
+    if not path:
+        return None
+    try:
+        return TokenVerifier(Path(path).read_bytes())
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"backoffice.qr_public_key_file: {path}: {e}") from e
+
+
+def with_qr_source(devices: DeviceSet, verifier: TokenVerifier | None,
+                   timeout_s: float) -> DeviceSet:
+    """With a camera and the QR key, the camera is also an identity source (a worker of its
+    own, reading through the camera's)."""
+    if verifier is None or devices.camera is None:
+        return devices
+    source = DeviceWorker("id_reader.qr", "id_reader",
+                          CameraQrSource(devices.camera, verifier, timeout_s),
+                          call_timeout_s=timeout_s + 1)
+    return DeviceSet([*devices, source])
+
+
 def build_devices(profile: Profile, data_dir: Path, timings: Timings, clock: Clock,
                   on_change: Callable[[str, StatusReport], None] | None = None,
                   kinds: tuple[str, ...] | None = None) -> DeviceSet:
@@ -96,8 +122,10 @@ class Terminal:
         self.audit = AuditLog(data_dir / "audit.jsonl", options.clock)
         self.devices = options.devices or build_devices(
             profile, data_dir, self.timings, options.clock, self._status_changed)
-        self.health = HealthMonitor(self.devices)
         try:
+            self.devices = with_qr_source(self.devices, read_qr_key(profile),
+                                          self.timings.device_call_timeout_s)
+            self.health = HealthMonitor(self.devices)
             self.health.refresh()  # the first statuses, before anything is offered
             self.outbox = open_outbox(data_dir)
             token = read_token(options.token_file)

@@ -4,6 +4,7 @@ with zxing-cpp and verified offline; forged, expired, replayed and malformed one
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -157,3 +158,34 @@ def test_kiosk_device_scan_verifies_and_refuses(backoffice: RunningBackOffice,
     broken.write_bytes(b"not a png")
     unreadable = scan("--from", str(broken), "--public-key", str(key))
     assert unreadable.returncode == 2 and len(unreadable.stderr.strip().splitlines()) == 1
+
+
+def test_a_citizen_identifies_by_showing_the_qr_code_to_the_camera(rig, issuer: QrIssuer,  # type: ignore[no-untyped-def]
+                                                                   tmp_path: Path) -> None:
+    from devices.camera.opencv.camera import OpencvCamera
+    from devices.camera.opencv.frames import FrameSource
+    from kiosk.config.catalogue import Intent
+    from kiosk.health.monitor import HealthMonitor
+    from kiosk.session import State
+    from kiosk.terminal import with_qr_source
+
+    wall = rig.clock.wall()
+    token, _ = issuer.issue(ZHANG, now=wall)
+    old, _ = issuer.issue(ZHANG, now=wall - 3600)
+    phone = tmp_path / "phone.png"
+    rig.refit("camera", OpencvCamera(FrameSource(str(qr_png(old, phone)))))
+    verifier = TokenVerifier(issuer.public_key_pem(), clock=rig.clock.wall)
+    devices = with_qr_source(rig.session.d.devices, verifier, 1.0)
+    rig.health = HealthMonitor(devices)
+    rig.session.d.devices, rig.session.d.statuses = devices, rig.health.by_kind
+    s = rig.session
+    s.touch()
+    s.choose_intent(Intent.QUERY)  # 我要查: no face check needed after the QR
+    rig.tick()
+    assert s.state is State.IDENTIFY and s.view().notice.key == "id_qr_expired"
+    before = phone.stat().st_mtime_ns
+    qr_png(token, phone)  # the citizen refreshes the code in the app
+    os.utime(phone, ns=(before + 10**9, before + 10**9))  # a new frame, whatever the fs clock
+    rig.tick()
+    assert s.state is State.DONE and s.view().outcome.output == "screen"
+    assert any(e["event"] == "identity_read" and e["kind"] == "qr_code" for e in rig.audit.recent)

@@ -21,6 +21,7 @@ class FaceCheck:
     outcome: FaceOutcome
     # An opaque best-frame blob (JPEG); personal data, wiped with the session.
     best_frame: bytes | None = None
+    guidance: str = ""  # while PENDING: what the citizen should do (come_closer, ...)
 
 
 class Camera(Protocol):

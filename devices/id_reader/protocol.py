@@ -57,6 +57,8 @@ class ReadFailure(StrEnum):
     WRONG_CARD = "wrong_card"  # a card that is not an identity document the reader knows
     ACCESS_KEY_NEEDED = "access_key_needed"  # a passport: its MRZ details are needed first
     ACCESS_DENIED = "access_denied"  # a passport that refused the MRZ details given
+    QR_EXPIRED = "qr_expired"  # an identity QR code past its few minutes: refresh it
+    QR_INVALID = "qr_invalid"  # forged, altered, already used, or not an identity code
     DEVICE_FAULT = "device_fault"
 
 

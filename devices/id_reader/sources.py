@@ -50,7 +50,10 @@ def read_first_document(readers: Sequence[DeviceWorker[IdReader]], timeout_s: fl
         return SourceRead(tagged, winner[0].name)
     if not answers:
         return SourceRead(nothing)
-    w, called = min(answers, key=lambda a: _RANK[a[1].value.failure or ReadFailure.NO_CARD])
+    # Any other failure (expired, wrong card, a passport's details wanted...) is a document
+    # that was there: it ranks first.
+    w, called = min(answers, key=lambda a: _RANK.get(a[1].value.failure or ReadFailure.NO_CARD,
+                                                     0))
     return SourceRead(called.value, w.name, called.problem)
 
 

@@ -138,6 +138,8 @@ def on_face(s: Session, check: FaceCheck) -> None:
         s.notice = Notice("camera_fault")
     elif s.d.clock.now() - s.entered_at > s.scaled(s.d.timings.face_wait_s):
         s.notice = Notice("face_wait_long")
+    elif check.guidance:
+        s.notice = Notice(f"face_{check.guidance}")  # come closer, look at the screen, ...
 
 
 def on_card_left(s: Session, present: bool) -> None:

@@ -18,3 +18,9 @@ class OpencvCameraConfig(AdapterConfig):
     """Frame width asked of the camera."""
     height: int = Field(default=720, gt=0)
     """Frame height asked of the camera."""
+    min_face_share: float = Field(default=0.18, gt=0, le=1)
+    """The face check takes a frame only when the face is at least this share of its height."""
+    max_face_offset: float = Field(default=0.22, ge=0, le=0.5)
+    """... and its centre at most this share of the frame away from the frame's centre."""
+    min_sharpness: float = Field(default=60.0, ge=0)
+    """... and it is this sharp (variance of the Laplacian inside the face)."""
