@@ -118,13 +118,16 @@ def test_demo_starts_offscreen_and_a_simulated_citizen_submits(tmp_path: Path) -
     try:
         wait_for(lambda: audit.exists() and "application_queued" in audit.read_text(), 120,
                  "a demo application")
+        # The second visit identifies by the phone's QR code (issued by the embedded back
+        # office, verified offline by the camera's identity source).
+        wait_for(lambda: '"kind": "qr_code"' in audit.read_text(), 120, "a QR identification")
         wait_for(lambda: (tmp_path / "kiosk" / "screen.png").exists(), 30, "a live screen PNG")
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err[-3000:]
     assert "drawing offscreen" in out and "SAM reader peer on /dev/pts/" in out
-    assert '"event": "identity_read"' in audit.read_text()  # read through the SAM adapter
+    assert '"kind": "resident_id"' in audit.read_text()  # read through the SAM adapter
     assert list((tmp_path / "kiosk" / "printed").glob("receipt-*.txt"))
 
 

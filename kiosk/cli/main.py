@@ -84,7 +84,7 @@ def demo(
 ) -> None:
     """The full app, an embedded reference back office, and the real SAM adapter reading cards
     from its wire peer (the other devices are simulated until their adapters come)."""
-    from kiosk.demo.peers import DemoHands, sam_peer, with_sam_peer
+    from kiosk.demo.peers import DemoHands, sam_peer, with_backoffice_qr_key, with_sam_peer
     from kiosk.demo.seed import seed_demo_locker
     from kiosk.demo.simulate import backoffice_at
 
@@ -94,7 +94,8 @@ def demo(
     except OSError as e:
         fail(f"{data}: cannot create the data directory: {e.strerror}")
     with backoffice_at(backoffice, data) as url, sam_peer() as sam:
-        prof = with_sam_peer(with_simulated_devices(_profile(profile)), sam.port)
+        prof = with_backoffice_qr_key(with_sam_peer(with_simulated_devices(_profile(profile)),
+                                                    sam.port), url, data / "kiosk")
         typer.echo(f"kiosk demo: profile {prof.profile}, back office {url}, data in {data}; "
                    f"SAM reader peer on {sam.port}")
         try:
@@ -102,7 +103,8 @@ def demo(
         except ConfigError as e:
             fail(str(e))
         seed_demo_locker(terminal)
-        hands = DemoHands(terminal.session, sam)
+        hands = DemoHands(terminal.session, sam, camera=terminal.devices.camera,
+                          backoffice_url=url)
         try:
             _run_ui(terminal, autoplay=autoplay if autoplay is not None else _headless())
         finally:

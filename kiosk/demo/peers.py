@@ -10,15 +10,25 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import requests
+
+from devices.id_reader.protocol import Identity
 from devices.id_reader.sam.config import SamSerialConfig
+from devices.id_reader.simulator import DEMO_CITIZENS
+from devices.worker import DeviceWorker
 from kiosk.config.devices import with_configs
 from kiosk.config.profile import Profile
 from kiosk.session import Session, SessionView, State
+
+log = logging.getLogger(__name__)
 
 
 class SamPeerProcess:
@@ -66,12 +76,34 @@ def with_sam_peer(profile: Profile, port: str) -> Profile:
     return profile.model_copy(update={"devices": devices})
 
 
-class DemoHands:
-    """Puts a demo citizen's card on the reader when the screen asks, takes it back after."""
+def with_backoffice_qr_key(profile: Profile, backoffice_url: str, data_dir: Path) -> Profile:
+    """The back office's key for identity QR codes, fetched and kept where the profile says;
+    unchanged when the back office does not give one."""
+    try:
+        answer = requests.get(backoffice_url + "/v1/qr-public-key", timeout=5)
+        pem = answer.json()["public_key_pem"] if answer.status_code == 200 else None
+    except (requests.RequestException, ValueError, KeyError, TypeError):
+        pem = None
+    if not isinstance(pem, str):
+        log.warning("the back office gives no QR key: identity QR codes are not offered")
+        return profile
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "qr-public-key.pem"
+    path.write_text(pem, encoding="ascii")
+    backoffice = profile.backoffice.model_copy(update={"qr_public_key_file": str(path)})
+    return profile.model_copy(update={"backoffice": backoffice})
 
-    def __init__(self, session: Session, peer: SamPeerProcess, *, present_after_s: float = 1.5,
-                 take_back_after_s: float = 2.0) -> None:
+
+class DemoHands:
+    """The demo citizen's hands: when the screen asks for a document, a moment later either a
+    card goes on the SAM reader or the phone's identity QR code is held to the camera (in
+    turn); the card is taken back once the visit is over."""
+
+    def __init__(self, session: Session, peer: SamPeerProcess, *,
+                 camera: DeviceWorker[Any] | None = None, backoffice_url: str | None = None,
+                 present_after_s: float = 1.5, take_back_after_s: float = 2.0) -> None:
         self._peer = peer
+        self._camera, self._backoffice_url = camera, backoffice_url
         self._present_after_s, self._take_back_after_s = present_after_s, take_back_after_s
         self._citizens = itertools.count()
         self._card_on = False
@@ -94,7 +126,24 @@ class DemoHands:
     def _present(self) -> None:
         self._timer = None
         self._card_on = True
-        self._peer.send(f"insert {next(self._citizens)}")
+        visit = next(self._citizens)
+        if visit % 2 and self._show_qr(DEMO_CITIZENS[visit % len(DEMO_CITIZENS)]):
+            return
+        self._peer.send(f"insert {visit}")
+
+    def _show_qr(self, who: Identity) -> bool:
+        """The government app's identity code, issued now, shown to the camera."""
+        if self._camera is None or self._backoffice_url is None:
+            return False
+        try:
+            token = requests.post(self._backoffice_url + "/v1/qr-tokens", timeout=5, json={
+                "id": who.id_number, "name": who.name, "sex": who.sex,
+                "birth": who.birth_date}).json()["token"]
+        except (requests.RequestException, ValueError, KeyError, TypeError):
+            log.warning("the back office issued no QR code: the card is used instead")
+            return False
+        self._camera.call(lambda camera: camera.show_qr(token), None, what="show QR")
+        return True
 
     def _take_back(self) -> None:
         self._timer = None
