@@ -20,6 +20,16 @@ def identify(rig: Any, citizen: Identity) -> None:
     rig.tick()
 
 
+def to_identify_household_proof(rig: Any) -> Session:
+    """touch -> 我要办 -> 户籍证明: the identify screen, waiting for a document."""
+    s: Session = rig.session
+    s.touch()
+    s.choose_intent(Intent.APPLY)
+    s.choose("household_proof")
+    assert s.state is State.IDENTIFY
+    return s
+
+
 def to_confirm_household_proof(rig: Any, citizen: Identity) -> Session:
     """touch -> 我要办 -> 户籍证明 -> card + face: the confirm screen."""
     s: Session = rig.session

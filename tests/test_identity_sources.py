@@ -5,20 +5,15 @@ from __future__ import annotations
 
 from devices.id_reader.fake import FakeIdReader
 from devices.status import DeviceStatus
-from kiosk.config.catalogue import Intent
 from kiosk.session import State
+from tests.flows import to_identify_household_proof
 
 
 def two_readers(rig):  # type: ignore[no-untyped-def]
     sam, pcsc = FakeIdReader(), FakeIdReader()
     rig.refit("id_reader", [sam, pcsc])
     rig.reader = sam
-    s = rig.session
-    s.touch()
-    s.choose_intent(Intent.APPLY)
-    s.choose("household_proof")
-    assert s.state is State.IDENTIFY
-    return s, sam, pcsc
+    return to_identify_household_proof(rig), sam, pcsc
 
 
 def test_document_on_the_second_reader_wins_and_the_first_is_told_to_stop(rig, citizen):  # type: ignore[no-untyped-def]

@@ -12,8 +12,8 @@ from devices.camera.protocol import FaceOutcome
 from devices.id_reader.sam.peer import SamCard, SamReaderPeer
 from devices.id_reader.sam.reader import ResidentIdSamReader
 from devices.links import SerialLink
-from kiosk.config.catalogue import Intent
 from kiosk.session import State
+from tests.flows import to_identify_household_proof
 from tests.test_sam_reader import ZHANG
 
 pytestmark = pytest.mark.realstack
@@ -28,16 +28,8 @@ def sam(rig) -> Iterator[SamReaderPeer]:  # type: ignore[no-untyped-def]
     peer.close()
 
 
-def to_identify(rig) -> None:  # type: ignore[no-untyped-def]
-    s = rig.session
-    s.touch()
-    s.choose_intent(Intent.APPLY)
-    s.choose("household_proof")
-    assert s.state is State.IDENTIFY
-
-
 def test_card_presented_on_the_sam_reader_is_read_without_a_tap(rig, sam) -> None:  # type: ignore[no-untyped-def]
-    to_identify(rig)
+    to_identify_household_proof(rig)
     rig.tick()  # an empty reader: waiting
     sam.insert(SamCard.of(ZHANG))
     rig.camera.show_face(FaceOutcome.CAPTURED)
@@ -49,7 +41,7 @@ def test_card_presented_on_the_sam_reader_is_read_without_a_tap(rig, sam) -> Non
 
 
 def test_card_pulled_during_read_says_so_and_reads_it_when_placed_again(rig, sam) -> None:  # type: ignore[no-untyped-def]
-    to_identify(rig)
+    to_identify_household_proof(rig)
     rig.tick()
     sam.insert(SamCard.of(ZHANG))
     sam.pull_on_next_read = True
@@ -62,7 +54,7 @@ def test_card_pulled_during_read_says_so_and_reads_it_when_placed_again(rig, sam
 
 
 def test_expired_card_is_refused_with_its_reason(rig, sam) -> None:  # type: ignore[no-untyped-def]
-    to_identify(rig)
+    to_identify_household_proof(rig)
     rig.tick()
     sam.insert(SamCard.of(dataclasses.replace(ZHANG, valid_to="20200101")))
     rig.tick()
@@ -74,7 +66,7 @@ def test_expired_card_is_refused_with_its_reason(rig, sam) -> None:  # type: ign
 
 
 def test_a_card_left_behind_is_called_out_and_never_read_for_the_next_citizen(rig, sam) -> None:  # type: ignore[no-untyped-def]
-    to_identify(rig)
+    to_identify_household_proof(rig)
     rig.tick()
     sam.insert(SamCard.of(ZHANG))
     rig.camera.show_face(FaceOutcome.CAPTURED)
@@ -87,7 +79,7 @@ def test_a_card_left_behind_is_called_out_and_never_read_for_the_next_citizen(ri
     assert s.state is State.GOODBYE and s.view().card_left
     rig.tick(10)  # the goodbye passes with the card still there
     assert s.state is State.ATTRACT
-    to_identify(rig)
+    to_identify_household_proof(rig)
     for _ in range(3):
         rig.tick()
     assert s.state is State.IDENTIFY and s.identity is None  # the forgotten card is not read

@@ -14,8 +14,8 @@ from devices.id_reader.protocol import DocumentKind
 from devices.id_reader.sam.peer import SamCard, SamReaderPeer
 from devices.id_reader.sam.reader import ResidentIdSamReader
 from devices.links import SerialLink
-from kiosk.config.catalogue import Intent
 from kiosk.session import State
+from tests.flows import to_identify_household_proof
 from tests.pcscd import pcscd, seen_empty
 from tests.test_sam_reader import ZHANG
 from tests.waits import wait_until
@@ -39,10 +39,7 @@ def readers(rig) -> Iterator[tuple[SamReaderPeer, PcscReader]]:  # type: ignore[
 
 
 def to_identify(rig) -> None:  # type: ignore[no-untyped-def]
-    s = rig.session
-    s.touch()
-    s.choose_intent(Intent.APPLY)
-    s.choose("household_proof")
+    to_identify_household_proof(rig)
     rig.tick()  # both readers seen empty: armed
 
 
