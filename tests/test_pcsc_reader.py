@@ -4,6 +4,8 @@ that is no bank card, pcscd restarted under the kiosk."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -100,3 +102,51 @@ def test_a_reader_that_is_not_there_is_not_connected(pcsc_daemon: None) -> None:
     status = PcscReader("ACS ACR1281 that was unplugged").status()
     assert status.state is DeviceState.OFFLINE and status.reason == LinkReason.NOT_CONNECTED
     assert "Virtual PCD 00 00" in status.message  # says what pcscd does have
+
+
+class GarbageCard(VirtualCard):
+    """Says "OK" to everything, with bytes that are no TLV at all."""
+
+    def respond(self, apdu: bytes) -> bytes:
+        return b"\x6f\x81" + b"\x90\x00"  # a length byte that promises more than is there
+
+
+def test_a_card_answering_garbage_is_unreadable_not_a_crash(reader: PcscReader) -> None:
+    card = GarbageCard()
+    try:
+        assert read_when_there(reader, card).failure is ReadFailure.UNREADABLE
+    finally:
+        card.remove()
+
+
+class SilentCard(VirtualCard):
+    """Powers up, then never answers a command, until it is taken away."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gone = threading.Event()
+
+    def respond(self, apdu: bytes) -> bytes:
+        self.gone.wait(30)
+        return b"\x90\x00"
+
+    def remove(self) -> None:
+        self.gone.set()
+        super().remove()
+
+
+def test_a_card_that_never_answers_is_cut_off_by_the_workers_deadline(reader: PcscReader) -> None:
+    from devices.worker import CallProblem, DeviceWorker
+
+    card = SilentCard()
+    worker = DeviceWorker("id_reader", "id_reader", reader, call_timeout_s=1.0)
+    try:
+        card.insert()
+        wait_until(reader.card_present, 10, "the card in the virtual reader")
+        started = time.monotonic()
+        called = worker.call(lambda r: r.read(), None)
+        assert called.problem is CallProblem.TIMEOUT and time.monotonic() - started < 3
+        assert worker.report().status.reason == LinkReason.NOT_ANSWERING
+    finally:
+        card.remove()
+        worker.stop(timeout_s=0.1)
