@@ -24,6 +24,11 @@ class AdapterConfig(BaseModel):
     # A simulator's settings for headless runs (`kiosk simulate`): the citizen acts at once.
     INSTANT: ClassVar[dict[str, Any]] = {}
 
+    def accepts(self) -> tuple[str, ...]:
+        """For identity readers: the documents a citizen can present to it (resident_id,
+        residence_permit, passport, bank_card); other kinds accept none."""
+        return ()
+
 
 class SerialPortConfig(AdapterConfig):
     """An adapter that speaks over a serial line (RS-232, RS-485, USB serial, a pty)."""

@@ -92,6 +92,15 @@ def with_qr_source(devices: DeviceSet, verifier: TokenVerifier | None,
     return DeviceSet([*devices, source])
 
 
+def accepted_documents(profile: Profile, devices: DeviceSet) -> tuple[str, ...]:
+    """What a citizen can identify with at this terminal, in the order to show it."""
+    accepted = {d for c in profile.devices.configs("id_reader") for d in c.accepts()}
+    if any(w.name == "id_reader.qr" for w in devices):
+        accepted.add("qr_code")
+    order = ("resident_id", "residence_permit", "passport", "bank_card", "qr_code")
+    return tuple(d for d in order if d in accepted)
+
+
 def build_devices(profile: Profile, data_dir: Path, timings: Timings, clock: Clock,
                   on_change: Callable[[str, StatusReport], None] | None = None,
                   kinds: tuple[str, ...] | None = None) -> DeviceSet:
@@ -161,6 +170,7 @@ class Terminal:
                 maintenance=profile.hours.maintenance_minutes(),
                 receipt_qr_prefix=profile.backoffice.receipt_qr_prefix,
                 steps=options.steps or ThreadedSteps(),
+                documents=accepted_documents(profile, self.devices),
             )
         )
 

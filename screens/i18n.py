@@ -33,3 +33,13 @@ def notice_text(lang: str, notice: Notice) -> str:
     if "reason" in params:
         params["reason"] = t(lang, f"reason.{params['reason']}")
     return t(lang, f"notice.{notice.key}", **params)
+
+
+def identify_words(lang: str, documents: tuple[str, ...]) -> tuple[str, str]:
+    """(title, prompt) of the identify screen: an ID card, or every document accepted here."""
+    if len(documents) <= 1:
+        return t(lang, "identify.title"), t(lang, "identify.prompt")
+    listed = t(lang, "identify.list_sep").join(t(lang, f"doc.{d}") for d in documents)
+    how = "identify.place_or_qr" if "qr_code" in documents else "identify.place"
+    return (t(lang, "identify.title_any"),
+            t(lang, "identify.accepts", documents=listed) + "\n" + t(lang, how))

@@ -14,6 +14,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.session import SessionView, State
 from screens.base import KioskScreen
+from screens.i18n import identify_words
 
 
 class DeviceAnimation(Widget):  # type: ignore[misc]
@@ -75,8 +76,11 @@ class IdentifyScreen(KioskScreen):
         ids = self.ids
         ids.service.text = (self.t("identify.for", service=view.service.title.get(self.lang))
                             if view.service else "")
-        ids.title.text = self.t("identify.verify_title" if verify else "identify.title")
-        ids.prompt.text = self.t("identify.verify_prompt" if verify else "identify.prompt")
+        if verify:
+            ids.title.text = self.t("identify.verify_title")
+            ids.prompt.text = self.t("identify.verify_prompt")
+        else:  # an ID card, or every document accepted here
+            ids.title.text, ids.prompt.text = identify_words(self.lang, view.documents)
         ids.waiting.text = self.t("identify.waiting")
         ids.animation.mode = "camera" if verify else "card"
 

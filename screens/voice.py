@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from kiosk.session import SessionView, State
-from screens.i18n import notice_text, t
+from screens.i18n import identify_words, notice_text, t
 
 log = logging.getLogger(__name__)
 VOLUMES = ("low", "medium", "high")
@@ -90,7 +90,7 @@ def prompt_for(view: SessionView) -> str:
         parts.append(t(lang, "services.title"))
         parts += [c.title.get(lang) for c in view.choices if c.unavailable_reason is None]
     elif state is State.IDENTIFY:
-        parts.append(t(lang, "identify.prompt"))
+        parts.append(identify_words(lang, view.documents)[1].replace("\n", " "))
     elif state is State.VERIFY:
         parts.append(t(lang, "identify.verify_prompt"))
     elif state is State.FILL:

@@ -82,3 +82,28 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(ConfigError, match="cannot create the data directory"):
         make_terminal(blocker / "kiosk", "http://127.0.0.1:9")
+
+
+def test_the_terminal_says_what_a_citizen_can_identify_with(tmp_path: Path) -> None:
+    from backoffice.qr_tokens import QrIssuer
+
+    plain = make_terminal(tmp_path / "a", "http://127.0.0.1:9")
+    assert plain.session.d.documents == ("resident_id", "residence_permit")
+    plain.stop()
+    key = tmp_path / "qr.pem"
+    key.write_bytes(QrIssuer(tmp_path).public_key_pem())
+    profile = with_simulated_devices(load_profile("gov-hall"), instant=True)
+    profile = profile.model_copy(update={"backoffice": profile.backoffice.model_copy(
+        update={"qr_public_key_file": str(key)})})
+    with_qr = Terminal(profile, TerminalOptions(data_dir=tmp_path / "b",
+                                                backoffice_url="http://127.0.0.1:9",
+                                                steps=InlineSteps()))
+    assert with_qr.session.d.documents == ("resident_id", "residence_permit", "qr_code")
+    assert [w.name for w in with_qr.devices.id_readers] == ["id_reader", "id_reader.qr"]
+    with_qr.stop()
+    (tmp_path / "broken.pem").write_text("not a key")
+    broken = profile.model_copy(update={"backoffice": profile.backoffice.model_copy(
+        update={"qr_public_key_file": str(tmp_path / "broken.pem")})})
+    with pytest.raises(ConfigError, match=r"backoffice\.qr_public_key_file"):
+        Terminal(broken, TerminalOptions(data_dir=tmp_path / "c",
+                                         backoffice_url="http://127.0.0.1:9"))

@@ -110,3 +110,12 @@ def test_collection_and_status_results_are_spoken() -> None:
     assert "领取完成" in prompt_for(rig.session.view())
     query = build_scene("result-query", PROFILE, lang="en", elder=True).session.view()
     assert "My applications" in prompt_for(query) and "In review" in prompt_for(query)
+
+
+def test_the_identify_screen_names_every_document_accepted_here() -> None:
+    bank = with_simulated_devices(load_profile("bank-branch"))
+    view = build_scene("identify", bank, elder=True).session.view()
+    assert view.documents == ("resident_id", "residence_permit", "bank_card")
+    assert "身份证、居住证或永久居留证、银行卡" in prompt_for(view)
+    english = build_scene("identify", bank, lang="en", elder=True).session.view()
+    assert "ID card, residence permit, bank card" in prompt_for(english)

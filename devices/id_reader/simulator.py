@@ -44,7 +44,13 @@ class SimulatedIdReaderConfig(AdapterConfig):
     remove_after_s: float = Field(default=2.0, ge=0)
     """How long the card stays on the reader after it was read."""
 
+    documents: tuple[str, ...] = ("resident_id", "residence_permit")
+    """What the simulated reader stands in for (the identify screen names them)."""
+
     INSTANT: ClassVar[dict[str, Any]] = {"present_after_s": 0.0}
+
+    def accepts(self) -> tuple[str, ...]:
+        return tuple(d for d in self.documents if d != "staff_badge")
 
 
 class SimulatedIdReader:

@@ -28,6 +28,7 @@ from kiosk.health.monitor import HealthMonitor
 from kiosk.records.locker_store import LockerInventory, LockerItem
 from kiosk.records.submission import citizen_hash
 from kiosk.session import Session, SessionDeps
+from kiosk.terminal import accepted_documents
 
 
 @dataclass
@@ -100,6 +101,7 @@ def make_rig(profile: Profile) -> SceneRig:
         online=lambda: online[0], directory=_Directory(online), inventory=inventory,
         clock=clock, timings=profile.timings, default_language=profile.languages.default,
         high_contrast=profile.branding.high_contrast,
+        documents=accepted_documents(profile, devices),
     ))
     return SceneRig(session, clock, health, reader, printer, camera, locker, online)
 

@@ -43,3 +43,6 @@ class SessionDeps:
     maintenance: tuple[int, int] | None = None  # minutes after midnight, local time
     receipt_qr_prefix: str = ""  # the receipt's QR is this + the tracking number
     steps: StepRunner = field(default_factory=InlineSteps)  # ThreadedSteps in the terminal
+    # What a citizen can identify with here (resident_id, residence_permit, passport,
+    # bank_card, qr_code), as the identify screen says; empty: an ID card.
+    documents: tuple[str, ...] = ()

@@ -64,6 +64,7 @@ def build_view(s: Session) -> SessionView:
         outcome=s.outcome,
         staff_called=s.staff_called,
         card_left=s.state is State.GOODBYE and s.card_was_left,
+        documents=s.d.documents if s.state is State.IDENTIFY else (),
         waited_s=now - s.entered_at if waiting else 0.0,
         wait_limit_s=s.scaled(limit) if waiting else 0.0,
     )

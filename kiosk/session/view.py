@@ -90,5 +90,6 @@ class SessionView:
     outcome: Outcome | None = None
     staff_called: bool = False
     card_left: bool = False
+    documents: tuple[str, ...] = ()  # what can be presented here (on the identify screen)
     waited_s: float = 0.0  # how long the current device wait has lasted, for progress
     wait_limit_s: float = 0.0

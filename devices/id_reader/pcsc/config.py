@@ -14,3 +14,6 @@ class PcscConfig(AdapterConfig):
     """The reader's name or a part of it (as pcscd lists it); none: the first reader found."""
     documents: tuple[Literal["passport", "bank_card", "staff_badge"], ...] = ("bank_card",)
     """Which documents this reader is used for."""
+
+    def accepts(self) -> tuple[str, ...]:
+        return tuple(d for d in self.documents if d != "staff_badge")  # staff only

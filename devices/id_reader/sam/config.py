@@ -14,3 +14,6 @@ class SamSerialConfig(SerialPortConfig):
     """Resident ID card reader with a SAM module (frames AA AA AA 96 69)."""
     baudrate: int = Field(default=115200, gt=0)
     """Line speed; SAM modules answer at 115200 8N1."""
+
+    def accepts(self) -> tuple[str, ...]:
+        return ("resident_id", "residence_permit")
