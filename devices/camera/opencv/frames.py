@@ -24,11 +24,9 @@ class FrameSource:
         return self.source
 
     def _open(self) -> bool:
+        """Open the camera or video (image files are read by _read_still)."""
         import cv2
 
-        path = Path(self.source)
-        if path.suffix.lower() in IMAGE_SUFFIXES:
-            return self._read_still(path) is not None
         target: Any = int(self.source) if self.source.isdigit() else self.source
         capture = cv2.VideoCapture(target)
         if not capture.isOpened():
