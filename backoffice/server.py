@@ -17,6 +17,14 @@ from types import FrameType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from backoffice.faces import (
+    BadImage,
+    FaceMatcher,
+    FaceSettings,
+    FaceVerificationUnavailable,
+    PhotosOnFile,
+    settle_deferred_face_check,
+)
 from backoffice.qr_tokens import QrIssuer
 from backoffice.store import REJECTED, BackOfficeStore
 
@@ -36,10 +44,12 @@ class BackOfficeHTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     def __init__(self, addr: tuple[str, int], store: BackOfficeStore, token: str | None,
-                 qr: QrIssuer) -> None:
+                 qr: QrIssuer, faces: FaceMatcher | None = None) -> None:
         self.store = store
         self.token = token
         self.qr = qr
+        self.faces = faces or FaceMatcher()
+        self.photos = PhotosOnFile()
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         super().__init__(addr, _Handler)
@@ -168,6 +178,12 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/v1/qr-tokens":
             self._issue_qr_token()
             return
+        if path == "/v1/face-verifications":
+            self._verify_face()
+            return
+        if path == "/v1/photos-on-file":
+            self._put_photo_on_file()
+            return
         if path != "/v1/envelopes":
             self._send(404, {"error": "not found"}, close=True)
             return
@@ -186,10 +202,81 @@ class _Handler(BaseHTTPRequestHandler):
             except (binascii.Error, ValueError):
                 status, detail = REJECTED, "payload_b64 is not valid base64"
             else:
+                payload = settle_deferred_face_check(kind, payload, self.server.faces,
+                                                     self.server.photos)
                 status, detail = self.server.store.accept(key, kind, payload)
             results.append({"idempotency_key": key, "status": status, "detail": detail})
         self._send(200, {"results": results})
 
+    def _json_object(self) -> dict[str, Any] | None:
+        """The body as a JSON object, or None once a 400 has been sent."""
+        raw = self._read_body()
+        if raw is None:
+            return None
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict):
+            self._send(400, {"error": "body must be a JSON object"})
+            return None
+        return doc
+
+    def _image_field(self, doc: dict[str, Any], name: str, *, optional: bool = False
+                     ) -> tuple[bool, bytes | None]:
+        """(ok, bytes) of a base64 image field; a 400 naming the field has been sent when not ok."""
+        value = doc.get(name)
+        if value is None and optional:
+            return True, None
+        if isinstance(value, str):
+            try:
+                return True, base64.b64decode(value, validate=True)
+            except (binascii.Error, ValueError):
+                pass
+        self._send(400, {"error": f"field {name!r} must be a base64 image"})
+        return False, None
+
+    def _verify_face(self) -> None:
+        """Is the face in the terminal's frame the document's? Against the document's own
+        photo when sent (a passport's DG2), else the photo on file for its number."""
+        doc = self._json_object()
+        if doc is None:
+            return
+        number = doc.get("document_number")
+        if not isinstance(number, str) or not number.strip():
+            self._send(400, {"error": "field 'document_number' must be a non-empty string"})
+            return
+        ok, live = self._image_field(doc, "live_frame_b64")
+        if not ok:
+            return
+        ok, photo = self._image_field(doc, "document_photo_b64", optional=True)
+        if not ok:
+            return
+        assert live is not None
+        try:
+            verdict = self.server.faces.verify(photo or self.server.photos.get(number), live)
+        except BadImage as e:
+            self._send(400, {"error": f"an image could not be decoded: {e}"})
+            return
+        except FaceVerificationUnavailable as e:
+            self._send(503, {"error": str(e)})
+            return
+        log.info("face verification: %s (distance %s)", verdict.decision, verdict.distance)
+        self._send(200, verdict.as_dict())
+
+    def _put_photo_on_file(self) -> None:
+        """The registry's photo of a document's holder (the demo and tests put them here)."""
+        doc = self._json_object()
+        if doc is None:
+            return
+        number = doc.get("document_number")
+        if not isinstance(number, str) or not number.strip():
+            self._send(400, {"error": "field 'document_number' must be a non-empty string"})
+            return
+        ok, photo = self._image_field(doc, "photo_b64")
+        if ok and photo is not None:
+            self.server.photos.put(number, photo)
+            self._send(200, {"document_number": number, "on_file": True})
 
     def _issue_qr_token(self) -> None:
         """The government app's side, for the demo and tests: a citizen's identity QR."""
@@ -233,14 +320,16 @@ def _parse_batch(raw: bytes) -> list[tuple[str, str, str]]:
 
 
 def make_server(
-    host: str, port: int, data_dir: Path, token: str | None = None
+    host: str, port: int, data_dir: Path, token: str | None = None,
+    faces: FaceSettings | None = None,
 ) -> BackOfficeHTTPServer:
     """Bind (port 0 picks a free port) and open the store in data_dir; does not serve yet."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = BackOfficeStore(data_dir / DB_FILE)
     try:
-        return BackOfficeHTTPServer((host, port), store, token, QrIssuer(data_dir))
+        return BackOfficeHTTPServer((host, port), store, token, QrIssuer(data_dir),
+                                    FaceMatcher(faces))
     except BaseException:
         store.close()
         raise
@@ -267,14 +356,16 @@ class RunningBackOffice:
 
 
 def start_in_thread(
-    host: str, port: int, data_dir: Path, token: str | None = None
+    host: str, port: int, data_dir: Path, token: str | None = None,
+    faces: FaceSettings | None = None,
 ) -> RunningBackOffice:
-    return RunningBackOffice(make_server(host, port, data_dir, token))
+    return RunningBackOffice(make_server(host, port, data_dir, token, faces))
 
 
-def serve_forever(host: str, port: int, data_dir: Path, token: str | None = None) -> None:
+def serve_forever(host: str, port: int, data_dir: Path, token: str | None = None,
+                  faces: FaceSettings | None = None) -> None:
     """Serve in the calling thread until Ctrl-C or SIGTERM, then shut down cleanly."""
-    server = make_server(host, port, data_dir, token)
+    server = make_server(host, port, data_dir, token, faces)
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt

@@ -22,7 +22,7 @@ APPLICATION_SUBMIT = "application.submit"
 
 _APP_COLUMNS = (
     "tracking_no", "idempotency_key", "service_id", "terminal_id", "citizen_hash", "status",
-    "submitted_at", "received_at",
+    "submitted_at", "received_at", "face_check",
 )
 
 
@@ -62,8 +62,10 @@ class BackOfficeStore:
         apps.create(
             {"tracking_no": str, "idempotency_key": str, "service_id": str, "terminal_id": str,
              "citizen_hash": str, "status": str, "submitted_at": float, "received_at": float},
-            pk="tracking_no", not_null=_APP_COLUMNS[1:], if_not_exists=True,
+            pk="tracking_no", not_null=_APP_COLUMNS[1:-1], if_not_exists=True,
         )
+        if "face_check" not in apps.columns_dict:  # a store from before face checks
+            apps.add_column("face_check", str)
         apps.create_index(["idempotency_key"], unique=True, if_not_exists=True)
         apps.create_index(["citizen_hash"], if_not_exists=True)
         events = db.table("events")
@@ -119,10 +121,11 @@ class BackOfficeStore:
                 if app is not None:
                     cur = conn.execute(
                         "INSERT INTO applications(tracking_no, idempotency_key, service_id,"
-                        " terminal_id, citizen_hash, status, submitted_at, received_at)"
-                        " VALUES (?, ?, ?, ?, ?, 'received', ?, ?) ON CONFLICT DO NOTHING",
+                        " terminal_id, citizen_hash, status, submitted_at, received_at,"
+                        " face_check) VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?)"
+                        " ON CONFLICT DO NOTHING",
                         (app["tracking_no"], key, app["service_id"], app["terminal_id"],
-                         app["citizen_hash"], app["submitted_at"], now),
+                         app["citizen_hash"], app["submitted_at"], now, app["face_check"]),
                     )
                     if cur.rowcount == 0:
                         # Raising rolls the envelope row back too: a rejected key stays unknown.
@@ -190,6 +193,9 @@ def _application_fields(doc: dict[str, Any]) -> dict[str, Any]:
     ):
         raise _Rejected("field 'submitted_at' is missing or not a finite number")
     fields["submitted_at"] = float(submitted_at)
+    face = doc.get("face")
+    check = face.get("check") if isinstance(face, dict) else None
+    fields["face_check"] = check if isinstance(check, str) else None
     # Only the hash leaves the envelopes table: lookups by citizen never need the raw number.
     fields["citizen_hash"] = citizen_hash(id_number)
     return fields

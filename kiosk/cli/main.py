@@ -205,8 +205,12 @@ def backoffice(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8640,
     data_dir: Annotated[Path, typer.Option("--data-dir")] = Path("var/backoffice"),
     token_file: Annotated[Path | None, typer.Option(help="Require this bearer token.")] = None,
+    face_threshold: Annotated[float | None, typer.Option(
+        min=0.1, max=1.0, help="Largest face distance that still counts as one person "
+        "(dlib's model; default 0.55).")] = None,
 ) -> None:
     """The reference back office (the contract the kiosk talks to), from its own SQLite file."""
+    from backoffice.faces import FaceSettings
     from backoffice.server import serve_forever
 
     try:
@@ -214,7 +218,8 @@ def backoffice(
     except ConfigError as e:
         fail(str(e))
     try:
-        serve_forever(host, port, data_dir, token)
+        faces = FaceSettings() if face_threshold is None else FaceSettings(threshold=face_threshold)
+        serve_forever(host, port, data_dir, token, faces)
     except OSError as e:
         fail(f"cannot serve on {host}:{port} from {data_dir}: {e.strerror}")
 
