@@ -16,7 +16,8 @@ _GREY = 128
 def _portrait() -> Any:
     from skimage import data
 
-    return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)[0:300, 60:412]  # head and shoulders
+    astronaut = data.astronaut()  # type: ignore[no-untyped-call]
+    return cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR)[0:300, 60:412]  # head and shoulders
 
 
 def camera_scene(*, face: bool) -> Any:
