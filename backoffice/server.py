@@ -11,6 +11,7 @@ import logging
 import signal
 import socket
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
@@ -49,7 +50,7 @@ class BackOfficeHTTPServer(ThreadingHTTPServer):
         self.token = token
         self.qr = qr
         self.faces = faces or FaceMatcher()
-        self.photos = PhotosOnFile()
+        self.photos = PhotosOnFile(self.faces)
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         super().__init__(addr, _Handler)
@@ -253,16 +254,20 @@ class _Handler(BaseHTTPRequestHandler):
         if not ok:
             return
         assert live is not None
+        reference = photo if photo is not None else self.server.photos.get(number)
+        with self._face_errors():
+            verdict = self.server.faces.verify(reference, live)
+            log.info("face verification: %s (distance %s)", verdict.decision, verdict.distance)
+            self._send(200, verdict.as_dict())
+
+    @contextlib.contextmanager
+    def _face_errors(self) -> Iterator[None]:
         try:
-            verdict = self.server.faces.verify(photo or self.server.photos.get(number), live)
+            yield
         except BadImage as e:
             self._send(400, {"error": f"an image could not be decoded: {e}"})
-            return
         except FaceVerificationUnavailable as e:
             self._send(503, {"error": str(e)})
-            return
-        log.info("face verification: %s (distance %s)", verdict.decision, verdict.distance)
-        self._send(200, verdict.as_dict())
 
     def _put_photo_on_file(self) -> None:
         """The registry's photo of a document's holder (the demo and tests put them here)."""
@@ -274,9 +279,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, {"error": "field 'document_number' must be a non-empty string"})
             return
         ok, photo = self._image_field(doc, "photo_b64")
-        if ok and photo is not None:
-            self.server.photos.put(number, photo)
-            self._send(200, {"document_number": number, "on_file": True})
+        if not ok or photo is None:
+            return
+        with self._face_errors():
+            if self.server.photos.put(number, photo):
+                self._send(200, {"document_number": number, "on_file": True})
+            else:
+                self._send(400, {"error": "the photo shows no face"})
 
     def _issue_qr_token(self) -> None:
         """The government app's side, for the demo and tests: a citizen's identity QR."""

@@ -160,6 +160,7 @@ class Terminal:
                 statuses=self.health.by_kind,
                 online=lambda: self.sync.online,
                 directory=self.backoffice,
+                faces=self.backoffice,
                 inventory=self.inventory,
                 audit=self.audit,
                 timings=self.timings,

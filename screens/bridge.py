@@ -55,6 +55,9 @@ class SessionBridge:
     def choose(self, item_id: str) -> None:
         self._post(self._session.choose, item_id)
 
+    def enter_passport_details(self, number: str, birth: str, expiry: str) -> None:
+        self._post(self._session.enter_passport_details, number, birth, expiry)
+
     def set_field(self, name: str, value: str) -> None:
         self._post(self._session.set_field, name, value)
 

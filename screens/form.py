@@ -12,7 +12,7 @@ from kivy.uix.textinput import TextInput
 from kiosk.config.catalogue import FieldSpec
 from kiosk.session import SessionView
 from screens.base import KioskScreen
-from screens.widgets import BigButton, Text
+from screens.widgets import BigButton, Text, clear_field, text_field
 
 
 class FormScreen(KioskScreen):
@@ -34,11 +34,9 @@ class FormScreen(KioskScreen):
 
     def wipe(self) -> None:
         for text_input in self._inputs.values():
-            text_input.focus = False
             self._echo_guard = True
             try:
-                text_input.text = ""  # typed text and its undo history go with the session
-                text_input._undo, text_input._redo = [], []
+                clear_field(text_input)  # typed text and its undo history go with the session
             finally:
                 self._echo_guard = False
         super().wipe()
@@ -108,13 +106,7 @@ class FormScreen(KioskScreen):
                 buttons.append((choice.value, b))
             self._choices[spec.name] = buttons
             return row
-        box = TextInput(multiline=False, font_size=th.font_body, size_hint_y=None,
-                        height=th.target_h, hint_text=self.t("form.type_here"),
-                        padding=[th.gap, (th.target_h - th.font_body * 1.2) / 2],
-                        write_tab=False, background_normal="", background_active="",
-                        background_color=th.surface, foreground_color=th.text,
-                        hint_text_color=th.muted, cursor_color=th.primary,
-                        cursor_width=4)
+        box = text_field(th, self.t("form.type_here"))
         box.bind(text=lambda _w, value, n=spec.name: self._typed(n, value))
         self._inputs[spec.name] = box
         return box

@@ -1,6 +1,9 @@
 """Identify and verify: present a card, then look at the camera. Costs no taps: the screen
 says what it waits for, shows an animation of the card slot or the camera, and how long the
-wait has lasted. The face image is never shown back."""
+wait has lasted. The face image is never shown back.
+
+A passport on the reader whose chip wants its data-page details (Basic Access Control) turns
+the animation into three fields to type them in: passport number, birth date, expiry date."""
 
 from __future__ import annotations
 
@@ -9,12 +12,16 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.graphics import Color, Ellipse, Line, RoundedRectangle
-from kivy.properties import ObjectProperty, OptionProperty
+from kivy.properties import BooleanProperty, ObjectProperty, OptionProperty
+from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
 
 from kiosk.session import SessionView, State
 from screens.base import KioskScreen
 from screens.i18n import identify_words
+from screens.widgets import BigButton, Text, clear_field, text_field
+
+PASSPORT_FIELDS = ("passport_number", "birth_date", "expiry_date")
 
 
 class DeviceAnimation(Widget):  # type: ignore[misc]
@@ -70,6 +77,13 @@ class DeviceAnimation(Widget):  # type: ignore[misc]
 
 class IdentifyScreen(KioskScreen):
     kv_name = "identify"
+    asking_passport = BooleanProperty(False)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._fields: dict[str, TextInput] = {}
+        self._errors: dict[str, Text] = {}
+        self._built_for: tuple[str, bool] | None = None
 
     def render(self, view: SessionView) -> None:
         verify = view.state is State.VERIFY
@@ -83,6 +97,61 @@ class IdentifyScreen(KioskScreen):
             ids.title.text, ids.prompt.text = identify_words(self.lang, view.documents)
         ids.waiting.text = self.t("identify.waiting")
         ids.animation.mode = "camera" if verify else "card"
+        self._passport(view)
+
+    def _passport(self, view: SessionView) -> None:
+        """The passport details to type, while the chip wants them; hidden while it is read,
+        and kept (what was typed too) in case the chip refuses them."""
+        self.asking_passport = view.passport_details
+        if not view.passport_details:
+            self.release_keyboard()
+            return
+        key = (self.lang, view.elder)
+        if key != self._built_for:
+            typed = {name: f.text for name, f in self._fields.items()}
+            self._build()
+            for name, text in typed.items():
+                self._fields[name].text = text
+            self._built_for = key
+        for name, label in self._errors.items():
+            error = view.errors.get(name)
+            label.text = self.t(f"passport.{name}_invalid") if error else ""
+
+    def _build(self) -> None:
+        self.release_keyboard()
+        th, panel = self.theme, self.ids.passport
+        panel.clear_widgets()
+        self._fields, self._errors = {}, {}
+        panel.add_widget(Text(theme=th, role="body", bold=True, text=self.t("passport.title")))
+        for name in PASSPORT_FIELDS:
+            panel.add_widget(Text(theme=th, role="small", text=self.t(f"passport.{name}")))
+            field = text_field(th, self.t(f"passport.{name}_hint"))
+            self._fields[name] = field
+            panel.add_widget(field)
+            error = Text(theme=th, role="small", tone="warning")
+            self._errors[name] = error
+            panel.add_widget(error)
+        read = BigButton(theme=th, kind="primary", title=self.t("passport.read"))
+        read.bind(on_release=lambda *_: self._read())
+        panel.add_widget(read)
+
+    def _read(self) -> None:
+        self.release_keyboard()
+        f = self._fields
+        self.intents.enter_passport_details(f["passport_number"].text, f["birth_date"].text,
+                                            f["expiry_date"].text)
+
+    def release_keyboard(self) -> None:
+        for field in self._fields.values():
+            field.focus = False
+
+    def wipe(self) -> None:
+        for field in self._fields.values():
+            clear_field(field)  # the passport's details go with the session
+        self.ids.passport.clear_widgets()
+        self._fields, self._errors, self._built_for = {}, {}, None
+        self.asking_passport = False
+        super().wipe()
 
     def tick(self, view: SessionView) -> None:
         if view.wait_limit_s > 0:

@@ -236,10 +236,12 @@ class Shell(BoxLayout):  # type: ignore[misc]
             self.more_time.kind = "primary" if view.extensions_left else "disabled"
             self.more_time.disabled = not view.extensions_left
         self._arrange(view.offline, bool(notice_text), counting)
-        form = self.screens.get("form")
-        if form is not None and (counting or view.state is not State.FILL):
-            # The docked keyboard covers the countdown and Call staff: it must give way.
-            form.release_keyboard()
+        # The docked keyboard covers the countdown and Call staff: it must give way.
+        for name, typing in (("form", view.state is State.FILL),
+                             ("identify", view.passport_details)):
+            screen = self.screens.get(name)
+            if screen is not None and (counting or not typing):
+                screen.release_keyboard()
         self.back_btn.title = t(lang, "frame.back")
         self.home_btn.title = t(lang, "frame.home")
         self.staff_btn.title = t(lang, "frame.staff_coming" if view.staff_called

@@ -15,6 +15,7 @@ from kivy.properties import (
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
+from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
 
 from screens.theme import Theme
@@ -55,6 +56,7 @@ class Text(Themed, Label):  # type: ignore[misc]
         self.bind(width=self._wrap, texture_size=self._fit, text=self._fit)
         self.bind(theme=self._watch_theme, role=self._restyle, tone=self._restyle)
         self._watch_theme()
+        self._fit()  # an empty text takes no room (not Kivy's default 100 px)
 
     def _wrap(self, *_: object) -> None:
         self.text_size = (self.width, None)
@@ -225,3 +227,20 @@ class LockerMap(Widget):  # type: ignore[misc]
                           bold=mine, color=th.primary_text if mine else th.muted)
             self._labels.append(label)
             self.add_widget(label)
+
+
+def text_field(th: Theme, hint: str) -> TextInput:
+    """A one-line text field of touch size, typed on the docked on-screen keyboard."""
+    return TextInput(multiline=False, font_size=th.font_body, size_hint_y=None,
+                     height=th.target_h, hint_text=hint,
+                     padding=[th.gap, (th.target_h - th.font_body * 1.2) / 2],
+                     write_tab=False, background_normal="", background_active="",
+                     background_color=th.surface, foreground_color=th.text,
+                     hint_text_color=th.muted, cursor_color=th.primary, cursor_width=4)
+
+
+def clear_field(field: TextInput) -> None:
+    """Unfocus and empty a field, its undo history too (typed personal data goes with it)."""
+    field.focus = False
+    field.text = ""
+    field._undo, field._redo = [], []

@@ -36,6 +36,7 @@ from kiosk.health.monitor import HealthMonitor  # noqa: E402
 from kiosk.records.audit import AuditLog  # noqa: E402
 from kiosk.records.locker_store import LockerInventory  # noqa: E402
 from kiosk.session import Session, SessionDeps  # noqa: E402
+from kiosk.session.ports import AnsweringFaceVerifier  # noqa: E402
 
 
 @dataclass
@@ -64,6 +65,7 @@ class Rig:
     health: HealthMonitor
     inventory: LockerInventory
     audit: AuditLog
+    faces: AnsweringFaceVerifier
 
     def tick(self, seconds: float = 0.0) -> None:
         self.clock.advance(seconds)
@@ -95,6 +97,7 @@ def rig() -> Iterator[Rig]:
     inventory = LockerInventory(None)
     audit = AuditLog(None, clock, strict=True)
     timings = Timings(idle_before_countdown_s=30, countdown_s=20, goodbye_s=5)
+    faces = AnsweringFaceVerifier()
     deps = SessionDeps(
         terminal_id="TEST-0001",
         services=load_catalogue().service,
@@ -105,9 +108,11 @@ def rig() -> Iterator[Rig]:
         audit=audit,
         timings=timings,
         clock=clock,
+        faces=faces,
     )
     session = Session(deps)
-    yield Rig(session, clock, reader, printer, locker, camera, sink, health, inventory, audit)
+    yield Rig(session, clock, reader, printer, locker, camera, sink, health, inventory, audit,
+              faces)
     session.close()
     session.d.devices.stop()
 

@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 
 from backoffice.server import start_in_thread
+from devices.id_reader.simulator import DEMO_CITIZENS
 from kiosk.config.catalogue import Intent
 from kiosk.config.errors import ConfigError
 from kiosk.config.profile import load_profile, with_simulated_devices
 from kiosk.config.settings import Timings
+from kiosk.demo.faces import put_photos_on_file
 from kiosk.demo.seed import seed_demo_locker
-from kiosk.demo.simulate import run_one_session
+from kiosk.demo.simulate import run_one_session, simulated_profile
 from kiosk.session import State
 from kiosk.session.steps import InlineSteps
 from kiosk.terminal import Terminal, TerminalOptions
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.realstack
 
 
 def make_terminal(data: Path, url: str, **timings: float) -> Terminal:
-    terminal = Terminal(with_simulated_devices(load_profile("gov-hall"), instant=True),
+    terminal = Terminal(simulated_profile(load_profile("gov-hall"), data),
                         TerminalOptions(data_dir=data, backoffice_url=url, steps=InlineSteps(),
                                         timings=Timings.instant().model_copy(update=timings)))
     seed_demo_locker(terminal)
@@ -51,6 +53,7 @@ def test_submission_survives_a_restart_while_the_back_office_is_down(tmp_path: P
 def test_delivered_envelopes_past_retention_are_purged_at_start(tmp_path: Path) -> None:
     backoffice = start_in_thread("127.0.0.1", 0, tmp_path / "bo")
     try:
+        put_photos_on_file(backoffice.url, [c.id_number for c in DEMO_CITIZENS])
         terminal = make_terminal(tmp_path / "kiosk", backoffice.url)
         terminal.start()
         service = next(s for s in terminal.services if s.id == "household_proof")
@@ -66,22 +69,29 @@ def test_delivered_envelopes_past_retention_are_purged_at_start(tmp_path: Path) 
 
 
 def test_demo_locker_collection_opens_a_door_and_records_it(tmp_path: Path) -> None:
-    terminal = make_terminal(tmp_path / "kiosk", "http://127.0.0.1:9")
-    s = terminal.session
-    s.touch()
-    s.choose_intent(Intent.COLLECT)
-    for _ in range(10):
-        s.tick()
-    assert s.state is State.DONE and s.view().outcome.door == 1
-    assert [e.kind for e in terminal.outbox.list()] == ["locker.collected"]
-    terminal.stop()
+    backoffice = start_in_thread("127.0.0.1", 0, tmp_path / "bo")
+    try:
+        put_photos_on_file(backoffice.url, [DEMO_CITIZENS[0].id_number])
+        terminal = make_terminal(tmp_path / "kiosk", backoffice.url)
+        terminal.sync.stop()  # the event stays in the outbox, to be looked at
+        s = terminal.session
+        s.touch()
+        s.choose_intent(Intent.COLLECT)
+        for _ in range(10):
+            s.tick()
+        assert s.state is State.DONE and s.view().outcome.door == 1
+        assert [e.kind for e in terminal.outbox.list()] == ["locker.collected"]
+        terminal.stop()
+    finally:
+        backoffice.stop()
 
 
 def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(ConfigError, match="cannot create the data directory"):
-        make_terminal(blocker / "kiosk", "http://127.0.0.1:9")
+        Terminal(with_simulated_devices(load_profile("gov-hall")),
+                 TerminalOptions(data_dir=blocker / "kiosk", backoffice_url="http://127.0.0.1:9"))
 
 
 def test_the_terminal_says_what_a_citizen_can_identify_with(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ to stop. Expected trouble comes back as a result (a failure code), never as an e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from devices.id_reader.protocol import IdReader, ReadFailure, ReadResult
@@ -64,5 +64,24 @@ def _card_present(reader: IdReader) -> bool:
 def card_left(readers: Sequence[DeviceWorker[IdReader]], timeout_s: float) -> bool:
     """Whether a document is still on any reader (to call out a forgotten card)."""
     pending = [w.submit(_card_present, False, timeout_s=timeout_s, what="card present")
+               for w in readers]
+    return any([p.wait().value for p in pending])
+
+
+def _set_key(key: object) -> Callable[[IdReader], bool]:
+    def give(reader: IdReader) -> bool:
+        setter = getattr(reader, "set_access_key", None)  # only readers of passports have it
+        if setter is None:
+            return False
+        setter(key)
+        return True
+    return give
+
+
+def give_access_key(readers: Sequence[DeviceWorker[IdReader]], key: object,
+                    timeout_s: float) -> bool:
+    """The passport details the citizen typed, to every reader that reads passports (None
+    forgets them); True when at least one took them."""
+    pending = [w.submit(_set_key(key), False, timeout_s=timeout_s, what="passport details")
                for w in readers]
     return any([p.wait().value for p in pending])

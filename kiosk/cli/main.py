@@ -84,6 +84,8 @@ def demo(
 ) -> None:
     """The full app, an embedded reference back office, and the real SAM adapter reading cards
     from its wire peer (the other devices are simulated until their adapters come)."""
+    from devices.id_reader.simulator import DEMO_CITIZENS
+    from kiosk.demo.faces import CameraView, put_photos_on_file, with_camera_view
     from kiosk.demo.peers import DemoHands, sam_peer, with_backoffice_qr_key, with_sam_peer
     from kiosk.demo.seed import seed_demo_locker
     from kiosk.demo.simulate import backoffice_at
@@ -94,17 +96,19 @@ def demo(
     except OSError as e:
         fail(f"{data}: cannot create the data directory: {e.strerror}")
     with backoffice_at(backoffice, data) as url, sam_peer() as sam:
+        view = CameraView(data / "camera-view.png")
         prof = with_backoffice_qr_key(with_sam_peer(with_simulated_devices(_profile(profile)),
                                                     sam.port), url, data / "kiosk")
+        prof = with_camera_view(prof, view)
+        put_photos_on_file(url, (c.id_number for c in DEMO_CITIZENS))
         typer.echo(f"kiosk demo: profile {prof.profile}, back office {url}, data in {data}; "
-                   f"SAM reader peer on {sam.port}")
+                   f"SAM reader peer on {sam.port}; the camera looks at {view.path}")
         try:
             terminal = Terminal(prof, TerminalOptions(data_dir=data / "kiosk", backoffice_url=url))
         except ConfigError as e:
             fail(str(e))
         seed_demo_locker(terminal)
-        hands = DemoHands(terminal.session, sam, camera=terminal.devices.camera,
-                          backoffice_url=url)
+        hands = DemoHands(terminal.session, sam, view=view, backoffice_url=url)
         try:
             _run_ui(terminal, autoplay=autoplay if autoplay is not None else _headless())
         finally:

@@ -26,6 +26,9 @@ class Timings(BaseModel):
     """How long to wait for a card or QR code before saying so and offering another way."""
     face_wait_s: float = Field(default=30.0, gt=0)
     """How long to wait for a usable face frame before saying so."""
+    face_attempts: int = Field(default=3, ge=1, le=10)
+    """How many faces the back office may find not matching the document before the terminal
+    stops looking and asks the citizen to call staff."""
     door_close_wait_s: float = Field(default=120.0, gt=0)
     """How long an open locker door may stay open before staff are alerted."""
     goodbye_s: float = Field(default=8.0, ge=0)
@@ -39,7 +42,8 @@ class Timings(BaseModel):
     """How much longer than its own deadline the session waits for a step (a print, a read, a
     query) before it gives up on it and tells the citizen."""
     backoffice_timeout_s: float = Field(default=8.0, gt=0)
-    """Limit for one back-office query (application status); submissions go to the outbox."""
+    """Limit for one back-office question (application status, face verification);
+    submissions go to the outbox."""
     outbox_poll_s: float = Field(default=2.0, gt=0)
     """How often the sync worker looks for due envelopes when nothing woke it."""
     ui_tick_s: float = Field(default=0.25, gt=0)

@@ -16,16 +16,15 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import requests
 
 from devices.id_reader.protocol import Identity
 from devices.id_reader.sam.config import SamSerialConfig
 from devices.id_reader.simulator import DEMO_CITIZENS
-from devices.worker import DeviceWorker
 from kiosk.config.devices import with_configs
 from kiosk.config.profile import Profile
+from kiosk.demo.faces import CameraView
 from kiosk.session import Session, SessionView, State
 
 log = logging.getLogger(__name__)
@@ -100,17 +99,25 @@ class DemoHands:
     turn); the card is taken back once the visit is over."""
 
     def __init__(self, session: Session, peer: SamPeerProcess, *,
-                 camera: DeviceWorker[Any] | None = None, backoffice_url: str | None = None,
+                 view: CameraView | None = None, backoffice_url: str | None = None,
                  present_after_s: float = 1.5, take_back_after_s: float = 2.0) -> None:
         self._peer = peer
-        self._camera, self._backoffice_url = camera, backoffice_url
+        self._view, self._backoffice_url = view, backoffice_url
         self._present_after_s, self._take_back_after_s = present_after_s, take_back_after_s
         self._citizens = itertools.count()
         self._card_on = False
+        self._seen: State | None = None
         self._timer: threading.Timer | None = None
         session.subscribe(self.see)
 
     def see(self, view: SessionView) -> None:
+        if self._view is not None and view.state is not self._seen:
+            # The citizen faces the camera when asked to, and steps back when done.
+            if view.state is State.VERIFY:
+                self._view.show_face()
+            elif self._seen is State.VERIFY or view.state is State.ATTRACT:
+                self._view.show_nobody()
+        self._seen = view.state
         if view.state is State.IDENTIFY and not self._card_on and self._timer is None:
             self._later(self._present_after_s, self._present)
         elif view.state in (State.DONE, State.GOODBYE, State.ATTRACT) and self._card_on:
@@ -133,7 +140,7 @@ class DemoHands:
 
     def _show_qr(self, who: Identity) -> bool:
         """The government app's identity code, issued now, shown to the camera."""
-        if self._camera is None or self._backoffice_url is None:
+        if self._view is None or self._backoffice_url is None:
             return False
         try:
             token = requests.post(self._backoffice_url + "/v1/qr-tokens", timeout=5, json={
@@ -142,7 +149,7 @@ class DemoHands:
         except (requests.RequestException, ValueError, KeyError, TypeError):
             log.warning("the back office issued no QR code: the card is used instead")
             return False
-        self._camera.call(lambda camera: camera.show_qr(token), None, what="show QR")
+        self._view.show_qr(token)
         return True
 
     def _take_back(self) -> None:

@@ -16,6 +16,7 @@ from devices.camera.fake import FakeCamera
 from devices.camera.protocol import FaceOutcome
 from devices.fitted import DeviceSet
 from devices.id_reader.fake import FakeIdReader
+from devices.id_reader.protocol import ReadFailure
 from devices.id_reader.simulator import DEMO_CITIZENS
 from devices.locker.fake import FakeLocker
 from devices.printer.fake import FakePrinter
@@ -28,6 +29,7 @@ from kiosk.health.monitor import HealthMonitor
 from kiosk.records.locker_store import LockerInventory, LockerItem
 from kiosk.records.submission import citizen_hash
 from kiosk.session import Session, SessionDeps
+from kiosk.session.ports import AnsweringFaceVerifier, FaceAnswer
 from kiosk.terminal import accepted_documents
 
 
@@ -99,6 +101,7 @@ def make_rig(profile: Profile) -> SceneRig:
         services=[load_catalogue().get(s) for s in profile.services],
         devices=devices, sink=MemorySink(), statuses=health.by_kind,
         online=lambda: online[0], directory=_Directory(online), inventory=inventory,
+        faces=AnsweringFaceVerifier(),
         clock=clock, timings=profile.timings, default_language=profile.languages.default,
         high_contrast=profile.branding.high_contrast,
         documents=accepted_documents(profile, devices),
@@ -126,6 +129,23 @@ def _verify(r: SceneRig) -> None:
     r.reader.present(DEMO_CITIZENS[0])
     r.tick()
     r.tick(2)
+
+
+def _identify_passport(r: SceneRig) -> None:
+    """A passport on the reader whose chip wants its data-page details."""
+    _identify(r)
+    r.reader.fail_next(ReadFailure.ACCESS_KEY_NEEDED)
+    r.tick()
+
+
+def _verify_failed(r: SceneRig) -> None:
+    """The face did not match the document, as often as allowed: staff are asked for."""
+    assert isinstance(r.session.d.faces, AnsweringFaceVerifier)
+    r.session.d.faces.answer = FaceAnswer("no_match", 0.71)
+    _verify(r)
+    for _ in range(r.session.d.timings.face_attempts):
+        r.camera.show_face(FaceOutcome.CAPTURED)
+        r.tick()
 
 
 def _form(r: SceneRig) -> None:
@@ -185,7 +205,8 @@ def _result_locker_opening(r: SceneRig) -> None:
     r.reader.present(DEMO_CITIZENS[0])
     r.camera.show_face(FaceOutcome.CAPTURED)
     r.tick()
-    r.session.d.steps = HeldSteps(allow=1)  # the face check runs; the door is still opening
+    # The face is captured and verified; the door is still opening.
+    r.session.d.steps = HeldSteps(allow=2)
     r.tick()
 
 
@@ -223,7 +244,9 @@ SCENES: dict[str, Callable[[SceneRig], None]] = {
     "home-offline": _home_offline,
     "services": _services,
     "identify": _identify,
+    "identify-passport": _identify_passport,
     "verify": _verify,
+    "verify-failed": _verify_failed,
     "form": _form,
     "confirm": _confirm,
     "result": _result,

@@ -1,5 +1,7 @@
 """Headless end-to-end citizen sessions: the real session machine, outbox, sync worker and a
-back office, with simulated devices acting instantly. Used by `kiosk simulate` and the bench.
+back office, with simulated devices acting instantly, and the real camera adapter looking at
+the demo citizen's face (verified by the back office against the photo on file). Used by
+`kiosk simulate` and the bench.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from devices.id_reader.simulator import DEMO_CITIZENS
 from kiosk.config.catalogue import Intent, Service
 from kiosk.config.profile import Profile, with_simulated_devices
 from kiosk.config.settings import Timings
+from kiosk.demo.faces import CameraView, put_photos_on_file, with_camera_view
 from kiosk.session import State
 from kiosk.session.steps import InlineSteps
 from kiosk.terminal import Terminal, TerminalOptions
@@ -86,6 +90,14 @@ def run_one_session(terminal: Terminal, service: Service, n: int) -> bool:
     return ok
 
 
+def simulated_profile(profile: Profile, data_dir: Path) -> Profile:
+    """Every device simulated and instant, except the camera: the real OpenCV adapter, looking
+    at a demo citizen who is always in front of it."""
+    view = CameraView(data_dir / "camera-view.png")
+    view.show_face()
+    return with_camera_view(with_simulated_devices(profile, instant=True), view)
+
+
 def run_simulation(
     profile: Profile,
     sessions: int,
@@ -94,8 +106,9 @@ def run_simulation(
     time_limit_s: float = 120.0,
 ) -> SimulationReport:
     started = time.monotonic()
-    profile = with_simulated_devices(profile, instant=True)
+    profile = simulated_profile(profile, data_dir)
     with backoffice_at(backoffice_url, data_dir) as url:
+        put_photos_on_file(url, (c.id_number for c in DEMO_CITIZENS))
         terminal = Terminal(profile, TerminalOptions(
             data_dir=data_dir / "kiosk", backoffice_url=url, timings=Timings.instant(),
             steps=InlineSteps(),  # each session step done before the next tick: no timing luck

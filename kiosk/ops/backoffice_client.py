@@ -6,10 +6,13 @@ lost offline. This client answers questions that need the back office now, withi
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Mapping, Sequence
 
 import requests
+
+from kiosk.session.ports import FACE_DECISIONS, FaceAnswer
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,18 @@ class BackOfficeClient:
         except requests.RequestException as e:
             log.info("back office unreachable: %s", type(e).__name__)
             return None
+        return self._answer(r, path)
+
+    def _post(self, path: str, doc: Mapping[str, object]) -> object | None:
+        try:
+            r = self._http.post(self.base_url + path, json=doc, headers=self.headers,
+                                timeout=self.timeout_s)
+        except requests.RequestException as e:
+            log.info("back office unreachable: %s", type(e).__name__)
+            return None
+        return self._answer(r, path)
+
+    def _answer(self, r: requests.Response, path: str) -> object | None:
         if r.status_code != 200:
             log.warning("back office answered %s to %s", r.status_code, path)
             return None
@@ -45,6 +60,26 @@ class BackOfficeClient:
             log.warning("back office answered %s with something that is not JSON", path)
             return None
         return body
+
+    def verify_face(self, document_number: str, live_frame: bytes,
+                    document_photo: bytes | None) -> FaceAnswer | None:
+        """The back office compares the frame with the document's photo (or its own on file
+        for the number); None when it cannot be asked or answers something else."""
+        doc: dict[str, object] = {"document_number": document_number,
+                                  "live_frame_b64": base64.b64encode(live_frame).decode()}
+        if document_photo is not None:
+            doc["document_photo_b64"] = base64.b64encode(document_photo).decode()
+        body = self._post("/v1/face-verifications", doc)
+        decision = body.get("decision") if isinstance(body, dict) else None
+        if decision not in FACE_DECISIONS:
+            if body is not None:
+                log.warning("back office face verification answered garbage")
+            return None
+        assert isinstance(body, dict) and isinstance(decision, str)
+        distance = body.get("distance")
+        if isinstance(distance, bool) or not isinstance(distance, int | float):
+            distance = None
+        return FaceAnswer(decision, None if distance is None else float(distance))
 
     def applications_for(self, citizen_hash: str) -> Sequence[Mapping[str, str]] | None:
         body = self._get("/v1/applications", {"citizen_hash": citizen_hash})

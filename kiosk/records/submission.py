@@ -39,6 +39,7 @@ def queue_application(
     identity: Identity,
     form: Mapping[str, str],
     submitted_at: float,
+    face: Mapping[str, object] | None = None,
 ) -> QueuedApplication:
     """Write the application durably; the tracking number is made here, so the citizen has it
     even when the back office is unreachable."""
@@ -53,6 +54,8 @@ def queue_application(
         "form": dict(form),
         "submitted_at": submitted_at,
     }
+    if face is not None:  # how the face check went; a deferred one carries its frame
+        payload["face"] = dict(face)
     sink.enqueue(APPLICATION_KIND, json.dumps(payload, ensure_ascii=False).encode(), key)
     return QueuedApplication(tracking_no, key)
 

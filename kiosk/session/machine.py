@@ -20,7 +20,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from devices.camera.protocol import FaceCheck, FaceOutcome
 from devices.id_reader.protocol import Identity
 from kiosk.config.catalogue import Intent, Service
 from kiosk.health.availability import available_services
@@ -83,7 +82,10 @@ class Session:
         self.group: str | None = None
         self.service: Service | None = None
         self.identity: Identity | None = None
-        self.face_frame: bytes | None = None
+        self.face_frame: bytes | None = None  # the camera's best frame, until checked
+        self.face_check: str | None = None  # "matched", or "deferred" to the back office
+        self.face_attempts = 0  # faces the back office found not matching
+        self.face_gave_up = False  # no more looking: the citizen is asked to call staff
         self.values: dict[str, str] = {}
         self.errors: dict[str, str] = {}
         self.notice: Notice | None = None
@@ -207,10 +209,15 @@ class Session:
         self.values, self.errors, self.outcome = {}, {}, None
         if self.identity is None:
             self.go(State.IDENTIFY)
-        elif service.face_check and self.face_frame is None:
+        elif service.face_check and self.face_check is None:
             self.go(State.VERIFY)
         else:
             results.after_identified(self)
+
+    @_intent
+    def enter_passport_details(self, number: str, birth: str, expiry: str) -> None:
+        if self.state is State.IDENTIFY:
+            results.take_passport_details(self, number, birth, expiry)
 
     @_intent
     def set_field(self, name: str, value: str) -> None:
@@ -249,6 +256,7 @@ class Session:
             queued = queue_application(
                 self.d.sink, terminal_id=self.d.terminal_id, service_id=service.id,
                 identity=identity, form=self.values, submitted_at=self.d.clock.wall(),
+                face=results.face_record(self),
             )
         except Exception as e:  # disk full, broken database: say so, keep the form
             log.exception("outbox enqueue failed")
@@ -374,19 +382,14 @@ class Session:
                 self._begin("identify", lambda: identify.read_first_document(readers, limit),
                             lambda read: results.on_document(self, read), limit_s=limit, late=None)
         elif self.state is State.VERIFY:
-            camera, limit = self.d.devices.camera, self.d.timings.device_call_timeout_s
-            if camera is None:
-                results.after_identified(self)
-            else:
-                self._begin("face", lambda: identify.check_face(camera, limit),
-                            lambda check: results.on_face(self, check), limit_s=limit,
-                            late=FaceCheck(FaceOutcome.FAULT))
+            results.look_for_face(self)
         elif self.state is State.HANDOVER and self.outcome and self.outcome.door_open:
             results.watch_door(self, now)
 
     def end(self, reason: str) -> None:
         # Wipe first: nothing that follows (a log write on a full disk) may keep the data.
         self._reset_citizen_data()
+        results.forget_passport_details(self)
         self.go(State.GOODBYE, Notice(f"goodbye_{reason}"))
         results.watch_for_forgotten_card(self)
         self.d.audit.record("session_ended", reason=reason)

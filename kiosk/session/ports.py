@@ -24,6 +24,42 @@ class ApplicationDirectory(Protocol):
         ...
 
 
+FACE_DECISIONS = frozenset({"match", "no_match", "no_face_in_frame", "no_face_on_document",
+                            "no_reference"})
+
+
+@dataclass(frozen=True)
+class FaceAnswer:
+    """The back office's verdict on a face: one of FACE_DECISIONS, and how far apart the two
+    faces were (for the audit; None when they could not be compared)."""
+
+    decision: str
+    distance: float | None = None
+
+
+class FaceVerifier(Protocol):
+    """The back office's face verification (a network call)."""
+
+    def verify_face(self, document_number: str, live_frame: bytes,
+                    document_photo: bytes | None) -> FaceAnswer | None:
+        """Is the face in the frame the document's? None when nobody could answer."""
+        ...
+
+
+class AnsweringFaceVerifier:
+    """A verifier that gives the answer it is set to (None: unreachable), for session tests and
+    screen scenes; the terminal asks the back office (kiosk/ops/backoffice_client.py)."""
+
+    def __init__(self, answer: FaceAnswer | None = FaceAnswer("match", 0.2)) -> None:
+        self.answer = answer
+        self.asked: list[tuple[str, bool]] = []  # (document number, with a document photo)
+
+    def verify_face(self, document_number: str, live_frame: bytes,
+                    document_photo: bytes | None) -> FaceAnswer | None:
+        self.asked.append((document_number, document_photo is not None))
+        return self.answer
+
+
 @dataclass
 class SessionDeps:
     terminal_id: str
@@ -33,6 +69,7 @@ class SessionDeps:
     statuses: Callable[[], Mapping[str, DeviceStatus]]
     online: Callable[[], bool | None] = lambda: None
     directory: ApplicationDirectory | None = None
+    faces: FaceVerifier | None = None
     inventory: LockerInventory = field(default_factory=lambda: LockerInventory(None))
     audit: AuditLog = field(default_factory=lambda: AuditLog(None))
     timings: Timings = field(default_factory=Timings)

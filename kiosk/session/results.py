@@ -5,6 +5,7 @@ together they are the only place that changes state. The steps themselves (steps
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 from collections.abc import Mapping
@@ -12,11 +13,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from devices.camera.protocol import FaceCheck, FaceOutcome
+from devices.id_reader.pcsc.icao9303.mrz import MrzError, MrzKey
 from devices.id_reader.protocol import ReadFailure
 from devices.id_reader.validity import refusal
 from devices.locker.protocol import DoorOutcome, DoorState
 from kiosk.config.catalogue import Intent, Service
 from kiosk.records.submission import citizen_hash, queue_event
+from kiosk.session.ports import FaceAnswer
 from kiosk.session.steps import handover, identify
 from kiosk.session.steps.query import query_applications
 from kiosk.session.view import ApplicationSummary, Notice, Outcome, State
@@ -130,16 +133,125 @@ def on_document(s: Session, read: identify.SourceRead | None) -> None:
         s.notice = Notice("id_wait_long")
 
 
+def _date_yymmdd(text: str) -> str:
+    """A date as the citizen typed it (YYMMDD, YYYYMMDD, 1969-08-06) as the MRZ has it."""
+    digits = "".join(c for c in text if c.isdigit())
+    return digits[2:] if len(digits) == 8 else digits
+
+
+def take_passport_details(s: Session, number: str, birth: str, expiry: str) -> None:
+    """The passport's data-page details, typed: checked here, then given to the readers that
+    read passports; the next read opens the chip with them. Nothing is kept in the session."""
+    s.errors = {}
+    fields = {"passport_number": "".join(number.split()).upper(),
+              "birth_date": _date_yymmdd(birth), "expiry_date": _date_yymmdd(expiry)}
+    try:
+        key = MrzKey.parse("/".join(fields.values()))
+    except MrzError as e:  # the message names the part that is wrong
+        wrong = "birth_date" if "birth" in str(e) else "expiry_date" if "expiry" in str(e) \
+            else "passport_number"
+        s.errors[wrong] = "invalid"
+        s.notice = Notice("passport_details_invalid")
+        return
+    readers, limit = s.d.devices.id_readers, s.d.timings.device_call_timeout_s
+    s.notice = Notice("reading_passport")
+    s.entered_at = s.d.clock.now()
+    s._begin("passport details", lambda: identify.give_access_key(readers, key, limit),
+             lambda taken: None, limit_s=limit, late=False)
+
+
+def forget_passport_details(s: Session) -> None:
+    """At the end of a session: the readers forget the details (not waited for)."""
+    readers = s.d.devices.id_readers
+    limit = s.d.timings.device_call_timeout_s
+
+    def forget() -> None:
+        identify.give_access_key(readers, None, limit)
+
+    if readers:
+        s.d.steps.run(forget)
+
+
+def look_for_face(s: Session) -> None:
+    """In VERIFY: a frame from the camera until one is usable, then the back office's verdict
+    on it; nothing more once the terminal has given up (the citizen is asked to call staff)."""
+    camera, identity = s.d.devices.camera, s.identity
+    if s.face_gave_up or identity is None:
+        return
+    if camera is None:  # no camera fitted: services that check faces are not offered
+        after_identified(s)
+    elif s.face_frame is None:
+        limit = s.d.timings.device_call_timeout_s
+        s._begin("face", lambda: identify.check_face(camera, limit),
+                 lambda check: on_face(s, check), limit_s=limit,
+                 late=FaceCheck(FaceOutcome.FAULT))
+    else:
+        faces, frame = s.d.faces, s.face_frame
+        s._begin("verify face", lambda: identify.verify_face(faces, identity, frame),
+                 lambda answer: on_face_answer(s, answer),
+                 limit_s=s.d.timings.backoffice_timeout_s, late=None)
+
+
 def on_face(s: Session, check: FaceCheck) -> None:
     if check.outcome is FaceOutcome.CAPTURED:
         s.face_frame = check.best_frame
-        after_identified(s)
+        s.notice = Notice("face_checking")
+        look_for_face(s)
     elif check.outcome is FaceOutcome.FAULT:
         s.notice = Notice("camera_fault")
     elif s.d.clock.now() - s.entered_at > s.scaled(s.d.timings.face_wait_s):
         s.notice = Notice("face_wait_long")
     elif check.guidance:
         s.notice = Notice(f"face_{check.guidance}")  # come closer, look at the screen, ...
+
+
+def _give_up_on_face(s: Session, reason: str) -> None:
+    s.face_frame, s.face_gave_up = None, True
+    s.d.audit.record("face_check_failed", reason=reason)
+    s.notice = Notice(f"face_{reason}")  # each says to call staff
+
+
+def on_face_answer(s: Session, answer: FaceAnswer | None) -> None:
+    assert s.service is not None
+    if answer is None:  # the back office could not be asked
+        if s.service.intent is Intent.APPLY:
+            # The application waits in the outbox anyway: the frame goes with it (encrypted
+            # there) and the back office checks it on receipt.
+            s.face_check = "deferred"
+            s.d.audit.record("face_check_deferred")
+            after_identified(s)
+        else:  # a door or an answer now cannot wait for a later check
+            _give_up_on_face(s, "check_unavailable")
+    elif answer.decision == "match":
+        s.face_frame, s.face_check = None, "matched"
+        s.d.audit.record("face_matched", distance=answer.distance)
+        after_identified(s)
+    elif answer.decision in ("no_reference", "no_face_on_document"):
+        _give_up_on_face(s, "no_reference")  # nothing to compare with: staff must look
+    else:  # no match, or the frame showed no face after all: look again, a limited number
+        s.face_frame = None
+        s.face_attempts += 1
+        s.d.audit.record("face_not_matched", decision=answer.decision, attempt=s.face_attempts)
+        if s.face_attempts >= s.d.timings.face_attempts:
+            _give_up_on_face(s, "not_matched")
+        else:
+            s.entered_at = s.d.clock.now()  # a new wait for a usable frame
+            s.notice = Notice("face_try_again")
+
+
+def face_record(s: Session) -> dict[str, object] | None:
+    """How the face check went, for the application's envelope: a deferred check carries
+    the frame and the document's photo (the outbox encrypts them at rest)."""
+    if s.face_check == "matched":
+        return {"check": "matched"}
+    if s.face_check == "deferred" and s.face_frame is not None and s.identity is not None:
+        record: dict[str, object] = {"check": "deferred",
+                                     "live_frame_b64": base64.b64encode(s.face_frame).decode()}
+        photo = s.identity.photo
+        if photo is not None and photo.format in identify.COMPARABLE_PHOTOS:
+            record["document_photo_b64"] = base64.b64encode(photo.data).decode()
+        return record
+    return None
 
 
 def on_card_left(s: Session, present: bool) -> None:

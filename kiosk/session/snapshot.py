@@ -39,6 +39,11 @@ def choices(s: Session) -> tuple[ChoiceItem, ...]:
     return tuple(items)
 
 
+# While one of these is said, the identify screen shows the passport details to type.
+PASSPORT_DETAILS_NOTICES = frozenset({"id_access_key_needed", "id_access_denied",
+                                      "passport_details_invalid"})
+
+
 def build_view(s: Session) -> SessionView:
     now = s.d.clock.now()
     ident = s.identity
@@ -65,6 +70,8 @@ def build_view(s: Session) -> SessionView:
         staff_called=s.staff_called,
         card_left=s.state is State.GOODBYE and s.card_was_left,
         documents=s.d.documents if s.state is State.IDENTIFY else (),
+        passport_details=s.state is State.IDENTIFY and s.notice is not None
+        and s.notice.key in PASSPORT_DETAILS_NOTICES,
         waited_s=now - s.entered_at if waiting else 0.0,
         wait_limit_s=s.scaled(limit) if waiting else 0.0,
     )

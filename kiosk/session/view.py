@@ -91,5 +91,6 @@ class SessionView:
     staff_called: bool = False
     card_left: bool = False
     documents: tuple[str, ...] = ()  # what can be presented here (on the identify screen)
+    passport_details: bool = False  # the identify screen asks for a passport's MRZ details
     waited_s: float = 0.0  # how long the current device wait has lasted, for progress
     wait_limit_s: float = 0.0

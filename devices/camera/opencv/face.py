@@ -50,7 +50,12 @@ def assess(frame: Any, gate: FaceGate = DEFAULT_GATE) -> FaceCheck:
         return FaceCheck(FaceOutcome.PENDING, guidance="move_to_centre")
     if cv2.Laplacian(grey[y:y + fh, x:x + fw], cv2.CV_64F).var() < gate.min_sharpness:
         return FaceCheck(FaceOutcome.PENDING, guidance="hold_still")
-    ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    # Only the head and some margin leave the camera: no more of the citizen (or of whoever
+    # stands behind them) than the comparison needs, and a small image to send.
+    margin = fw // 2
+    top, left = max(0, y - margin), max(0, x - margin)
+    head = frame[top:min(h, y + fh + margin), left:min(w, x + fw + margin)]
+    ok, jpeg = cv2.imencode(".jpg", head, [cv2.IMWRITE_JPEG_QUALITY, 90])
     if not ok:
         return FaceCheck(FaceOutcome.FAULT)
     return FaceCheck(FaceOutcome.CAPTURED, bytes(jpeg))  # in memory only, wiped with the session
