@@ -33,7 +33,7 @@ def measure(runs: int) -> dict[str, float]:
     from smartcard.CardConnection import CardConnection
     from smartcard.System import readers
 
-    from tests.pcscd import pcscd, seen_empty
+    from kiosk.demo.pcscd import pcscd, seen_empty
     from tests.waits import wait_until
 
     direct_card = VirtualPassport(MRZ, FACE)

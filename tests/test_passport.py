@@ -21,7 +21,7 @@ from devices.id_reader.pcsc.icao9303.mrz import MrzError, MrzKey, parse_td3
 from devices.id_reader.pcsc.icao9303.sm import SessionKeys, SmError
 from devices.id_reader.pcsc.reader import PcscReader
 from devices.id_reader.protocol import DocumentKind, ReadFailure
-from tests.pcscd import pcscd, seen_empty
+from kiosk.demo.pcscd import pcscd, seen_empty
 from tests.waits import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent

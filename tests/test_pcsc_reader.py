@@ -15,7 +15,7 @@ from devices.id_reader.pcsc.cards.vpcd import VPCD_PORTS, VirtualCard
 from devices.id_reader.pcsc.reader import PcscReader
 from devices.id_reader.protocol import DocumentKind, ReadFailure, ReadResult
 from devices.status import DeviceState, LinkReason
-from tests.pcscd import pcscd, seen_empty
+from kiosk.demo.pcscd import pcscd, seen_empty
 from tests.waits import wait_until
 
 pytestmark = pytest.mark.realstack

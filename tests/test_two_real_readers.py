@@ -14,9 +14,9 @@ from devices.id_reader.protocol import DocumentKind
 from devices.id_reader.sam.peer import SamCard, SamReaderPeer
 from devices.id_reader.sam.reader import ResidentIdSamReader
 from devices.links import SerialLink
+from kiosk.demo.pcscd import pcscd, seen_empty
 from kiosk.session import State
 from tests.flows import to_identify_household_proof
-from tests.pcscd import pcscd, seen_empty
 from tests.test_sam_reader import ZHANG
 from tests.waits import wait_until
 

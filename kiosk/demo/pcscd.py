@@ -1,4 +1,5 @@
-"""pcscd for the tests that need it: started here when none runs, stopped afterwards."""
+"""pcscd for the tests and the demo (virtual cards in vpcd's readers): started here when none
+runs, stopped afterwards. A production image runs pcscd as a system service instead."""
 
 from __future__ import annotations
 
