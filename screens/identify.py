@@ -98,6 +98,8 @@ class IdentifyScreen(KioskScreen):
         ids.waiting.text = self.t("identify.waiting")
         ids.animation.mode = "camera" if verify else "card"
         self._passport(view)
+        if view.passport_details:  # the fields need the room (the panel has the title)
+            ids.service.text = ids.title.text = ids.prompt.text = ids.waiting.text = ""
 
     def _passport(self, view: SessionView) -> None:
         """The passport details to type, while the chip wants them; hidden while it is read,
@@ -122,7 +124,7 @@ class IdentifyScreen(KioskScreen):
         th, panel = self.theme, self.ids.passport
         panel.clear_widgets()
         self._fields, self._errors = {}, {}
-        panel.add_widget(Text(theme=th, role="body", bold=True, text=self.t("passport.title")))
+        panel.add_widget(Text(theme=th, role="title", bold=True, text=self.t("passport.title")))
         for name in PASSPORT_FIELDS:
             panel.add_widget(Text(theme=th, role="small", text=self.t(f"passport.{name}")))
             field = text_field(th, self.t(f"passport.{name}_hint"))

@@ -44,7 +44,7 @@ def render_scene(profile: Profile, *, screen: str, lang: str, elder: bool = Fals
     Window.add_widget(shell)
     shell.show(rig.session.view())
     Window.clearcolor = theme.background
-    for _ in range(3):
+    for _ in range(8):  # scroll views place their content a frame or two after layout
         EventLoop.idle()
     return shell
 

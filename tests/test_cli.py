@@ -121,12 +121,17 @@ def test_demo_starts_offscreen_and_a_simulated_citizen_submits(tmp_path: Path) -
         # The second visit identifies by the phone's QR code (issued by the embedded back
         # office, verified offline by the camera's identity source).
         wait_for(lambda: '"kind": "qr_code"' in audit.read_text(), 120, "a QR identification")
+        # The third, by a passport on the PC/SC reader (a virtual chip under pcscd), whose
+        # details the demo citizen types when the screen asks for them.
+        wait_for(lambda: '"kind": "passport"' in audit.read_text(), 120, "a passport")
         wait_for(lambda: (tmp_path / "kiosk" / "screen.png").exists(), 30, "a live screen PNG")
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err[-3000:]
     assert "drawing offscreen" in out and "SAM reader peer on /dev/pts/" in out
+    assert "PC/SC on Virtual PCD 00 00" in out
+    assert audit.read_text().count('"event": "face_matched"') >= 3  # dlib, against the photos
     assert '"kind": "resident_id"' in audit.read_text()  # read through the SAM adapter
     assert list((tmp_path / "kiosk" / "printed").glob("receipt-*.txt"))
 
@@ -165,8 +170,8 @@ def test_device_status_asks_each_fitted_device_through_its_worker() -> None:
     done = kiosk("device", "status", "--config", "gov-hall", "--simulated", "--json")
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
-    assert [r["kind"] for r in rows] == ["id_reader", "printer", "certificate_printer",
-                                         "locker", "camera"]
+    assert [r["kind"] for r in rows] == ["id_reader", "id_reader", "printer",
+                                         "certificate_printer", "locker", "camera"]
     assert all(r["state"] == "ready" and r["since"] > 1.7e9 for r in rows)
     only = json.loads(kiosk("device", "status", "printer", "--config", "bank-branch",
                             "--simulated", "--json").stdout)

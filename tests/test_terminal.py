@@ -98,7 +98,7 @@ def test_the_terminal_says_what_a_citizen_can_identify_with(tmp_path: Path) -> N
     from backoffice.qr_tokens import QrIssuer
 
     plain = make_terminal(tmp_path / "a", "http://127.0.0.1:9")
-    assert plain.session.d.documents == ("resident_id", "residence_permit")
+    assert plain.session.d.documents == ("resident_id", "residence_permit", "passport")
     plain.stop()
     key = tmp_path / "qr.pem"
     key.write_bytes(QrIssuer(tmp_path).public_key_pem())
@@ -108,8 +108,10 @@ def test_the_terminal_says_what_a_citizen_can_identify_with(tmp_path: Path) -> N
     with_qr = Terminal(profile, TerminalOptions(data_dir=tmp_path / "b",
                                                 backoffice_url="http://127.0.0.1:9",
                                                 steps=InlineSteps()))
-    assert with_qr.session.d.documents == ("resident_id", "residence_permit", "qr_code")
-    assert [w.name for w in with_qr.devices.id_readers] == ["id_reader", "id_reader.qr"]
+    assert with_qr.session.d.documents == ("resident_id", "residence_permit", "passport",
+                                           "qr_code")
+    assert [w.name for w in with_qr.devices.id_readers] == ["id_reader.1", "id_reader.2",
+                                                             "id_reader.qr"]
     with_qr.stop()
     (tmp_path / "broken.pem").write_text("not a key")
     broken = profile.model_copy(update={"backoffice": profile.backoffice.model_copy(

@@ -82,11 +82,21 @@ def demo(
                      "there is no display)."),
     ] = None,
 ) -> None:
-    """The full app, an embedded reference back office, and the real SAM adapter reading cards
-    from its wire peer (the other devices are simulated until their adapters come)."""
-    from devices.id_reader.simulator import DEMO_CITIZENS
+    """The full app, an embedded reference back office, and the real identity adapters on
+    their wire peers: the SAM reader on a pty, passports and bank cards on virtual cards under
+    pcscd, QR codes and faces through the OpenCV camera looking at an image file (printers and
+    lockers are simulated until their adapters come)."""
+    from devices.id_reader.pcsc.config import PcscConfig
     from kiosk.demo.faces import CameraView, put_photos_on_file, with_camera_view
-    from kiosk.demo.peers import DemoHands, sam_peer, with_backoffice_qr_key, with_sam_peer
+    from kiosk.demo.peers import (
+        VPCD_READER,
+        DemoHands,
+        demo_document_numbers,
+        optional_pcscd,
+        sam_peer,
+        with_backoffice_qr_key,
+        with_demo_readers,
+    )
     from kiosk.demo.seed import seed_demo_locker
     from kiosk.demo.simulate import backoffice_at
 
@@ -95,20 +105,25 @@ def demo(
         data.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         fail(f"{data}: cannot create the data directory: {e.strerror}")
-    with backoffice_at(backoffice, data) as url, sam_peer() as sam:
+    raw = _profile(profile)
+    with backoffice_at(backoffice, data) as url, sam_peer() as sam, optional_pcscd() as pcsc:
         view = CameraView(data / "camera-view.png")
-        prof = with_backoffice_qr_key(with_sam_peer(with_simulated_devices(_profile(profile)),
-                                                    sam.port), url, data / "kiosk")
-        prof = with_camera_view(prof, view)
-        put_photos_on_file(url, (c.id_number for c in DEMO_CITIZENS))
+        prof = with_demo_readers(with_simulated_devices(raw), raw, sam.port, pcsc=pcsc)
+        prof = with_camera_view(with_backoffice_qr_key(prof, url, data / "kiosk"), view)
+        put_photos_on_file(url, demo_document_numbers())
         typer.echo(f"kiosk demo: profile {prof.profile}, back office {url}, data in {data}; "
-                   f"SAM reader peer on {sam.port}; the camera looks at {view.path}")
+                   f"SAM reader peer on {sam.port}; PC/SC "
+                   f"{'on ' + VPCD_READER if pcsc else 'not available'}; "
+                   f"the camera looks at {view.path}")
         try:
             terminal = Terminal(prof, TerminalOptions(data_dir=data / "kiosk", backoffice_url=url))
         except ConfigError as e:
             fail(str(e))
         seed_demo_locker(terminal)
-        hands = DemoHands(terminal.session, sam, view=view, backoffice_url=url)
+        pcsc_documents = tuple(d for c in prof.devices.configs("id_reader")
+                               if isinstance(c, PcscConfig) for d in c.documents)
+        hands = DemoHands(terminal.session, sam, view=view, backoffice_url=url,
+                          pcsc_documents=pcsc_documents)
         try:
             _run_ui(terminal, autoplay=autoplay if autoplay is not None else _headless())
         finally:

@@ -1,9 +1,13 @@
 """The demo's wire peers and the simulated citizen's hands on them.
 
 `kiosk demo` reads identity cards through the production SAM adapter, from a SAM reader peer
-running as a process of its own on a pty (devices/id_reader/sam/peer.py). The citizen's hands
-are played here: a demo citizen's card goes onto the reader a moment after the screen asks for
-one, and comes back off once the visit is over. Devices without a wire peer yet stay simulated.
+running as a process of its own on a pty (devices/id_reader/sam/peer.py); passports and bank
+cards through the production PC/SC adapter, from virtual cards in vpcd's reader under pcscd;
+QR codes and faces through the production OpenCV adapter, looking at an image file. The
+citizen's hands are played here: a moment after the screen asks for a document, the visit's
+document is presented (in turn: an ID card, the phone's QR code, a passport, whose details
+are then typed, a bank card), the citizen faces the camera when asked to, and the document
+comes back off once the visit is over. Devices without a wire peer yet stay simulated.
 """
 
 from __future__ import annotations
@@ -19,12 +23,17 @@ from pathlib import Path
 
 import requests
 
+from devices.config import AdapterConfig
+from devices.id_reader.pcsc.cards.bank import VirtualBankCard
+from devices.id_reader.pcsc.cards.passport import VirtualPassport, td3
+from devices.id_reader.pcsc.cards.vpcd import VirtualCard
+from devices.id_reader.pcsc.config import PcscConfig
 from devices.id_reader.protocol import Identity
 from devices.id_reader.sam.config import SamSerialConfig
 from devices.id_reader.simulator import DEMO_CITIZENS
 from kiosk.config.devices import with_configs
 from kiosk.config.profile import Profile
-from kiosk.demo.faces import CameraView
+from kiosk.demo.faces import CameraView, photo_on_file
 from kiosk.session import Session, SessionView, State
 
 log = logging.getLogger(__name__)
@@ -61,6 +70,22 @@ class SamPeerProcess:
 
 
 @contextlib.contextmanager
+def optional_pcscd() -> Iterator[bool]:
+    """pcscd with vpcd's virtual readers for the demo's passports and bank cards; False (and
+    no PC/SC reader in the demo) when they are not installed here."""
+    from kiosk.demo.pcscd import pcscd
+
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(pcscd())
+            running = True
+        except (RuntimeError, OSError) as e:
+            log.warning("no PC/SC in this demo: %s", e)
+            running = False
+        yield running
+
+
+@contextlib.contextmanager
 def sam_peer(card_delay_s: float = 0.2) -> Iterator[SamPeerProcess]:
     peer = SamPeerProcess(card_delay_s)
     try:
@@ -69,9 +94,26 @@ def sam_peer(card_delay_s: float = 0.2) -> Iterator[SamPeerProcess]:
         peer.close()
 
 
-def with_sam_peer(profile: Profile, port: str) -> Profile:
-    """The profile's identity reader becomes a SAM reader on the peer's port."""
-    devices = with_configs(profile.devices, {"id_reader": (SamSerialConfig(port=port),)})
+# The ICAO 9303 specimen passport (with the demo citizens' face in its chip), and a bank card.
+DEMO_PASSPORT_MRZ = td3("ERIKSSON", "ANNA MARIA", "L898902C", "UTO", "690806", "F", "340623")
+DEMO_PASSPORT_DETAILS = ("L898902C", "1969-08-06", "2034-06-23")  # as the citizen types them
+DEMO_BANK_CARD = ("6222021234567890123", "3012", "ZHANG/SAN")
+VPCD_READER = "Virtual PCD 00 00"
+
+
+def demo_document_numbers() -> list[str]:
+    """Every demo document whose holder's photo is on file at the back office."""
+    return [*(c.id_number for c in DEMO_CITIZENS), DEMO_PASSPORT_DETAILS[0], DEMO_BANK_CARD[0]]
+
+
+def with_demo_readers(profile: Profile, raw: Profile, sam_port: str, *, pcsc: bool) -> Profile:
+    """The identity readers `raw` (the profile as shipped) fits, on the demo's wire peers: the
+    SAM reader on the peer's pty, PC/SC readers on vpcd's reader (when pcscd runs)."""
+    readers: list[AdapterConfig] = [SamSerialConfig(port=sam_port)]
+    for config in raw.devices.configs("id_reader"):
+        if isinstance(config, PcscConfig) and pcsc:
+            readers.append(PcscConfig(reader=VPCD_READER, documents=config.documents))
+    devices = with_configs(profile.devices, {"id_reader": tuple(readers)})
     return profile.model_copy(update={"devices": devices})
 
 
@@ -94,18 +136,27 @@ def with_backoffice_qr_key(profile: Profile, backoffice_url: str, data_dir: Path
 
 
 class DemoHands:
-    """The demo citizen's hands: when the screen asks for a document, a moment later either a
-    card goes on the SAM reader or the phone's identity QR code is held to the camera (in
-    turn); the card is taken back once the visit is over."""
+    """The demo citizen's hands: when the screen asks for a document, a moment later the
+    visit's document is presented (an ID card on the SAM reader, the phone's QR code to the
+    camera, a passport or a bank card on the PC/SC reader, in turn among those the terminal
+    reads); a passport's details are typed when the screen asks for them; the citizen faces
+    the camera when asked to; the document is taken back once the visit is over."""
 
     def __init__(self, session: Session, peer: SamPeerProcess, *,
                  view: CameraView | None = None, backoffice_url: str | None = None,
+                 pcsc_documents: tuple[str, ...] = (),
                  present_after_s: float = 1.5, take_back_after_s: float = 2.0) -> None:
-        self._peer = peer
+        self._session, self._peer = session, peer
         self._view, self._backoffice_url = view, backoffice_url
         self._present_after_s, self._take_back_after_s = present_after_s, take_back_after_s
-        self._citizens = itertools.count()
-        self._card_on = False
+        self._documents = ["id_card"]
+        if view is not None and backoffice_url is not None:
+            self._documents.append("qr_code")
+        self._documents += [d for d in ("passport", "bank_card") if d in pcsc_documents]
+        self._visits = itertools.count()
+        self._on_reader: str | None = None  # what lies on a reader (or is held up) now
+        self._card: VirtualCard | None = None
+        self._typed = False
         self._seen: State | None = None
         self._timer: threading.Timer | None = None
         session.subscribe(self.see)
@@ -118,9 +169,12 @@ class DemoHands:
             elif self._seen is State.VERIFY or view.state is State.ATTRACT:
                 self._view.show_nobody()
         self._seen = view.state
-        if view.state is State.IDENTIFY and not self._card_on and self._timer is None:
+        if view.passport_details and not self._typed and self._timer is None:
+            self._typed = True
+            self._later(self._present_after_s, self._type_passport_details)
+        elif view.state is State.IDENTIFY and self._on_reader is None and self._timer is None:
             self._later(self._present_after_s, self._present)
-        elif view.state in (State.DONE, State.GOODBYE, State.ATTRACT) and self._card_on:
+        elif view.state in (State.DONE, State.GOODBYE, State.ATTRACT) and self._on_reader:
             self._later(self._take_back_after_s, self._take_back)
 
     def _later(self, delay_s: float, action: object) -> None:
@@ -132,11 +186,34 @@ class DemoHands:
 
     def _present(self) -> None:
         self._timer = None
-        self._card_on = True
-        visit = next(self._citizens)
-        if visit % 2 and self._show_qr(DEMO_CITIZENS[visit % len(DEMO_CITIZENS)]):
-            return
-        self._peer.send(f"insert {visit}")
+        visit = next(self._visits)
+        document = self._documents[visit % len(self._documents)]
+        who = DEMO_CITIZENS[visit % len(DEMO_CITIZENS)]
+        shown = (self._show_qr(who) if document == "qr_code"
+                 else self._insert(document) if document in ("passport", "bank_card")
+                 else False)
+        if shown:
+            self._on_reader = document
+        else:
+            self._on_reader = "id_card"
+            self._peer.send(f"insert {visit}")
+        log.info("demo citizen %d presents: %s", visit, self._on_reader)
+
+    def _insert(self, document: str) -> bool:
+        card: VirtualCard = (VirtualPassport(DEMO_PASSPORT_MRZ, photo_on_file())
+                             if document == "passport" else VirtualBankCard(*DEMO_BANK_CARD))
+        try:
+            card.insert(timeout_s=3)
+        except OSError:
+            log.warning("vpcd does not answer: the ID card is used instead")
+            return False
+        self._card, self._typed = card, False
+        return True
+
+    def _type_passport_details(self) -> None:
+        self._timer = None
+        log.info("demo citizen types the passport's details")
+        self._session.enter_passport_details(*DEMO_PASSPORT_DETAILS)
 
     def _show_qr(self, who: Identity) -> bool:
         """The government app's identity code, issued now, shown to the camera."""
@@ -154,9 +231,18 @@ class DemoHands:
 
     def _take_back(self) -> None:
         self._timer = None
-        self._card_on = False
-        self._peer.send("remove")
+        document, self._on_reader = self._on_reader, None
+        log.info("demo citizen takes back: %s", document)
+        if document == "id_card":
+            self._peer.send("remove")
+        elif document == "qr_code" and self._view is not None:
+            self._view.show_nobody()
+        elif self._card is not None:
+            self._card.remove()
+            self._card = None
 
     def stop(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        if self._card is not None:
+            self._card.remove()
