@@ -91,12 +91,15 @@ class IdentifyScreen(KioskScreen):
         ids.service.text = (self.t("identify.for", service=view.service.title.get(self.lang))
                             if view.service else "")
         if verify:
-            ids.title.text = self.t("identify.verify_title")
-            ids.prompt.text = self.t("identify.verify_prompt")
+            stopped = "failed_" if view.face_gave_up else ""  # staff must look now
+            ids.title.text = self.t(f"identify.verify_{stopped}title")
+            ids.prompt.text = self.t(f"identify.verify_{stopped}prompt")
         else:  # an ID card, or every document accepted here
             ids.title.text, ids.prompt.text = identify_words(self.lang, view.documents)
-        ids.waiting.text = self.t("identify.waiting")
+        ids.waiting.text = "" if view.face_gave_up else self.t("identify.waiting")
         ids.animation.mode = "camera" if verify else "card"
+        waiting = not (view.face_gave_up or self.asking_passport)
+        ids.animation.opacity = ids.progress.opacity = 1 if waiting else 0
         self._passport(view)
         if view.passport_details:  # the fields need the room (the panel has the title)
             ids.service.text = ids.title.text = ids.prompt.text = ids.waiting.text = ""

@@ -92,7 +92,8 @@ def prompt_for(view: SessionView) -> str:
     elif state is State.IDENTIFY:
         parts.append(identify_words(lang, view.documents)[1].replace("\n", " "))
     elif state is State.VERIFY:
-        parts.append(t(lang, "identify.verify_prompt"))
+        stopped = "failed_" if view.face_gave_up else ""
+        parts.append(t(lang, f"identify.verify_{stopped}prompt"))
     elif state is State.FILL:
         parts.append(t(lang, "form.title"))
     elif state is State.CONFIRM:

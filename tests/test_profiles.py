@@ -38,13 +38,13 @@ def test_bank_branch_has_no_locker_and_no_collection() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ('adapter = "sam_serial"', 'adapter = "samserial"', "devices.id_reader.adapter"),
+        ('adapter = "sam_serial"', 'adapter = "samserial"', "devices.id_reader.0.adapter"),
         ('"household_proof",', '"household_prooof",', "services"),
         ('primary = "#0B5CAD"', 'primary = "blue"', "branding.primary"),
         ('on_primary = "#FFFFFF"', 'on_primary = "#1E6FC0"', "on_primary on primary"),
         ('[hours]', '[hours]\ncolour = "red"', "hours.colour: unknown key"),
         ('id = "SH-PD-0001"', 'id = "sh pd"', "terminal.id"),
-        ('port = "/dev/ttyS0"\n', '\n', "devices.id_reader.port: required key is missing"),
+        ('port = "/dev/ttyS0"\n', '\n', "devices.id_reader.0.port: required key is missing"),
         ('default = "zh"', 'default = "fr"', "languages.default"),
     ],
 )
@@ -137,14 +137,12 @@ def test_a_device_kind_that_does_not_exist_is_an_unknown_key(tmp_path: Path) -> 
 
 
 def test_a_hall_fits_several_readers_and_each_is_checked(tmp_path: Path) -> None:
-    two = ('[[devices.id_reader]]\nadapter = "sam_serial"\nport = "/dev/ttyS0"\n\n'
-           '[[devices.id_reader]]\nadapter = "pcsc"\nreader = "ACS ACR1281"\n')
-    path = broken(tmp_path, '[devices.id_reader]\nadapter = "sam_serial"\nport = "/dev/ttyS0"\n',
-                  two)
-    readers = load_profile(path).devices.configs("id_reader")
+    readers = load_profile("gov-hall").devices.configs("id_reader")
     assert [r.adapter for r in readers] == ["sam_serial", "pcsc"]
-    bad = broken(tmp_path, '[devices.id_reader]\nadapter = "sam_serial"\nport = "/dev/ttyS0"\n',
-                 two.replace('reader = "ACS ACR1281"', 'readr = "ACS"'))
+    one = broken(tmp_path, '[[devices.id_reader]]\nadapter = "pcsc"\ndocuments = ["passport"]\n',
+                 "")
+    assert [r.adapter for r in load_profile(one).devices.configs("id_reader")] == ["sam_serial"]
+    bad = broken(tmp_path, 'documents = ["passport"]', 'readr = "ACS"')
     with pytest.raises(ConfigError, match=r"devices\.id_reader\.1\.readr: unknown key"):
         load_profile(bad)
 

@@ -102,7 +102,8 @@ def test_every_notice_the_core_can_raise_has_words() -> None:
     keys = set(re.findall(r'Notice\("([a-z_]+)"', source))
     keys |= {f"id_{f.value}" for f in ReadFailure if f is not ReadFailure.NO_CARD}
     keys |= {f"goodbye_{r}" for r in re.findall(r'\bend\("([a-z_]+)"\)', source)}
-    assert "goodbye_door_left_open" in keys
+    keys |= {f"face_{r}" for r in re.findall(r'_give_up_on_face\(s, "([a-z_]+)"\)', source)}
+    assert "goodbye_door_left_open" in keys and "face_not_matched" in keys
     assert len(keys) > 15
     missing = sorted(k for k in keys if f"notice.{k}" not in catalogue("zh"))
     assert missing == []

@@ -70,6 +70,7 @@ def build_view(s: Session) -> SessionView:
         staff_called=s.staff_called,
         card_left=s.state is State.GOODBYE and s.card_was_left,
         documents=s.d.documents if s.state is State.IDENTIFY else (),
+        face_gave_up=s.state is State.VERIFY and s.face_gave_up,
         passport_details=s.state is State.IDENTIFY and s.notice is not None
         and s.notice.key in PASSPORT_DETAILS_NOTICES,
         waited_s=now - s.entered_at if waiting else 0.0,
