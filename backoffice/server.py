@@ -237,15 +237,22 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(400, {"error": f"field {name!r} must be a base64 image"})
         return False, None
 
-    def _verify_face(self) -> None:
-        """Is the face in the terminal's frame the document's? Against the document's own
-        photo when sent (a passport's DG2), else the photo on file for its number."""
+    def _document_request(self) -> tuple[dict[str, Any] | None, str]:
+        """A JSON object naming a document_number, or (None, "") once a 400 has been sent."""
         doc = self._json_object()
         if doc is None:
-            return
+            return None, ""
         number = doc.get("document_number")
         if not isinstance(number, str) or not number.strip():
             self._send(400, {"error": "field 'document_number' must be a non-empty string"})
+            return None, ""
+        return doc, number
+
+    def _verify_face(self) -> None:
+        """Is the face in the terminal's frame the document's? Against the document's own
+        photo when sent (a passport's DG2), else the photo on file for its number."""
+        doc, number = self._document_request()
+        if doc is None:
             return
         ok, live = self._image_field(doc, "live_frame_b64")
         if not ok:
@@ -271,12 +278,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _put_photo_on_file(self) -> None:
         """The registry's photo of a document's holder (the demo and tests put them here)."""
-        doc = self._json_object()
+        doc, number = self._document_request()
         if doc is None:
-            return
-        number = doc.get("document_number")
-        if not isinstance(number, str) or not number.strip():
-            self._send(400, {"error": "field 'document_number' must be a non-empty string"})
             return
         ok, photo = self._image_field(doc, "photo_b64")
         if not ok or photo is None:

@@ -27,6 +27,7 @@ from kiosk.health.monitor import HealthMonitor
 from kiosk.ops.backoffice_client import BackOfficeClient
 from kiosk.records.audit import AuditLog
 from kiosk.records.locker_store import LockerInventory
+from kiosk.records.used_tokens import UsedTokenStore
 from kiosk.session import Session, SessionDeps
 from kiosk.session.steps import StepRunner, ThreadedSteps
 from offline_queue import FernetCipher, HttpTransport, Outbox, SyncWorker
@@ -69,14 +70,16 @@ def read_token(path: str | None) -> str | None:
     return token
 
 
-def read_qr_key(profile: Profile) -> TokenVerifier | None:
-    """The back office's key for identity QR codes, when the profile names one."""
+def read_qr_key(profile: Profile, data_dir: Path) -> TokenVerifier | None:
+    """The back office's key for identity QR codes, when the profile names one; used tokens
+    are remembered in the data directory."""
     path = profile.backoffice.qr_public_key_file
     if not path:
         return None
     try:
-        return TokenVerifier(Path(path).read_bytes())
-    except (OSError, ValueError) as e:
+        return TokenVerifier(Path(path).read_bytes(),
+                             used=UsedTokenStore(data_dir / "qr-tokens-used.db"))
+    except (OSError, ValueError, sqlite3.Error) as e:
         raise ConfigError(f"backoffice.qr_public_key_file: {path}: {e}") from e
 
 
@@ -132,7 +135,7 @@ class Terminal:
         self.devices = options.devices or build_devices(
             profile, data_dir, self.timings, options.clock, self._status_changed)
         try:
-            self.devices = with_qr_source(self.devices, read_qr_key(profile),
+            self.devices = with_qr_source(self.devices, read_qr_key(profile, data_dir),
                                           self.timings.device_call_timeout_s)
             self.health = HealthMonitor(self.devices)
             self.health.refresh()  # the first statuses, before anything is offered

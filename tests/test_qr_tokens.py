@@ -48,6 +48,29 @@ def test_a_token_verifies_once_and_gives_the_identity(issuer: QrIssuer) -> None:
     assert verifier.verify(token).refusal is TokenRefusal.REPLAYED  # a screenshot shown twice
 
 
+def test_a_used_token_stays_used_after_a_restart_until_it_expires(issuer: QrIssuer,
+                                                                   tmp_path: Path) -> None:
+    from kiosk.records.used_tokens import UsedTokenStore
+
+    token, expires = issuer.issue(ZHANG, now=1_800_000_000)
+    other, _ = issuer.issue(ZHANG, now=1_800_000_000)
+    store = UsedTokenStore(tmp_path / "used.db")
+    first = TokenVerifier(issuer.public_key_pem(), clock=Clock(1_800_000_010), used=store)
+    assert first.verify(token).identity is not None
+    store.close()
+    after_restart = TokenVerifier(issuer.public_key_pem(), clock=Clock(1_800_000_020),
+                                  used=UsedTokenStore(tmp_path / "used.db"))
+    assert after_restart.verify(token).refusal is TokenRefusal.REPLAYED
+    assert after_restart.verify(other).identity is not None  # another token is not affected
+    # Expired ids are forgotten (the token itself is refused as expired by then).
+    store = UsedTokenStore(tmp_path / "used.db")
+    assert store.first_use("fresh", expires + 100, now=expires + 1)
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "used.db") as db:
+        assert [r[0] for r in db.execute("SELECT jti FROM used_tokens")] == ["fresh"]
+
+
 def test_expired_and_future_tokens_are_refused(issuer: QrIssuer) -> None:
     token, expires = issuer.issue(ZHANG, now=1_800_000_000)
     assert TokenVerifier(issuer.public_key_pem(), clock=Clock(expires + 1)).verify(

@@ -33,18 +33,15 @@ class BackOfficeClient:
         return self.base_url + ENVELOPES_PATH
 
     def _get(self, path: str, params: Mapping[str, str] | None = None) -> object | None:
-        try:
-            r = self._http.get(self.base_url + path, params=params, headers=self.headers,
-                               timeout=self.timeout_s)
-        except requests.RequestException as e:
-            log.info("back office unreachable: %s", type(e).__name__)
-            return None
-        return self._answer(r, path)
+        return self._ask("GET", path, params=params)
 
     def _post(self, path: str, doc: Mapping[str, object]) -> object | None:
+        return self._ask("POST", path, json=doc)
+
+    def _ask(self, method: str, path: str, **request: object) -> object | None:
         try:
-            r = self._http.post(self.base_url + path, json=doc, headers=self.headers,
-                                timeout=self.timeout_s)
+            r = self._http.request(method, self.base_url + path, headers=self.headers,
+                                   timeout=self.timeout_s, **request)  # type: ignore[arg-type]
         except requests.RequestException as e:
             log.info("back office unreachable: %s", type(e).__name__)
             return None

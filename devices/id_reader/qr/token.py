@@ -3,8 +3,9 @@
 A token is refused, with its reason, when it is malformed, its signature does not verify
 with the back office's public key (forged or altered), it has expired or is not valid yet, or
 it was already used here (replayed: a screenshot shown twice). Used tokens are remembered
-until they expire (tokens live minutes); a restart forgets them, which lets a token live at
-most one more use within its few minutes.
+until they expire (tokens live minutes): in memory by default, and by the terminal in a
+durable store of its data directory (kiosk/records/used_tokens.py), so a restart does not
+make a used token good again.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -45,19 +47,40 @@ class TokenCheck:
     detail: str = ""
 
 
+class UsedTokens(Protocol):
+    def first_use(self, jti: str, expires_at: float, now: float) -> bool:
+        """Remember this use; False when the token was used before. What expired by `now`
+        may be forgotten."""
+        ...
+
+
+class MemoryUsedTokens:
+    def __init__(self) -> None:
+        self._used: dict[str, float] = {}  # jti -> exp
+        self._lock = threading.Lock()
+
+    def first_use(self, jti: str, expires_at: float, now: float) -> bool:
+        with self._lock:
+            self._used = {j: exp for j, exp in self._used.items() if exp >= now}
+            if jti in self._used:
+                return False
+            self._used[jti] = expires_at
+            return True
+
+
 def _unb64(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
 class TokenVerifier:
-    def __init__(self, public_key_pem: bytes, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, public_key_pem: bytes, *, clock: Callable[[], float] = time.time,
+                 used: UsedTokens | None = None) -> None:
         key = serialization.load_pem_public_key(public_key_pem)
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError("the QR public key is not an Ed25519 key")
         self._key = key
         self._clock = clock
-        self._used: dict[str, float] = {}  # jti -> exp
-        self._lock = threading.Lock()
+        self._used = used or MemoryUsedTokens()
 
     def verify(self, text: str) -> TokenCheck:
         if len(text) > MAX_TOKEN or not text.startswith(PREFIX) or text.count(".") != 2:
@@ -83,11 +106,8 @@ class TokenVerifier:
             return TokenCheck(refusal=TokenRefusal.EXPIRED)
         if payload["iat"] > now + CLOCK_SKEW_S:
             return TokenCheck(refusal=TokenRefusal.NOT_YET_VALID)
-        with self._lock:
-            self._used = {j: exp for j, exp in self._used.items() if exp >= now}
-            if payload["jti"] in self._used:
-                return TokenCheck(refusal=TokenRefusal.REPLAYED)
-            self._used[payload["jti"]] = payload["exp"]
+        if not self._used.first_use(payload["jti"], payload["exp"], now):
+            return TokenCheck(refusal=TokenRefusal.REPLAYED)
         birth = payload.get("birth", "")
         return TokenCheck(identity=Identity(
             DocumentKind.QR_CODE, payload["id"], payload["name"],
