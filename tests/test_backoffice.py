@@ -234,3 +234,24 @@ def test_kiosk_and_back_office_hash_a_citizen_the_same_way() -> None:
 
     for number in ("11010519491231002X", "11010519491231002x", " 11010519491231002X "):
         assert stored(number) == asked(number) == asked("11010519491231002X")
+
+
+def test_the_openapi_description_names_every_endpoint_the_server_answers(
+        bo: RunningBackOffice) -> None:
+    """docs/backoffice-openapi.json is the contract: every path in it is served (not a 404),
+    and every path the server routes is in it."""
+    import re
+
+    spec = json.loads((Path(__file__).resolve().parent.parent / "docs" /
+                       "backoffice-openapi.json").read_text())
+    source = (Path(__file__).resolve().parent.parent / "backoffice" / "server.py").read_text()
+    routed = set(re.findall(r'"(/v1/[a-z-]+/?)"', source))
+    documented = {p.split("{")[0] for p in spec["paths"]}
+    assert routed == documented
+    for path, methods in spec["paths"].items():
+        url = bo.url + path.replace("{tracking_no}", "T-none")
+        for method in methods:
+            answer = requests.request(method, url, json={}, timeout=10,
+                                      params={"citizen_hash": "x"} if method == "get" else None)
+            assert answer.status_code != 404 or "{" in path, (method, path)
+            assert str(answer.status_code) in methods[method]["responses"], (method, path)
