@@ -141,6 +141,17 @@ def main() -> None:
     print(f"  OpenCV QRCodeDetector     {qr['opencv_success'] * 100:5.1f} % decoded, median "
           f"{qr['opencv_median_s'] * 1000:5.1f} ms")
     results["qr"] = qr
+
+    from bench.face_check import measure as measure_face
+
+    print(f"face check of a 1280x720 frame, median of {RUNS}:")
+    face = measure_face(RUNS)
+    print(f"  camera gate (one face, size, centre, sharpness)   {face['gate_s'] * 1000:6.1f} ms")
+    print(f"  back office verdict over HTTP ({face['frame_bytes'] // 1024} KB head crop)"
+          f"    {face['verify_http_s'] * 1000:6.1f} ms   (the same comparison in process: "
+          f"{face['verify_inproc_s'] * 1000:.1f} ms; ratio "
+          f"{face['verify_http_s'] / face['verify_inproc_s']:.2f}x)")
+    results["face"] = face
     print(json.dumps(results))
 
 
