@@ -8,13 +8,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import zxingcpp
 from skimage import data
 
 from devices.camera.opencv.camera import OpencvCamera
 from devices.camera.opencv.frames import FrameSource
 from devices.camera.protocol import FaceOutcome
 from devices.status import DeviceState, LinkReason
+from kiosk.demo.faces import qr_scene
 
 FACE = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)  # 512x512, one face near the top
 
@@ -53,15 +53,8 @@ def test_each_unusable_frame_says_what_to_do(tmp_path: Path, frame: np.ndarray,
     assert check.best_frame is None
 
 
-def qr_frame(text: str) -> np.ndarray:
-    code = np.array(zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode).to_image(scale=6))
-    frame = np.full((720, 1280), 220, dtype=np.uint8)
-    frame[100:100 + code.shape[0], 300:300 + code.shape[1]] = code
-    return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-
-
 def test_a_qr_code_in_view_is_read(tmp_path: Path) -> None:
-    assert camera_on(tmp_path, qr_frame("KQ1.abc.def")).scan_qr() == "KQ1.abc.def"
+    assert camera_on(tmp_path, qr_scene("KQ1.abc.def")).scan_qr() == "KQ1.abc.def"
     assert camera_on(tmp_path, centred_face(), "face.png").scan_qr() is None
 
 
@@ -69,7 +62,7 @@ def test_a_video_file_stands_in_for_a_camera_and_loops(tmp_path: Path) -> None:
     path = tmp_path / "camera.avi"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (1280, 720))
     for _ in range(3):
-        writer.write(qr_frame("KQ1.video.frame"))
+        writer.write(qr_scene("KQ1.video.frame"))
     writer.release()
     camera = OpencvCamera(FrameSource(str(path)))
     assert camera.status().state is DeviceState.READY
@@ -80,3 +73,26 @@ def test_a_camera_that_is_not_there_is_not_connected() -> None:
     status = OpencvCamera(FrameSource("/dev/video9")).status()
     assert status.state is DeviceState.OFFLINE and status.reason == LinkReason.NOT_CONNECTED
     assert OpencvCamera(FrameSource("/dev/video9")).check_face().outcome is FaceOutcome.FAULT
+
+
+def test_a_camera_that_disappears_and_comes_back_is_reopened(tmp_path: Path) -> None:
+    video = tmp_path / "camera.avi"
+    camera = OpencvCamera(FrameSource(str(video)))
+    assert camera.status().state is DeviceState.OFFLINE  # not there (yet)
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (1280, 720))
+    for _ in range(3):
+        writer.write(qr_scene("KQ1.back.again"))
+    writer.release()
+    assert camera.status().state is DeviceState.READY  # opened on the next ask
+    assert camera.scan_qr() == "KQ1.back.again"
+    still = tmp_path / "view.png"
+    cv2.imwrite(str(still), centred_face())
+    view = OpencvCamera(FrameSource(str(still)))
+    assert view.check_face().outcome is FaceOutcome.CAPTURED
+    still.unlink()
+    gone = view.status()
+    assert (gone.state, gone.reason) == (DeviceState.OFFLINE, LinkReason.NOT_CONNECTED)
+    assert view.check_face().outcome is FaceOutcome.FAULT
+    cv2.imwrite(str(still), centred_face())
+    assert view.status().state is DeviceState.READY
+    assert view.check_face().outcome is FaceOutcome.CAPTURED

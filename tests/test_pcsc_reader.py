@@ -1,6 +1,6 @@
 """PC/SC bank cards through the real pcscd and pyscard, the production adapter (`pcsc`)
 reading virtual cards in vpcd's reader: T=1 and T=0 cards, a card pulled mid-read, a card
-that is no bank card, pcscd restarted under the kiosk."""
+that is no bank card, garbage and silence (pcscd restarted: test_pcscd_restart.py)."""
 
 from __future__ import annotations
 
