@@ -39,6 +39,7 @@ from devices.locker.protocol import Locker
 from devices.locker.rs485.config import Rs485_8a80Config, Rs485KerongConfig
 from devices.locker.simulator import SimulatedLocker, SimulatedLockerConfig
 from devices.printer.escpos.config import EscposNetworkConfig, EscposSerialConfig, EscposUsbConfig
+from devices.printer.escpos.printer import EscposPrinter
 from devices.printer.fake import FakePrinter
 from devices.printer.protocol import ReceiptPrinter
 from devices.printer.simulator import SimulatedPrinter, SimulatedPrinterConfig
@@ -106,9 +107,9 @@ KINDS: tuple[KindSpec, ...] = (
         ReceiptPrinter,
         FakePrinter,
         (_sim(SimulatedPrinterConfig, SimulatedPrinter.from_config),
-         _to_come("escpos_network", EscposNetworkConfig),
+         AdapterSpec("escpos_network", EscposNetworkConfig, EscposPrinter.from_config, 2.0),
          _to_come("escpos_usb", EscposUsbConfig),
-         _to_come("escpos_serial", EscposSerialConfig)),
+         AdapterSpec("escpos_serial", EscposSerialConfig, EscposPrinter.from_config, 2.0)),
     ),
     KindSpec(
         "certificate_printer",

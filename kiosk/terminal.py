@@ -27,6 +27,7 @@ from kiosk.health.monitor import HealthMonitor
 from kiosk.ops.backoffice_client import BackOfficeClient
 from kiosk.records.audit import AuditLog
 from kiosk.records.locker_store import LockerInventory
+from kiosk.records.staff_alerts import StaffAlerts
 from kiosk.records.used_tokens import UsedTokenStore
 from kiosk.session import Session, SessionDeps
 from kiosk.session.steps import StepRunner, ThreadedSteps
@@ -140,6 +141,9 @@ class Terminal:
             self.health = HealthMonitor(self.devices)
             self.health.refresh()  # the first statuses, before anything is offered
             self.outbox = open_outbox(data_dir)
+            self.alerts = StaffAlerts(self.outbox, profile.terminal.id, options.clock)
+            for worker in self.devices:  # what is wrong at start is said at start
+                self.alerts.device(worker.name, worker.report().status)
             token = read_token(options.token_file)
         except BaseException:
             self.devices.stop()  # nothing started here outlives a refused start
@@ -182,6 +186,9 @@ class Terminal:
         status = report.status
         self.audit.record("device_status_changed", device=name, state=status.state.value,
                           reason=status.reason)
+        alerts: StaffAlerts | None = getattr(self, "alerts", None)  # None while starting
+        if alerts is not None:
+            alerts.device(name, status)
 
     def start(self) -> None:
         purged = self.outbox.purge_delivered(self.timings.delivered_retention_s)

@@ -45,7 +45,7 @@ class ResultScreen(KioskScreen):
             body.add_widget(Text(theme=th, role="body", text=self.t("result.take_receipt")))
         if view.offline:
             body.add_widget(Text(theme=th, role="body", text=self.t("result.offline_saved")))
-        if outcome.printed is False:
+        if view.can_reprint:  # only when the printer can print now
             again = BigButton(theme=th, kind="secondary", title=self.t("result.reprint"))
             again.bind(on_release=lambda *_: self.intents.reprint())
             body.add_widget(again)

@@ -33,7 +33,8 @@ def missing_members(obj: object, protocol: type) -> list[str]:
 
 
 # The least an adapter's config needs (nothing is opened by building an adapter).
-EXAMPLE_SETTINGS = {"sam_serial": {"port": "loop://"}}
+EXAMPLE_SETTINGS = {"sam_serial": {"port": "loop://"}, "escpos_network": {"host": "127.0.0.1"},
+                    "escpos_serial": {"port": "loop://"}}
 
 
 @pytest.mark.parametrize("kind", registry.KINDS, ids=lambda k: k.name)

@@ -1,5 +1,6 @@
-"""`kiosk device list|status`: what device kinds and adapters exist, what a profile fits, and
-how each fitted device answers right now (each through its own DeviceWorker)."""
+"""`kiosk device list|status|read-id|scan|print-test`: what device kinds and adapters exist,
+what a profile fits, how each fitted device answers right now (each through its own
+DeviceWorker), and the technician's tests of one device."""
 
 from __future__ import annotations
 
@@ -185,3 +186,49 @@ def scan(
         typer.echo(line, err=code != 0)
     if code:
         raise typer.Exit(code)
+
+
+@device_app.command("print-test")
+def print_test(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+    """Print a test receipt (Chinese text and a QR code) on the profile's receipt printer;
+    exit 1 with one line when it cannot print (paper out, cover open, not answering). Only the
+    printer is opened."""
+    from devices.printer.protocol import PrintFailure, PrintResult, Receipt
+    from kiosk.terminal import build_devices
+
+    if config is None:
+        _fail("--config is required (a profile name or file)")
+    assert config is not None
+    profile = _load(config, simulated=False)
+    when = time.strftime("%Y-%m-%d %H:%M:%S")
+    receipt = Receipt("打印测试 Print test", (f"终端 Terminal: {profile.terminal.id}",
+                                              f"时间 Time: {when}", "中文 GB18030 汉字测试"),
+                      f"KIOSK-PRINT-TEST {profile.terminal.id} {when}", "测试完成 Test done")
+    with tempfile.TemporaryDirectory(prefix="kiosk-device-") as tmp:
+        try:
+            devices = build_devices(profile, Path(tmp), profile.timings, SystemClock(),
+                                    kinds=("printer",))
+        except ConfigError as e:
+            _fail(str(e))
+            raise AssertionError from e  # unreachable
+        try:
+            printer = devices.printer
+            if printer is None:
+                _fail(f"{config}: no printer is fitted")
+                raise AssertionError  # unreachable
+            limit = profile.timings.print_timeout_s
+            result = printer.call(lambda p: p.print_receipt(receipt),
+                                  PrintResult(PrintFailure.OFFLINE,
+                                              "the printer did not answer in time"),
+                                  timeout_s=limit, what="print test").value
+        finally:
+            devices.stop()
+    ok = result.ok
+    reason = "printed" if ok else f"{result.failure}: {result.detail}"
+    if json_out:
+        typer.echo(json.dumps({"ok": ok, "failure": None if ok else str(result.failure),
+                               "detail": result.detail}, ensure_ascii=False))
+    else:
+        typer.echo(f"print test: {reason}", err=not ok)
+    if not ok:
+        raise typer.Exit(1)

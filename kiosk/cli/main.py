@@ -93,9 +93,11 @@ def demo(
         DemoHands,
         demo_document_numbers,
         optional_pcscd,
+        printer_peer,
         sam_peer,
         with_backoffice_qr_key,
         with_demo_readers,
+        with_printer_peer,
     )
     from kiosk.demo.seed import seed_demo_locker
     from kiosk.demo.simulate import backoffice_at
@@ -106,15 +108,18 @@ def demo(
     except OSError as e:
         fail(f"{data}: cannot create the data directory: {e.strerror}")
     raw = _profile(profile)
-    with backoffice_at(backoffice, data) as url, sam_peer() as sam, optional_pcscd() as pcsc:
+    with backoffice_at(backoffice, data) as url, sam_peer() as sam, optional_pcscd() as pcsc, \
+            printer_peer(data / "printed") as printer:
         view = CameraView(data / "camera-view.png")
         prof = with_demo_readers(with_simulated_devices(raw), raw, sam.port, pcsc=pcsc)
+        prof = with_printer_peer(prof, printer)
         prof = with_camera_view(with_backoffice_qr_key(prof, url, data / "kiosk"), view)
         put_photos_on_file(url, demo_document_numbers())
         typer.echo(f"kiosk demo: profile {prof.profile}, back office {url}, data in {data}; "
                    f"SAM reader peer on {sam.port}; PC/SC "
                    f"{'on ' + VPCD_READER if pcsc else 'not available'}; "
-                   f"the camera looks at {view.path}")
+                   f"the camera looks at {view.path}; receipts print to the ESC/POS peer on "
+                   f"{printer.host}:{printer.port} ({data / 'printed'}/*.png)")
         try:
             terminal = Terminal(prof, TerminalOptions(data_dir=data / "kiosk", backoffice_url=url))
         except ConfigError as e:

@@ -3,7 +3,8 @@
 `kiosk demo` reads identity cards through the production SAM adapter, from a SAM reader peer
 running as a process of its own on a pty (devices/id_reader/sam/peer.py); passports and bank
 cards through the production PC/SC adapter, from virtual cards in vpcd's reader under pcscd;
-QR codes and faces through the production OpenCV adapter, looking at an image file. The
+QR codes and faces through the production OpenCV adapter, looking at an image file; receipts
+through the production ESC/POS adapter to a printer peer on loopback TCP. The
 citizen's hands are played here: a moment after the screen asks for a document, the visit's
 document is presented (in turn: an ID card, the phone's QR code, a passport, whose details
 are then typed, a bank card), the citizen faces the camera when asked to, and the document
@@ -31,6 +32,8 @@ from devices.id_reader.pcsc.config import PcscConfig
 from devices.id_reader.protocol import Identity
 from devices.id_reader.sam.config import SamSerialConfig
 from devices.id_reader.simulator import DEMO_CITIZENS
+from devices.printer.escpos.config import EscposNetworkConfig
+from devices.printer.escpos.peer import EscposPeer
 from kiosk.config.devices import with_configs
 from kiosk.config.profile import Profile
 from kiosk.demo.faces import CameraView, photo_on_file
@@ -83,6 +86,23 @@ def optional_pcscd() -> Iterator[bool]:
             log.warning("no PC/SC in this demo: %s", e)
             running = False
         yield running
+
+
+@contextlib.contextmanager
+def printer_peer(png_dir: Path) -> Iterator[EscposPeer]:
+    """The receipt printer's wire peer on loopback TCP; each receipt it prints is a PNG."""
+    peer = EscposPeer(png_dir=png_dir)
+    try:
+        yield peer
+    finally:
+        peer.close()
+
+
+def with_printer_peer(profile: Profile, peer: EscposPeer) -> Profile:
+    """The profile's receipt printer becomes the ESC/POS adapter, printing to the peer."""
+    config = EscposNetworkConfig(host=peer.host, tcp_port=peer.port)
+    devices = with_configs(profile.devices, {"printer": (config,)})
+    return profile.model_copy(update={"devices": devices})
 
 
 @contextlib.contextmanager
@@ -240,6 +260,10 @@ class DemoHands:
         elif self._card is not None:
             self._card.remove()
             self._card = None
+        if self._session.view().state is State.IDENTIFY:
+            # The next visit asked for a document while this one's was still out: present it
+            # now (no new screen would come to say so).
+            self._later(self._present_after_s, self._present)
 
     def stop(self) -> None:
         if self._timer is not None:

@@ -275,7 +275,7 @@ class Session:
 
     @_intent
     def reprint(self) -> None:
-        if self.state is State.DONE and self.service and self.outcome and self.outcome.tracking_no:
+        if self.service and self.outcome and self.outcome.tracking_no and self.view().can_reprint:
             results.start_print(self, self.service, self.outcome.tracking_no)
 
     @_intent

@@ -44,6 +44,11 @@ PASSPORT_DETAILS_NOTICES = frozenset({"id_access_key_needed", "id_access_denied"
                                       "passport_details_invalid"})
 
 
+def printer_usable(s: Session) -> bool:
+    status = s.d.statuses().get("printer")
+    return status is not None and status.usable
+
+
 def build_view(s: Session) -> SessionView:
     now = s.d.clock.now()
     ident = s.identity
@@ -71,6 +76,8 @@ def build_view(s: Session) -> SessionView:
         card_left=s.state is State.GOODBYE and s.card_was_left,
         documents=s.d.documents if s.state is State.IDENTIFY else (),
         face_gave_up=s.state is State.VERIFY and s.face_gave_up,
+        can_reprint=s.state is State.DONE and s.outcome is not None
+        and s.outcome.printed is False and printer_usable(s),
         passport_details=s.state is State.IDENTIFY and s.notice is not None
         and s.notice.key in PASSPORT_DETAILS_NOTICES,
         waited_s=now - s.entered_at if waiting else 0.0,

@@ -93,5 +93,6 @@ class SessionView:
     documents: tuple[str, ...] = ()  # what can be presented here (on the identify screen)
     passport_details: bool = False  # the identify screen asks for a passport's MRZ details
     face_gave_up: bool = False  # no more face checks: the citizen is asked to call staff
+    can_reprint: bool = False  # a receipt did not print and the printer can print now
     waited_s: float = 0.0  # how long the current device wait has lasted, for progress
     wait_limit_s: float = 0.0

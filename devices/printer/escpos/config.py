@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from devices.config import AdapterConfig, SerialPortConfig
 
@@ -12,6 +12,17 @@ from devices.config import AdapterConfig, SerialPortConfig
 class _Escpos(AdapterConfig):
     model: str = "default"
     """The printer's python-escpos capability profile (code pages, QR support, paper width)."""
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, v: str) -> str:
+        from escpos.capabilities import CAPABILITIES
+
+        known = sorted(CAPABILITIES["profiles"])
+        if v not in known:
+            raise ValueError(f"unknown printer model {v!r}; python-escpos knows: "
+                             + ", ".join(known))
+        return v
 
 
 class EscposNetworkConfig(_Escpos):
