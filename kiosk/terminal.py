@@ -27,7 +27,9 @@ from kiosk.health.monitor import HealthMonitor
 from kiosk.ops.backoffice_client import BackOfficeClient
 from kiosk.records.audit import AuditLog
 from kiosk.records.locker_store import LockerInventory
+from kiosk.records.print_journal import PrintJournal
 from kiosk.records.staff_alerts import StaffAlerts
+from kiosk.records.submission import queue_event
 from kiosk.records.used_tokens import UsedTokenStore
 from kiosk.session import Session, SessionDeps
 from kiosk.session.steps import StepRunner, ThreadedSteps
@@ -158,6 +160,7 @@ class Terminal:
             idle_poll_s=self.timings.outbox_poll_s,
         )
         self.inventory = LockerInventory(data_dir / "locker.db")
+        self.journal = PrintJournal(data_dir / "print-journal.db")
         self.session = Session(
             SessionDeps(
                 terminal_id=profile.terminal.id,
@@ -169,6 +172,7 @@ class Terminal:
                 directory=self.backoffice,
                 faces=self.backoffice,
                 inventory=self.inventory,
+                journal=self.journal,
                 audit=self.audit,
                 timings=self.timings,
                 clock=options.clock,
@@ -191,6 +195,13 @@ class Terminal:
             alerts.device(name, status)
 
     def start(self) -> None:
+        # A receipt that was printing or interrupted when the terminal stopped belongs to a
+        # citizen who has gone: never printed later, staff told.
+        for tracking_no in self.journal.abandon_unfinished(self.options.clock.wall()):
+            self.audit.record("receipt_abandoned", tracking_no=tracking_no)
+            queue_event(self.outbox, "staff.receipt_not_printed", {
+                "terminal_id": self.profile.terminal.id, "at": self.options.clock.wall(),
+                "tracking_no": tracking_no})
         purged = self.outbox.purge_delivered(self.timings.delivered_retention_s)
         if purged:
             log.info("purged %d delivered envelopes past retention", purged)
@@ -203,4 +214,5 @@ class Terminal:
         self.devices.stop()
         self.outbox.close()
         self.inventory.close()
+        self.journal.close()
         self.audit.close()

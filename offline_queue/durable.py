@@ -11,10 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, *, shared: bool = False) -> sqlite3.Connection:
+    """`shared`: one connection for every thread, which the caller serialises with a lock."""
     # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) so no statement ever runs
     # inside a half-open implicit transaction that Python's sqlite3 opened for us.
-    conn = sqlite3.connect(path, isolation_level=None, timeout=5.0, check_same_thread=True)
+    conn = sqlite3.connect(path, isolation_level=None, timeout=5.0,
+                           check_same_thread=not shared)
     conn.execute("PRAGMA journal_mode=WAL")
     # FULL, not NORMAL: with NORMAL a power cut lost committed rows (FIELD_NOTES).
     conn.execute("PRAGMA synchronous=FULL")

@@ -129,3 +129,66 @@ def test_print_again_is_offered_only_once_the_printer_can_print(
     s.reprint()
     assert s.view().outcome.printed and len(peer.receipts) == 1
     assert any(s.view().outcome.tracking_no in line for line in peer.receipts[0].text)
+
+
+def test_an_interrupted_receipt_is_offered_again_only_once(
+        rig: Any, peer: EscposPeer, citizen: Identity) -> None:
+    s = to_confirm_household_proof(rig, citizen)
+    peer.set(paper_left_lines=1)
+    s.confirm()
+    peer.set(paper="ok", paper_left_lines=1)  # a roll that runs out again at once
+    rig.health.refresh()
+    s.reprint()  # the one reprint: interrupted too
+    assert s.view().notice.key == "print_failed" and not s.view().outcome.printed
+    peer.set(paper="ok", paper_left_lines=None)
+    rig.health.refresh()
+    assert not s.view().can_reprint  # offered once, never a third time
+    s.reprint()
+    assert peer.receipts == []
+
+
+def test_a_receipt_left_behind_is_never_printed_for_the_next_citizen(
+        rig: Any, peer: EscposPeer, citizen: Identity) -> None:
+    s = to_confirm_household_proof(rig, citizen)
+    peer.set(paper_left_lines=1)
+    s.confirm()
+    tracking_no = s.view().outcome.tracking_no
+    s.finish()  # the citizen leaves without it
+    assert rig.session.d.journal.state(tracking_no) == "abandoned"
+    told = [json.loads(p) for kind, p, _ in rig.sink.envelopes
+            if kind == "staff.receipt_not_printed"]
+    assert [t["tracking_no"] for t in told] == [tracking_no]
+    assert any(e["event"] == "receipt_abandoned" for e in rig.audit.recent)
+    peer.set(paper="ok", paper_left_lines=None)  # staff replace the roll
+    rig.health.refresh()
+    rig.tick(rig.session.d.timings.goodbye_s + 1)
+    s = to_confirm_household_proof(rig, citizen)  # the next citizen
+    s.confirm()
+    assert [r for r in peer.receipts if any(tracking_no in line for line in r.text)] == []
+    assert len(peer.receipts) == 1  # only the new citizen's own receipt
+
+
+def test_a_receipt_printing_when_the_terminal_stopped_is_abandoned_at_start(
+        tmp_path: Path) -> None:
+    from kiosk.config.profile import load_profile, with_simulated_devices
+    from kiosk.config.settings import Timings
+    from kiosk.records.print_journal import PrintJournal
+    from kiosk.session.steps import InlineSteps
+    from kiosk.terminal import Terminal, TerminalOptions
+
+    journal = PrintJournal(tmp_path / "print-journal.db")
+    journal.begin("SH-PD-0001-20261201-DEADBEEF", 1.0)  # the power went, mid-job
+    journal.close()
+    terminal = Terminal(with_simulated_devices(load_profile("gov-hall"), instant=True),
+                        TerminalOptions(data_dir=tmp_path, backoffice_url="http://127.0.0.1:9",
+                                        timings=Timings.instant(), steps=InlineSteps()))
+    try:
+        terminal.start()
+        terminal.sync.stop()
+        told = [json.loads(e.payload) for e in terminal.outbox.list()
+                if e.kind == "staff.receipt_not_printed"]
+        assert [t["tracking_no"] for t in told] == ["SH-PD-0001-20261201-DEADBEEF"]
+        assert terminal.journal.state("SH-PD-0001-20261201-DEADBEEF") == "abandoned"
+        assert not terminal.journal.may_reprint("SH-PD-0001-20261201-DEADBEEF")
+    finally:
+        terminal.stop()

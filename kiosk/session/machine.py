@@ -387,8 +387,8 @@ class Session:
             results.watch_door(self, now)
 
     def end(self, reason: str) -> None:
-        # Wipe first: nothing that follows (a log write on a full disk) may keep the data.
-        self._reset_citizen_data()
+        results.leave_unprinted_receipt(self)  # a tracking number only; then the wipe, first:
+        self._reset_citizen_data()  # nothing that follows (a full disk) may keep the data
         results.forget_passport_details(self)
         self.go(State.GOODBYE, Notice(f"goodbye_{reason}"))
         results.watch_for_forgotten_card(self)

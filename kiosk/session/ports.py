@@ -12,6 +12,7 @@ from kiosk.config.catalogue import Service
 from kiosk.config.settings import Clock, SystemClock, Timings
 from kiosk.records.audit import AuditLog
 from kiosk.records.locker_store import LockerInventory
+from kiosk.records.print_journal import PrintJournal
 from kiosk.records.submission import EnvelopeSink
 from kiosk.session.steps.runner import InlineSteps, StepRunner
 
@@ -71,6 +72,7 @@ class SessionDeps:
     directory: ApplicationDirectory | None = None
     faces: FaceVerifier | None = None
     inventory: LockerInventory = field(default_factory=lambda: LockerInventory(None))
+    journal: PrintJournal = field(default_factory=lambda: PrintJournal(None))
     audit: AuditLog = field(default_factory=lambda: AuditLog(None))
     timings: Timings = field(default_factory=Timings)
     clock: Clock = field(default_factory=SystemClock)

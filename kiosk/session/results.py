@@ -76,11 +76,21 @@ def start_print(s: Session, service: Service, tracking_no: str) -> None:
         terminal_id=s.d.terminal_id, offline=s.d.online() is False,
         qr_prefix=s.d.receipt_qr_prefix)
     printer, limit = s.d.devices.printer, s.d.timings.print_timeout_s
+    job = s.d.journal.begin(tracking_no, s.d.clock.wall())  # the second one is the reprint
     # The limit covers the print and the status refresh that follows it.
     s._begin("print", lambda: handover.print_receipt(printer, receipt, limit),
-             lambda r: on_printed(s, service, r),
+             lambda r: on_printed(s, service, job, r),
              limit_s=limit + s.d.timings.device_call_timeout_s,
              late=handover.Printed(False, "timeout"))
+
+
+def leave_unprinted_receipt(s: Session) -> None:
+    """The citizen leaves without the receipt that did not print: it is never printed for
+    the next citizen, and staff are told its tracking number (no personal data)."""
+    tracking_no = s.outcome.tracking_no if s.outcome and s.outcome.printed is False else None
+    if tracking_no and s.d.journal.abandon(tracking_no, s.d.clock.wall()):
+        s.d.audit.record("receipt_abandoned", tracking_no=tracking_no)
+        queue_event_safely(s, "staff.receipt_not_printed", {"tracking_no": tracking_no})
 
 
 def watch_for_forgotten_card(s: Session) -> None:
@@ -264,7 +274,8 @@ def on_applications(s: Session, apps: tuple[ApplicationSummary, ...] | None) -> 
     s.go(State.DONE)
 
 
-def on_printed(s: Session, service: Service, printed: handover.Printed) -> None:
+def on_printed(s: Session, service: Service, job: int, printed: handover.Printed) -> None:
+    s.d.journal.finish(job, printed.ok, s.d.clock.wall())
     if printed.ok:
         s.d.audit.record("receipt_printed", service=service.id)
     else:

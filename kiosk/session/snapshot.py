@@ -77,7 +77,8 @@ def build_view(s: Session) -> SessionView:
         documents=s.d.documents if s.state is State.IDENTIFY else (),
         face_gave_up=s.state is State.VERIFY and s.face_gave_up,
         can_reprint=s.state is State.DONE and s.outcome is not None
-        and s.outcome.printed is False and printer_usable(s),
+        and s.outcome.printed is False and printer_usable(s)
+        and s.d.journal.may_reprint(s.outcome.tracking_no or ""),
         passport_details=s.state is State.IDENTIFY and s.notice is not None
         and s.notice.key in PASSPORT_DETAILS_NOTICES,
         waited_s=now - s.entered_at if waiting else 0.0,
