@@ -221,3 +221,21 @@ def test_print_test_prints_chinese_and_a_qr_code_or_says_why_not(
     answer = json.loads(print_test("--json").stdout)
     assert answer["ok"] is False and answer["failure"] == "offline"
     assert "no answer to DLE EOT" in answer["detail"]
+
+
+def test_the_peer_draws_each_receipt_with_its_qr_code_in_place(tmp_path: Path) -> None:
+    import cv2
+    import zxingcpp
+
+    drawing = EscposPeer(png_dir=tmp_path)
+    try:
+        assert printer_on(drawing).print_receipt(RECEIPT).ok
+    finally:
+        drawing.close()
+    (png,) = tmp_path.glob("receipt-*.png")
+    paper = cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
+    assert paper.shape[1] == 576  # 80 mm at 203 dpi
+    (code,) = zxingcpp.read_barcodes(paper)
+    assert code.text == "https://gov.example/track/AB12CD34"
+    footer_y = paper.shape[0] - 60
+    assert code.position.top_left.y < footer_y  # drawn before the footer, where it printed

@@ -47,6 +47,9 @@ class PrintedReceipt:
     native_qr: list[str] = field(default_factory=list)  # those printed natively
     images: list[Any] = field(default_factory=list)  # raster images, as 0/255 numpy arrays
     cut: bool = False
+    # Everything in paper order, for drawing: ("line", PrintedLine), ("qr", payload) and
+    # ("image", array).
+    parts: list[tuple[str, Any]] = field(default_factory=list)
 
     @property
     def text(self) -> list[str]:
@@ -164,6 +167,7 @@ class _Decoder:
             elif fn == 0x51:  # print what is stored
                 self.receipt.qr_codes.append(self.qr_stored)
                 self.receipt.native_qr.append(self.qr_stored)
+                self.receipt.parts.append(("qr", self.qr_stored))
         return 5 + length
 
     def _raster(self, data: bytes, i: int) -> int:
@@ -179,6 +183,7 @@ class _Decoder:
         bits = np.unpackbits(np.frombuffer(data[i + 8:i + 8 + size], np.uint8))
         image = np.where(bits.reshape(height, width_bytes * 8) == 1, 0, 255).astype(np.uint8)
         self.receipt.images.append(image)
+        self.receipt.parts.append(("image", image))
         code = _qr_in(image)
         if code is not None:
             self.receipt.qr_codes.append(code)
@@ -187,7 +192,9 @@ class _Decoder:
     def _end_line(self) -> None:
         raw, self.line = bytes(self.line), bytearray()
         text = raw.decode("gb18030" if self.chinese else "latin-1", errors="replace")
-        self.receipt.lines.append(PrintedLine(text, self.align, self.bold, self.large))
+        line = PrintedLine(text, self.align, self.bold, self.large)
+        self.receipt.lines.append(line)
+        self.receipt.parts.append(("line", line))
 
     def _cut(self) -> None:
         self.receipt.cut = True
@@ -358,20 +365,21 @@ def render_png(receipt: PrintedReceipt, path: Path, width: int = 576) -> Path:
             return ImageFont.truetype(str(font_path), size)
         return ImageFont.load_default()
     parts: list[Any] = []
-    for line in receipt.lines:
-        f = font(44 if line.large else 26)
-        tile = Image.new("L", (width, 56 if line.large else 34), 255)
-        draw = ImageDraw.Draw(tile)
-        w = draw.textlength(line.text, font=f)
-        x = {"left": 8, "center": (width - w) / 2, "right": width - w - 8}[line.align]
-        draw.text((x, 2), line.text, font=f, fill=0,
-                  stroke_width=1 if line.bold else 0, stroke_fill=0)
-        parts.append(tile)
-    for image in receipt.images:
-        parts.append(Image.fromarray(np.asarray(image)))
-    for code in receipt.native_qr:
-        drawn = zxingcpp.create_barcode(code, zxingcpp.BarcodeFormat.QRCode).to_image(scale=6)
-        parts.append(Image.fromarray(np.asarray(drawn)))
+    for kind, part in receipt.parts:
+        if kind == "line":
+            f = font(44 if part.large else 26)
+            tile = Image.new("L", (width, 56 if part.large else 34), 255)
+            draw = ImageDraw.Draw(tile)
+            w = draw.textlength(part.text, font=f)
+            x = {"left": 8, "center": (width - w) / 2, "right": width - w - 8}[part.align]
+            draw.text((x, 2), part.text, font=f, fill=0,
+                      stroke_width=1 if part.bold else 0, stroke_fill=0)
+            parts.append(tile)
+        elif kind == "image":
+            parts.append(Image.fromarray(np.asarray(part)))
+        else:
+            drawn = zxingcpp.create_barcode(part, zxingcpp.BarcodeFormat.QRCode).to_image(scale=6)
+            parts.append(Image.fromarray(np.asarray(drawn)))
     height = sum(p.height for p in parts) + 24
     paper = Image.new("L", (width, height), 255)
     y = 12
