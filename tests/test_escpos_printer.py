@@ -239,3 +239,16 @@ def test_the_peer_draws_each_receipt_with_its_qr_code_in_place(tmp_path: Path) -
     assert code.text == "https://gov.example/track/AB12CD34"
     footer_y = paper.shape[0] - 60
     assert code.position.top_left.y < footer_y  # drawn before the footer, where it printed
+
+
+def test_a_serial_printer_prints_the_same_way(peer: EscposPeer, tmp_path: Path) -> None:
+    """`escpos_serial`, built from its profile keys, on pyserial's socket:// URL to the peer
+    (where a real one would be /dev/ttyS0 at its baud rate)."""
+    from devices.config import BuildContext
+    from devices.printer.escpos.config import EscposSerialConfig
+
+    config = EscposSerialConfig(port=f"socket://{peer.host}:{peer.port}", baudrate=19200)
+    printer = EscposPrinter.from_config(config, BuildContext(tmp_path))
+    assert printer.status().state is DeviceState.READY
+    assert printer.print_receipt(RECEIPT).ok
+    assert peer.receipts[0].native_qr == ["https://gov.example/track/AB12CD34"]
