@@ -18,6 +18,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from backoffice.certificates import CertificateOffice, NotEligible
 from backoffice.faces import (
     BadImage,
     FaceMatcher,
@@ -45,8 +46,10 @@ class BackOfficeHTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     def __init__(self, addr: tuple[str, int], store: BackOfficeStore, token: str | None,
-                 qr: QrIssuer, faces: FaceMatcher | None = None) -> None:
+                 qr: QrIssuer, certificates: CertificateOffice,
+                 faces: FaceMatcher | None = None) -> None:
         self.store = store
+        self.certificates = certificates
         self.token = token
         self.qr = qr
         self.faces = faces or FaceMatcher()
@@ -79,6 +82,7 @@ class BackOfficeHTTPServer(ThreadingHTTPServer):
         self.close_connections()
         self.server_close()
         self.store.close()
+        self.certificates.close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.warning("error serving %s", client_address, exc_info=True)
@@ -169,6 +173,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, app)
         elif url.path == "/v1/envelopes":
             self._send(405, {"error": "use POST"})
+        elif url.path.startswith("/v1/verify/"):
+            serial = unquote(url.path.removeprefix("/v1/verify/"))
+            code = (parse_qs(url.query).get("code") or [""])[0]
+            self._send(200, self.server.certificates.verify(serial, code))
         elif url.path == "/v1/qr-public-key":
             self._send(200, {"public_key_pem": self.server.qr.public_key_pem().decode()})
         else:
@@ -184,6 +192,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path == "/v1/photos-on-file":
             self._put_photo_on_file()
+            return
+        if path == "/v1/certificates":
+            self._issue_certificate()
+            return
+        if path == "/v1/residents":
+            self._register_resident()
             return
         if path != "/v1/envelopes":
             self._send(404, {"error": "not found"}, close=True)
@@ -290,6 +304,43 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._send(400, {"error": "the photo shows no face"})
 
+    def _issue_certificate(self) -> None:
+        """Issue (or give again, by tracking number) a certificate to a resident."""
+        doc = self._json_object()
+        if doc is None:
+            return
+        citizen = doc.get("citizen")
+        fields = {"service_id": doc.get("service_id"), "tracking_no": doc.get("tracking_no"),
+                  "citizen.id_number": citizen.get("id_number") if isinstance(citizen, dict)
+                  else None, "citizen.name": citizen.get("name") if isinstance(citizen, dict)
+                  else None}
+        bad = [k for k, v in fields.items() if not isinstance(v, str) or not v.strip()]
+        if bad:
+            self._send(400, {"error": f"field {bad[0]!r} must be a non-empty string"})
+            return
+        values = [str(v) for v in fields.values()]
+        try:
+            certificate = self.server.certificates.issue(*values)
+        except NotEligible as e:
+            self._send(422, {"error": "not_eligible", "reason": str(e)})
+            return
+        except ValueError as e:
+            self._send(400, {"error": str(e)})
+            return
+        self._send(200, certificate.as_dict())
+
+    def _register_resident(self) -> None:
+        """Put a resident on the register (the stand-in for the household register)."""
+        doc = self._json_object()
+        if doc is None:
+            return
+        number, district = doc.get("id_number"), doc.get("district")
+        if not isinstance(number, str) or not number.strip() or not isinstance(district, str):
+            self._send(400, {"error": "fields 'id_number' and 'district' must be strings"})
+            return
+        self.server.certificates.register(number, district)
+        self._send(200, {"registered": True})
+
     def _issue_qr_token(self) -> None:
         """The government app's side, for the demo and tests: a citizen's identity QR."""
         raw = self._read_body()
@@ -339,11 +390,13 @@ def make_server(
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = BackOfficeStore(data_dir / DB_FILE)
+    certificates = CertificateOffice(data_dir)
     try:
         return BackOfficeHTTPServer((host, port), store, token, QrIssuer(data_dir),
-                                    FaceMatcher(faces))
+                                    certificates, FaceMatcher(faces))
     except BaseException:
         store.close()
+        certificates.close()
         raise
 
 
@@ -396,3 +449,4 @@ def serve_forever(host: str, port: int, data_dir: Path, token: str | None = None
         server.close_connections()
         server.server_close()
         server.store.close()
+        server.certificates.close()

@@ -1,0 +1,180 @@
+"""Certificates the reference back office issues on the spot: household registration proofs
+(户籍证明) and entry-exit record proofs (出入境记录证明), for residents on its register.
+
+A certificate has a serial number (e.g. HP2026000001) and a verification code that anyone
+holding the paper can check at `GET /v1/verify/{serial}?code=...`. The code is an HMAC of the
+serial under a key kept 0600 in the back office's data directory, so it is never stored and
+can be given again. Issuing is idempotent by tracking number: a certificate that failed to
+print is printed again with the same serial, never issued twice. Someone not on the register
+is "not eligible", with the reason.
+
+The register (the stand-in for the household register and the entry-exit records) holds the
+citizen hash and the district only; certificates hold the holder's name masked.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from backoffice.store import citizen_hash
+
+KEY_FILE = "certificate-key.bin"
+DB_FILE = "certificates.sqlite3"
+
+
+@dataclass(frozen=True)
+class CertificateKind:
+    prefix: str
+    title_zh: str
+    title_en: str
+    issuer: str
+
+
+KINDS = {
+    "household_proof": CertificateKind("HP", "户籍证明", "Household registration proof",
+                                       "上海市公安局浦东分局"),
+    "entry_exit_proof": CertificateKind("EE", "出入境记录证明", "Entry-exit record proof",
+                                        "上海市公安局出入境管理局"),
+}
+
+
+class NotEligible(Exception):
+    """The citizen cannot have this certificate; the message says why."""
+
+
+@dataclass(frozen=True)
+class Certificate:
+    serial: str
+    verification_code: str
+    service_id: str
+    title_zh: str
+    title_en: str
+    issuer: str
+    holder: str  # masked
+    district: str
+    issued_at: float
+    tracking_no: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def mask_name(name: str) -> str:
+    name = name.strip()
+    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS residents (citizen_hash TEXT PRIMARY KEY, district TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS certificates (
+    serial TEXT PRIMARY KEY, tracking_no TEXT NOT NULL UNIQUE, service_id TEXT NOT NULL,
+    citizen_hash TEXT NOT NULL, holder TEXT NOT NULL, district TEXT NOT NULL,
+    issued_at REAL NOT NULL
+);
+"""
+
+
+class CertificateOffice:
+    def __init__(self, data_dir: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._key = _key(data_dir / KEY_FILE)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(data_dir / DB_FILE, isolation_level=None,
+                                     check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(_SCHEMA)
+        (data_dir / DB_FILE).chmod(0o600)
+
+    def register(self, id_number: str, district: str) -> None:
+        """Put a resident on the register (the demo and tests do)."""
+        with self._lock:
+            self._conn.execute("INSERT INTO residents VALUES (?, ?) ON CONFLICT DO UPDATE"
+                               " SET district = excluded.district",
+                               (citizen_hash(id_number), district))
+
+    def code(self, serial: str) -> str:
+        digest = hmac.new(self._key, serial.encode("ascii"), hashlib.sha256).digest()
+        return base64.b32encode(digest).decode("ascii")[:8]
+
+    def issue(self, service_id: str, tracking_no: str, id_number: str, name: str) -> Certificate:
+        kind = KINDS.get(service_id)
+        if kind is None:
+            raise ValueError(f"service {service_id!r} issues no certificate here "
+                             f"(known: {', '.join(KINDS)})")
+        who = citizen_hash(id_number)
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute(
+                    "SELECT serial, service_id, citizen_hash, holder, district, issued_at"
+                    " FROM certificates WHERE tracking_no = ?", (tracking_no,)).fetchone()
+                if row is None:
+                    row = self._new(kind, service_id, tracking_no, who, name)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        serial, issued_for, holder_hash, holder, district, issued_at = row
+        if issued_for != service_id or holder_hash != who:
+            raise ValueError(f"tracking_no {tracking_no!r} was issued another certificate")
+        return Certificate(serial, self.code(serial), service_id, kind.title_zh, kind.title_en,
+                           kind.issuer, holder, district, issued_at, tracking_no)
+
+    def _new(self, kind: CertificateKind, service_id: str, tracking_no: str, who: str,
+             name: str) -> tuple[Any, ...]:
+        resident = self._conn.execute("SELECT district FROM residents WHERE citizen_hash = ?",
+                                      (who,)).fetchone()
+        if resident is None:
+            raise NotEligible("no household registration on record for this ID number")
+        now = self._clock()
+        year = time.strftime("%Y", time.localtime(now))
+        count = self._conn.execute("SELECT COUNT(*) FROM certificates WHERE serial LIKE ?",
+                                   (f"{kind.prefix}{year}%",)).fetchone()[0]
+        row = (f"{kind.prefix}{year}{count + 1:06d}", service_id, who, mask_name(name),
+               resident[0], now)
+        self._conn.execute("INSERT INTO certificates (serial, service_id, citizen_hash, holder,"
+                           " district, issued_at, tracking_no) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (*row, tracking_no))
+        return row
+
+    def verify(self, serial: str, code: str) -> dict[str, Any]:
+        """What the paper says, when the serial exists and the code is its own."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT service_id, holder, district, issued_at FROM certificates"
+                " WHERE serial = ?", (serial,)).fetchone()
+        if row is None or not hmac.compare_digest(self.code(serial), code.strip().upper()):
+            return {"valid": False}
+        kind = KINDS[row[0]]
+        return {"valid": True, "serial": serial, "title_zh": kind.title_zh,
+                "title_en": kind.title_en, "issuer": kind.issuer, "holder": row[1],
+                "district": row[2], "issued_at": row[3]}
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM certificates").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _key(path: Path) -> bytes:
+    if path.exists():
+        return path.read_bytes()
+    key = os.urandom(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    return key
