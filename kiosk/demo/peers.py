@@ -179,9 +179,14 @@ class DemoHands:
         self._typed = False
         self._seen: State | None = None
         self._timer: threading.Timer | None = None
+        self._lock = threading.RLock()
         session.subscribe(self.see)
 
     def see(self, view: SessionView) -> None:
+        with self._lock:  # views come from the session's threads, timers from their own
+            self._see(view)
+
+    def _see(self, view: SessionView) -> None:
         if self._view is not None and view.state is not self._seen:
             # The citizen faces the camera when asked to, and steps back when done.
             if view.state is State.VERIFY:
@@ -205,17 +210,18 @@ class DemoHands:
         self._timer.start()
 
     def _present(self) -> None:
-        self._timer = None
-        visit = next(self._visits)
-        document = self._documents[visit % len(self._documents)]
+        with self._lock:  # claimed before the reader can see it: no second document
+            self._timer = None
+            visit = next(self._visits)
+            document = self._documents[visit % len(self._documents)]
+            self._on_reader, self._typed = document, False
         who = DEMO_CITIZENS[visit % len(DEMO_CITIZENS)]
         shown = (self._show_qr(who) if document == "qr_code"
                  else self._insert(document) if document in ("passport", "bank_card")
                  else False)
-        if shown:
-            self._on_reader = document
-        else:
-            self._on_reader = "id_card"
+        if not shown:
+            with self._lock:
+                self._on_reader = "id_card"
             self._peer.send(f"insert {visit}")
         log.info("demo citizen %d presents: %s", visit, self._on_reader)
 
@@ -227,11 +233,12 @@ class DemoHands:
         except OSError:
             log.warning("vpcd does not answer: the ID card is used instead")
             return False
-        self._card, self._typed = card, False
+        self._card = card
         return True
 
     def _type_passport_details(self) -> None:
-        self._timer = None
+        with self._lock:
+            self._timer = None
         log.info("demo citizen types the passport's details")
         self._session.enter_passport_details(*DEMO_PASSPORT_DETAILS)
 
@@ -250,8 +257,9 @@ class DemoHands:
         return True
 
     def _take_back(self) -> None:
-        self._timer = None
-        document, self._on_reader = self._on_reader, None
+        with self._lock:
+            self._timer = None
+            document, self._on_reader = self._on_reader, None
         log.info("demo citizen takes back: %s", document)
         if document == "id_card":
             self._peer.send("remove")
@@ -263,7 +271,9 @@ class DemoHands:
         if self._session.view().state is State.IDENTIFY:
             # The next visit asked for a document while this one's was still out: present it
             # now (no new screen would come to say so).
-            self._later(self._present_after_s, self._present)
+            with self._lock:
+                if self._on_reader is None and self._timer is None:
+                    self._later(self._present_after_s, self._present)
 
     def stop(self) -> None:
         if self._timer is not None:
