@@ -12,7 +12,10 @@ queries) only the faces' numbers are kept, in memory.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import importlib.resources
+import json
 import threading
 from dataclasses import dataclass
 from enum import StrEnum
@@ -161,10 +164,6 @@ def settle_deferred_face_check(kind: str, payload: bytes, faces: FaceMatcher,
     terminal's best frame (and the document's photo, if it has one) for a deferred check.
     The check is made here, on receipt; its decision replaces the photos, which are never
     stored. Anything else passes through unchanged."""
-    import base64
-    import binascii
-    import json
-
     if kind != "application.submit":
         return payload
     try:

@@ -8,13 +8,10 @@ import contextlib
 import hmac
 import json
 import logging
-import signal
 import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from types import FrameType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -22,7 +19,6 @@ from backoffice.certificates import CertificateOffice, NotEligible
 from backoffice.faces import (
     BadImage,
     FaceMatcher,
-    FaceSettings,
     FaceVerificationUnavailable,
     PhotosOnFile,
     settle_deferred_face_check,
@@ -78,7 +74,12 @@ class BackOfficeHTTPServer(ThreadingHTTPServer):
                 conn.shutdown(socket.SHUT_RDWR)
 
     def stop(self) -> None:
+        """Stop serving (from another thread than serve_forever's), then close."""
         self.shutdown()
+        self.close()
+
+    def close(self) -> None:
+        """Cut kept-alive connections, join handler threads, close the stores."""
         self.close_connections()
         self.server_close()
         self.store.close()
@@ -184,20 +185,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _post(self) -> None:
         path = urlsplit(self.path).path
-        if path == "/v1/qr-tokens":
-            self._issue_qr_token()
-            return
-        if path == "/v1/face-verifications":
-            self._verify_face()
-            return
-        if path == "/v1/photos-on-file":
-            self._put_photo_on_file()
-            return
-        if path == "/v1/certificates":
-            self._issue_certificate()
-            return
-        if path == "/v1/residents":
-            self._register_resident()
+        endpoint = {
+            "/v1/qr-tokens": self._issue_qr_token,
+            "/v1/face-verifications": self._verify_face,
+            "/v1/photos-on-file": self._put_photo_on_file,
+            "/v1/certificates": self._issue_certificate,
+            "/v1/residents": self._register_resident,
+        }.get(path)
+        if endpoint is not None:
+            endpoint()
             return
         if path != "/v1/envelopes":
             self._send(404, {"error": "not found"}, close=True)
@@ -380,73 +376,3 @@ def _parse_batch(raw: bytes) -> list[tuple[str, str, str]]:
             b64 if isinstance(b64, str) else "!",
         ))
     return out
-
-
-def make_server(
-    host: str, port: int, data_dir: Path, token: str | None = None,
-    faces: FaceSettings | None = None,
-) -> BackOfficeHTTPServer:
-    """Bind (port 0 picks a free port) and open the store in data_dir; does not serve yet."""
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    store = BackOfficeStore(data_dir / DB_FILE)
-    certificates = CertificateOffice(data_dir)
-    try:
-        return BackOfficeHTTPServer((host, port), store, token, QrIssuer(data_dir),
-                                    certificates, FaceMatcher(faces))
-    except BaseException:
-        store.close()
-        certificates.close()
-        raise
-
-
-class RunningBackOffice:
-    def __init__(self, server: BackOfficeHTTPServer) -> None:
-        self.server = server
-        self.store = server.store
-        host, port = server.server_address[:2]
-        self.host = str(host)
-        self.port = int(port)
-        self.url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"backoffice-{self.port}", daemon=True,
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop serving, cut kept-alive connections, join handler threads, close the store."""
-        self.server.stop()
-        self._thread.join()
-
-
-def start_in_thread(
-    host: str, port: int, data_dir: Path, token: str | None = None,
-    faces: FaceSettings | None = None,
-) -> RunningBackOffice:
-    return RunningBackOffice(make_server(host, port, data_dir, token, faces))
-
-
-def serve_forever(host: str, port: int, data_dir: Path, token: str | None = None,
-                  faces: FaceSettings | None = None) -> None:
-    """Serve in the calling thread until Ctrl-C or SIGTERM, then shut down cleanly."""
-    server = make_server(host, port, data_dir, token, faces)
-
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, on_sigterm)
-    log.info("reference back office on http://%s:%d", *server.server_address[:2])
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        log.info("reference back office stopping")
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-        server.close_connections()
-        server.server_close()
-        server.store.close()
-        server.certificates.close()

@@ -34,7 +34,7 @@ def bare(t0: float) -> None:
 
 
 def kiosk(t0: float) -> None:
-    from backoffice.server import start_in_thread
+    from backoffice.running import start_in_thread
     from kiosk.config.profile import load_profile, with_simulated_devices
     from kiosk.terminal import Terminal, TerminalOptions
     from screens.app import launch

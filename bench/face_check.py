@@ -13,7 +13,7 @@ from pathlib import Path
 
 def measure(runs: int) -> dict[str, float]:
     from backoffice.faces import FaceMatcher
-    from backoffice.server import start_in_thread
+    from backoffice.running import start_in_thread
     from devices.camera.opencv.face import DEFAULT_GATE, assess
     from kiosk.demo.faces import camera_scene, photo_on_file, put_photos_on_file
     from kiosk.ops.backoffice_client import BackOfficeClient

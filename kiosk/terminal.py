@@ -29,7 +29,6 @@ from kiosk.records.audit import AuditLog
 from kiosk.records.locker_store import LockerInventory
 from kiosk.records.print_journal import PrintJournal
 from kiosk.records.staff_alerts import StaffAlerts
-from kiosk.records.submission import queue_event
 from kiosk.records.used_tokens import UsedTokenStore
 from kiosk.session import Session, SessionDeps
 from kiosk.session.steps import StepRunner, ThreadedSteps
@@ -127,6 +126,7 @@ class Terminal:
         self.profile = profile
         self.options = options
         self.timings = options.timings or profile.timings
+        self.alerts: StaffAlerts | None = None  # once the outbox is open
         data_dir = options.data_dir
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -190,18 +190,16 @@ class Terminal:
         status = report.status
         self.audit.record("device_status_changed", device=name, state=status.state.value,
                           reason=status.reason)
-        alerts: StaffAlerts | None = getattr(self, "alerts", None)  # None while starting
-        if alerts is not None:
-            alerts.device(name, status)
+        if self.alerts is not None:
+            self.alerts.device(name, status)
 
     def start(self) -> None:
         # A receipt that was printing or interrupted when the terminal stopped belongs to a
         # citizen who has gone: never printed later, staff told.
         for tracking_no in self.journal.abandon_unfinished(self.options.clock.wall()):
             self.audit.record("receipt_abandoned", tracking_no=tracking_no)
-            queue_event(self.outbox, "staff.receipt_not_printed", {
-                "terminal_id": self.profile.terminal.id, "at": self.options.clock.wall(),
-                "tracking_no": tracking_no})
+            assert self.alerts is not None
+            self.alerts.receipt_not_printed(tracking_no)
         purged = self.outbox.purge_delivered(self.timings.delivered_retention_s)
         if purged:
             log.info("purged %d delivered envelopes past retention", purged)

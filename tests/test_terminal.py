@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from backoffice.server import start_in_thread
+from backoffice.running import start_in_thread
 from devices.id_reader.simulator import DEMO_CITIZENS
 from kiosk.config.catalogue import Intent
 from kiosk.config.errors import ConfigError

@@ -77,7 +77,7 @@ def all_text(shell: Any) -> str:
 
 @pytest.fixture
 def kiosk_ui(window: Any, tmp_path: Path) -> Iterator[Any]:
-    from backoffice.server import start_in_thread
+    from backoffice.running import start_in_thread
     from kiosk.config.profile import load_profile, with_simulated_devices
     from kiosk.config.settings import Timings
     from kiosk.terminal import Terminal, TerminalOptions

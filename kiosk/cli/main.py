@@ -235,7 +235,7 @@ def backoffice(
 ) -> None:
     """The reference back office (the contract the kiosk talks to), from its own SQLite file."""
     from backoffice.faces import FaceSettings
-    from backoffice.server import serve_forever
+    from backoffice.running import serve_forever
 
     try:
         token = read_token(str(token_file) if token_file else None)

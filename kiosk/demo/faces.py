@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ FRAME_SIZE = (1280, 720)
 _GREY = 128
 
 
+@cache
 def _portrait() -> Any:
     from skimage import data
 
@@ -32,6 +34,11 @@ def _portrait() -> Any:
 
 def camera_scene(*, face: bool) -> Any:
     """A 1280x720 camera frame: the citizen in front of the screen, or nobody."""
+    return _scene(face).copy()
+
+
+@cache
+def _scene(face: bool) -> Any:
     width, height = FRAME_SIZE
     frame = np.full((height, width, 3), _GREY, dtype=np.uint8)
     if face:

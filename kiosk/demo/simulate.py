@@ -49,7 +49,7 @@ def backoffice_at(url: str | None, data_dir: Path) -> Iterator[str]:
     if url:
         yield url
         return
-    from backoffice.server import start_in_thread
+    from backoffice.running import start_in_thread
 
     running = start_in_thread("127.0.0.1", 0, data_dir / "backoffice")
     try:

@@ -36,6 +36,10 @@ class StaffAlerts:
                 del self._raised[name]
                 self._queue("staff.alert_cleared", {"device": name, "reason": told})
 
+    def receipt_not_printed(self, tracking_no: str) -> None:
+        """A citizen's receipt will never print (they left, or the terminal stopped)."""
+        self._queue("staff.receipt_not_printed", {"tracking_no": tracking_no})
+
     def _queue(self, kind: str, body: dict[str, str]) -> None:
         try:
             queue_event(self._sink, kind, {"terminal_id": self._terminal_id,

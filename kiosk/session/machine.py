@@ -27,7 +27,7 @@ from kiosk.records.submission import queue_application
 from kiosk.session import results
 from kiosk.session.hours import maintenance_until
 from kiosk.session.ports import SessionDeps
-from kiosk.session.snapshot import build_view, choices
+from kiosk.session.snapshot import build_view, can_reprint, choices
 from kiosk.session.stepping import Step, StepSlot
 from kiosk.session.steps import identify
 from kiosk.session.view import IDLE_STATES, Notice, Outcome, SessionView, State
@@ -275,7 +275,7 @@ class Session:
 
     @_intent
     def reprint(self) -> None:
-        if self.service and self.outcome and self.outcome.tracking_no and self.view().can_reprint:
+        if self.service and self.outcome and self.outcome.tracking_no and can_reprint(self):
             results.start_print(self, self.service, self.outcome.tracking_no)
 
     @_intent

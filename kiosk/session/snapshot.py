@@ -44,9 +44,12 @@ PASSPORT_DETAILS_NOTICES = frozenset({"id_access_key_needed", "id_access_denied"
                                       "passport_details_invalid"})
 
 
-def printer_usable(s: Session) -> bool:
+def can_reprint(s: Session) -> bool:
+    """A receipt did not print, the printer can print now, and it was not offered yet."""
     status = s.d.statuses().get("printer")
-    return status is not None and status.usable
+    return (s.state is State.DONE and s.outcome is not None and s.outcome.printed is False
+            and status is not None and status.usable
+            and s.d.journal.may_reprint(s.outcome.tracking_no or ""))
 
 
 def build_view(s: Session) -> SessionView:
@@ -76,9 +79,7 @@ def build_view(s: Session) -> SessionView:
         card_left=s.state is State.GOODBYE and s.card_was_left,
         documents=s.d.documents if s.state is State.IDENTIFY else (),
         face_gave_up=s.state is State.VERIFY and s.face_gave_up,
-        can_reprint=s.state is State.DONE and s.outcome is not None
-        and s.outcome.printed is False and printer_usable(s)
-        and s.d.journal.may_reprint(s.outcome.tracking_no or ""),
+        can_reprint=can_reprint(s),
         passport_details=s.state is State.IDENTIFY and s.notice is not None
         and s.notice.key in PASSPORT_DETAILS_NOTICES,
         waited_s=now - s.entered_at if waiting else 0.0,

@@ -28,7 +28,6 @@ from devices.printer.escpos.status import (
     job_done_answer,
     request,
     unreadable_status,
-    well_formed,
 )
 from devices.printer.fake import failure_for, render_text
 from devices.printer.protocol import PrintFailure, PrintResult, Receipt
@@ -76,7 +75,7 @@ class EscposPrinter:
             if not got:
                 raise StatusUnreadable(f"no answer to {what} within "
                                        f"{self._reply_timeout_s:g} s")
-            if job_done_answer(got[0]) and not well_formed(got[0]):
+            if job_done_answer(got[0]):  # bit 4 clear: never a DLE EOT answer
                 self._job_done = True
                 continue
             return got[0]
@@ -171,7 +170,7 @@ class EscposPrinter:
                 got = self._link.read(1, self._reply_timeout_s)
             except LinkError as e:
                 return DeviceStatus.offline(LinkReason.NOT_CONNECTED, str(e))
-            if got and job_done_answer(got[0]) and not well_formed(got[0]):
+            if got and job_done_answer(got[0]):
                 self._job_done = True
             if self._job_done:
                 return None

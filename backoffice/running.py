@@ -1,0 +1,86 @@
+"""Starting and stopping the reference back office: bound and opened (`make_server`), served
+from a thread (tests, the demo, `kiosk simulate`) or from the calling thread until SIGTERM
+(`kiosk backoffice`)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+from backoffice.certificates import CertificateOffice
+from backoffice.faces import FaceMatcher, FaceSettings
+from backoffice.qr_tokens import QrIssuer
+from backoffice.server import DB_FILE, BackOfficeHTTPServer
+from backoffice.store import BackOfficeStore
+
+log = logging.getLogger(__name__)
+
+
+def make_server(
+    host: str, port: int, data_dir: Path, token: str | None = None,
+    faces: FaceSettings | None = None,
+) -> BackOfficeHTTPServer:
+    """Bind (port 0 picks a free port) and open the store in data_dir; does not serve yet."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = BackOfficeStore(data_dir / DB_FILE)
+    certificates = CertificateOffice(data_dir)
+    try:
+        return BackOfficeHTTPServer((host, port), store, token, QrIssuer(data_dir),
+                                    certificates, FaceMatcher(faces))
+    except BaseException:
+        store.close()
+        certificates.close()
+        raise
+
+
+class RunningBackOffice:
+    def __init__(self, server: BackOfficeHTTPServer) -> None:
+        self.server = server
+        self.store = server.store
+        host, port = server.server_address[:2]
+        self.host = str(host)
+        self.port = int(port)
+        self.url = f"http://{self.host}:{self.port}"
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05},
+            name=f"backoffice-{self.port}", daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving, cut kept-alive connections, join handler threads, close the store."""
+        self.server.stop()
+        self._thread.join()
+
+
+def start_in_thread(
+    host: str, port: int, data_dir: Path, token: str | None = None,
+    faces: FaceSettings | None = None,
+) -> RunningBackOffice:
+    return RunningBackOffice(make_server(host, port, data_dir, token, faces))
+
+
+def serve_forever(host: str, port: int, data_dir: Path, token: str | None = None,
+                  faces: FaceSettings | None = None) -> None:
+    """Serve in the calling thread until Ctrl-C or SIGTERM, then shut down cleanly."""
+    server = make_server(host, port, data_dir, token, faces)
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    log.info("reference back office on http://%s:%d", *server.server_address[:2])
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        log.info("reference back office stopping")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        server.close()
