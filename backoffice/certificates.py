@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 import sqlite3
 import threading
@@ -29,6 +30,9 @@ from typing import Any
 from backoffice.store import citizen_hash
 
 KEY_FILE = "certificate-key.bin"
+# The event a terminal queues once a certificate came out of its printer; until then the
+# certificate is given again to the same citizen for the same service, never a second one.
+PRINTED_EVENT = "certificate.printed"
 DB_FILE = "certificates.sqlite3"
 
 
@@ -49,7 +53,11 @@ KINDS = {
 
 
 class NotEligible(Exception):
-    """The citizen cannot have this certificate; the message says why."""
+    """The citizen cannot have this certificate: a reason code, and the words for it."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,7 @@ CREATE TABLE IF NOT EXISTS residents (citizen_hash TEXT PRIMARY KEY, district TE
 CREATE TABLE IF NOT EXISTS certificates (
     serial TEXT PRIMARY KEY, tracking_no TEXT NOT NULL UNIQUE, service_id TEXT NOT NULL,
     citizen_hash TEXT NOT NULL, holder TEXT NOT NULL, district TEXT NOT NULL,
-    issued_at REAL NOT NULL
+    issued_at REAL NOT NULL, printed_at REAL
 );
 """
 
@@ -94,6 +102,9 @@ class CertificateOffice:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(certificates)")}
+        if "printed_at" not in columns:  # a store from before terminals said what printed
+            self._conn.execute("ALTER TABLE certificates ADD COLUMN printed_at REAL")
         (data_dir / DB_FILE).chmod(0o600)
 
     def register(self, id_number: str, district: str) -> None:
@@ -117,26 +128,46 @@ class CertificateOffice:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 row = self._conn.execute(
-                    "SELECT serial, service_id, citizen_hash, holder, district, issued_at"
-                    " FROM certificates WHERE tracking_no = ?", (tracking_no,)).fetchone()
+                    "SELECT serial, service_id, citizen_hash, holder, district, issued_at,"
+                    " tracking_no FROM certificates WHERE tracking_no = ?",
+                    (tracking_no,)).fetchone()
                 if row is None:
-                    row = self._new(kind, service_id, tracking_no, who, name)
+                    row = self._unprinted(service_id, who) \
+                        or self._new(kind, service_id, tracking_no, who, name)
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-        serial, issued_for, holder_hash, holder, district, issued_at = row
+        serial, issued_for, holder_hash, holder, district, issued_at, first_tracking_no = row
         if issued_for != service_id or holder_hash != who:
             raise ValueError(f"tracking_no {tracking_no!r} was issued another certificate")
         return Certificate(serial, self.code(serial), service_id, kind.title_zh, kind.title_en,
-                           kind.issuer, holder, district, issued_at, tracking_no)
+                           kind.issuer, holder, district, issued_at, first_tracking_no)
+
+    def _unprinted(self, service_id: str, who: str) -> tuple[Any, ...] | None:
+        """The citizen's certificate of this kind that no terminal has said it printed: asked
+        for again (a new visit after a failed print), it is given again, never a second one."""
+        row = self._conn.execute(
+            "SELECT serial, service_id, citizen_hash, holder, district, issued_at, tracking_no"
+            " FROM certificates WHERE service_id = ? AND citizen_hash = ? AND printed_at IS NULL"
+            " ORDER BY issued_at DESC LIMIT 1", (service_id, who)).fetchone()
+        return None if row is None else tuple(row)
+
+    def mark_printed(self, serial: str, at: float | None = None) -> bool:
+        """A terminal said the certificate came out of its printer (an outbox event)."""
+        with self._lock:
+            cur = self._conn.execute(
+                "UPDATE certificates SET printed_at = ? WHERE serial = ? AND printed_at IS NULL",
+                (self._clock() if at is None else at, serial))
+            return cur.rowcount == 1
 
     def _new(self, kind: CertificateKind, service_id: str, tracking_no: str, who: str,
              name: str) -> tuple[Any, ...]:
         resident = self._conn.execute("SELECT district FROM residents WHERE citizen_hash = ?",
                                       (who,)).fetchone()
         if resident is None:
-            raise NotEligible("no household registration on record for this ID number")
+            raise NotEligible("not_on_register",
+                              "no household registration on record for this ID number")
         now = self._clock()
         year = time.strftime("%Y", time.localtime(now))
         count = self._conn.execute("SELECT COUNT(*) FROM certificates WHERE serial LIKE ?",
@@ -146,7 +177,7 @@ class CertificateOffice:
         self._conn.execute("INSERT INTO certificates (serial, service_id, citizen_hash, holder,"
                            " district, issued_at, tracking_no) VALUES (?, ?, ?, ?, ?, ?, ?)",
                            (*row, tracking_no))
-        return row
+        return (*row, tracking_no)
 
     def verify(self, serial: str, code: str) -> dict[str, Any]:
         """What the paper says, when the serial exists and the code is its own."""
@@ -168,6 +199,16 @@ class CertificateOffice:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def printed_serial(payload: bytes) -> str | None:
+    """The serial a `certificate.printed` event names, if it names one."""
+    try:
+        doc = json.loads(payload)
+    except ValueError:
+        return None
+    serial = doc.get("serial") if isinstance(doc, dict) else None
+    return serial if isinstance(serial, str) and serial else None
 
 
 def _key(path: Path) -> bytes:

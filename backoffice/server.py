@@ -15,7 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from backoffice.certificates import CertificateOffice, NotEligible
+from backoffice.certificates import (
+    PRINTED_EVENT,
+    CertificateOffice,
+    NotEligible,
+    printed_serial,
+)
 from backoffice.faces import (
     BadImage,
     FaceMatcher,
@@ -24,7 +29,7 @@ from backoffice.faces import (
     settle_deferred_face_check,
 )
 from backoffice.qr_tokens import QrIssuer
-from backoffice.store import REJECTED, BackOfficeStore
+from backoffice.store import ACCEPTED, REJECTED, BackOfficeStore
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +221,9 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = settle_deferred_face_check(kind, payload, self.server.faces,
                                                      self.server.photos)
                 status, detail = self.server.store.accept(key, kind, payload)
+                serial = printed_serial(payload) if kind == PRINTED_EVENT else None
+                if status == ACCEPTED and serial is not None:
+                    self.server.certificates.mark_printed(serial)
             results.append({"idempotency_key": key, "status": status, "detail": detail})
         self._send(200, {"results": results})
 
@@ -318,7 +326,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             certificate = self.server.certificates.issue(*values)
         except NotEligible as e:
-            self._send(422, {"error": "not_eligible", "reason": str(e)})
+            self._send(422, {"error": "not_eligible", "reason": e.code, "message": str(e)})
             return
         except ValueError as e:
             self._send(400, {"error": str(e)})

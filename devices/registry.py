@@ -20,6 +20,7 @@ from devices.camera.opencv.config import OpencvCameraConfig
 from devices.camera.protocol import Camera
 from devices.camera.simulator import SimulatedCamera, SimulatedCameraConfig
 from devices.certificate_printer.cups.config import CupsConfig
+from devices.certificate_printer.cups.printer import CupsCertificatePrinter
 from devices.certificate_printer.fake import FakeCertificatePrinter
 from devices.certificate_printer.protocol import CertificatePrinter
 from devices.certificate_printer.simulator import (
@@ -108,7 +109,7 @@ KINDS: tuple[KindSpec, ...] = (
         FakePrinter,
         (_sim(SimulatedPrinterConfig, SimulatedPrinter.from_config),
          AdapterSpec("escpos_network", EscposNetworkConfig, EscposPrinter.from_config, 2.0),
-         _to_come("escpos_usb", EscposUsbConfig),
+         AdapterSpec("escpos_usb", EscposUsbConfig, EscposPrinter.from_config, 2.0),
          AdapterSpec("escpos_serial", EscposSerialConfig, EscposPrinter.from_config, 2.0)),
     ),
     KindSpec(
@@ -117,7 +118,7 @@ KINDS: tuple[KindSpec, ...] = (
         CertificatePrinter,
         FakeCertificatePrinter,
         (_sim(SimulatedCertificatePrinterConfig, SimulatedCertificatePrinter.from_config),
-         _to_come("cups", CupsConfig, 5.0)),
+         AdapterSpec("cups", CupsConfig, CupsCertificatePrinter.from_config, 5.0)),
     ),
     KindSpec(
         "locker",

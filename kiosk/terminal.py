@@ -171,6 +171,7 @@ class Terminal:
                 online=lambda: self.sync.online,
                 directory=self.backoffice,
                 faces=self.backoffice,
+                certificates=self.backoffice,
                 inventory=self.inventory,
                 journal=self.journal,
                 audit=self.audit,

@@ -32,8 +32,9 @@ class ConfirmScreen(KioskScreen):
             body.add_widget(Text(theme=th, role="body", bold=True, text=answer))
         body.add_widget(Widget())
         if view.service.output in ("receipt", "certificate"):
-            body.add_widget(Text(theme=th, role="small", tone="muted",
-                                 text=self.t("confirm.note")))
+            note = "confirm.note_certificate" if view.service.issues == "certificate" \
+                else "confirm.note"
+            body.add_widget(Text(theme=th, role="small", tone="muted", text=self.t(note)))
         submit = BigButton(theme=th, kind="primary", tall=True, title=self.t("confirm.submit"))
         submit.bind(on_release=lambda *_: self.intents.confirm())
         body.add_widget(submit)

@@ -28,10 +28,15 @@ def t(lang: str, key: str, **params: object) -> str:
 
 
 def notice_text(lang: str, notice: Notice) -> str:
-    """A notice in words; a reason code among its parameters is put in words too."""
+    """A notice in words; a reason code among its parameters is put in words too (`reason`:
+    why a service is not offered; `why`: why the back office refused, an unknown code in
+    general words)."""
     params = dict(notice.params)
     if "reason" in params:
         params["reason"] = t(lang, f"reason.{params['reason']}")
+    if "why" in params:
+        known = f"why.{params['why']}"
+        params["why"] = t(lang, known if known in catalogue(lang) else "why.other")
     return t(lang, f"notice.{notice.key}", **params)
 
 

@@ -26,7 +26,11 @@ class ResultScreen(KioskScreen):
         elif outcome.output == "screen":
             self._applications(outcome)
         elif view.state is State.HANDOVER:
-            body.add_widget(Text(theme=th, role="title", text=self.t("result.printing")))
+            printing = "result.printing_certificate" if outcome.output == "certificate" \
+                else "result.printing"
+            body.add_widget(Text(theme=th, role="title", text=self.t(printing)))
+        elif outcome.output == "certificate":
+            self._certificate(view, outcome)
         else:
             self._submitted(view, outcome)
         body.add_widget(Widget())
@@ -46,6 +50,26 @@ class ResultScreen(KioskScreen):
         if view.offline:
             body.add_widget(Text(theme=th, role="body", text=self.t("result.offline_saved")))
         if view.can_reprint:  # only when the printer can print now
+            again = BigButton(theme=th, kind="secondary", title=self.t("result.reprint"))
+            again.bind(on_release=lambda *_: self.intents.reprint())
+            body.add_widget(again)
+
+    def _certificate(self, view: SessionView, outcome: Outcome) -> None:
+        """Issued (printed or not, with its serial), or not issued: the notice says why."""
+        th, body = self.theme, self.ids.body
+        if outcome.serial_no is None:
+            body.add_widget(Text(theme=th, role="title", bold=True,
+                                 text=self.t("result.certificate_not_issued")))
+            return
+        body.add_widget(Text(theme=th, role="title", bold=True,
+                             text=self.t("result.certificate_issued")))
+        body.add_widget(Text(theme=th, role="body", tone="muted",
+                             text=self.t("result.serial")))
+        body.add_widget(Text(theme=th, role="title", text=outcome.serial_no))
+        if outcome.printed:
+            body.add_widget(Text(theme=th, role="body",
+                                 text=self.t("result.take_certificate")))
+        if view.can_reprint:  # only when the A4 printer can print now
             again = BigButton(theme=th, kind="secondary", title=self.t("result.reprint"))
             again.bind(on_release=lambda *_: self.intents.reprint())
             body.add_widget(again)

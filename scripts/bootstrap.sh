@@ -17,9 +17,13 @@ esac
 # the voice guidance of elder mode; pcscd and libpcsclite-dev for PC/SC readers (pyscard
 # compiles against it, with gcc and the Python headers); vsmartcard-vpcd, the virtual reader
 # the tests and the demo put virtual cards in (never on a production image: it listens on
-# every interface).
+# every interface); libcups2-dev for pycups (it compiles against it) and cups-daemon, the CUPS
+# the certificate printer is driven through (the tests and the demo start a private cupsd
+# with a virtual A4 printer; a terminal uses the system's); libusb-1.0-0 for USB receipt
+# printers.
 APT_PACKAGES=(python3 python3-venv python3-pip python3-dev gcc libgl1 libegl1 libmtdev1
-              fonts-wqy-microhei espeak-ng pcscd libpcsclite-dev vsmartcard-vpcd)
+              fonts-wqy-microhei espeak-ng pcscd libpcsclite-dev vsmartcard-vpcd
+              libcups2-dev cups-daemon libusb-1.0-0)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

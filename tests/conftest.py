@@ -25,6 +25,7 @@ settings.load_profile("kiosk")
 
 from devices import registry  # noqa: E402
 from devices.camera.fake import FakeCamera  # noqa: E402
+from devices.certificate_printer.fake import FakeCertificatePrinter  # noqa: E402
 from devices.fitted import DeviceSet  # noqa: E402
 from devices.id_reader.fake import FakeIdReader  # noqa: E402
 from devices.id_reader.simulator import DEMO_CITIZENS  # noqa: E402
@@ -36,7 +37,11 @@ from kiosk.health.monitor import HealthMonitor  # noqa: E402
 from kiosk.records.audit import AuditLog  # noqa: E402
 from kiosk.records.locker_store import LockerInventory  # noqa: E402
 from kiosk.session import Session, SessionDeps  # noqa: E402
-from kiosk.session.ports import AnsweringFaceVerifier  # noqa: E402
+from kiosk.session.ports import (  # noqa: E402
+    AnsweringCertificateIssuer,
+    AnsweringFaceVerifier,
+)
+from tests.flows import receipt_service  # noqa: E402
 
 
 @dataclass
@@ -66,6 +71,12 @@ class Rig:
     inventory: LockerInventory
     audit: AuditLog
     faces: AnsweringFaceVerifier
+    certificates: AnsweringCertificateIssuer
+
+    @property
+    def certificate_printer(self) -> FakeCertificatePrinter:
+        device: FakeCertificatePrinter = self.session.d.devices.certificate_printer._device  # type: ignore[union-attr]
+        return device
 
     def tick(self, seconds: float = 0.0) -> None:
         self.clock.advance(seconds)
@@ -98,9 +109,10 @@ def rig() -> Iterator[Rig]:
     audit = AuditLog(None, clock, strict=True)
     timings = Timings(idle_before_countdown_s=30, countdown_s=20, goodbye_s=5)
     faces = AnsweringFaceVerifier()
+    certificates = AnsweringCertificateIssuer()
     deps = SessionDeps(
         terminal_id="TEST-0001",
-        services=load_catalogue().service,
+        services=(*load_catalogue().service, receipt_service()),
         devices=devices,
         sink=sink,
         statuses=health.by_kind,
@@ -109,10 +121,11 @@ def rig() -> Iterator[Rig]:
         timings=timings,
         clock=clock,
         faces=faces,
+        certificates=certificates,
     )
     session = Session(deps)
     yield Rig(session, clock, reader, printer, locker, camera, sink, health, inventory, audit,
-              faces)
+              faces, certificates)
     session.close()
     session.d.devices.stop()
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from devices.camera.protocol import FaceOutcome
 from devices.id_reader.protocol import Identity
-from kiosk.config.catalogue import Intent
+from kiosk.config.catalogue import Intent, LocalizedText, Service, load_catalogue
 from kiosk.records.locker_store import LockerItem
 from kiosk.records.submission import citizen_hash
 from kiosk.session import Session, State
@@ -20,25 +20,41 @@ def identify(rig: Any, citizen: Identity) -> None:
     rig.tick()
 
 
-def to_identify_household_proof(rig: Any) -> Session:
-    """touch -> 我要办 -> 户籍证明: the identify screen, waiting for a document."""
+# A service with no form that ends with an application receipt (the catalogue's end with a
+# form or a certificate): the rig offers it besides the catalogue.
+RECEIPT_SERVICE = "test_receipt"
+
+
+def receipt_service() -> Service:
+    return load_catalogue().get("household_proof").model_copy(update={
+        "id": RECEIPT_SERVICE, "output": "receipt", "issues": None,
+        "needs": ("id_reader", "camera", "printer"),
+        "title": LocalizedText(zh="测试申请", en="Test application")})
+
+
+def to_identify_household_proof(rig: Any, service_id: str = "household_proof") -> Session:
+    """touch -> 我要办 -> 户籍证明 (or another service): the identify screen, waiting for a
+    document."""
     s: Session = rig.session
     s.touch()
     s.choose_intent(Intent.APPLY)
-    s.choose("household_proof")
+    s.choose(service_id)
     assert s.state is State.IDENTIFY
     return s
 
 
-def to_confirm_household_proof(rig: Any, citizen: Identity) -> Session:
+def to_confirm_household_proof(rig: Any, citizen: Identity,
+                               service_id: str = "household_proof") -> Session:
     """touch -> 我要办 -> 户籍证明 -> card + face: the confirm screen."""
-    s: Session = rig.session
-    s.touch()
-    s.choose_intent(Intent.APPLY)
-    s.choose("household_proof")
+    s = to_identify_household_proof(rig, service_id)
     identify(rig, citizen)
-    assert s.state is State.CONFIRM
+    assert s.state is State.CONFIRM, (s.state, s.notice)
     return s
+
+
+def to_confirm_receipt(rig: Any, citizen: Identity) -> Session:
+    """The confirm screen of an application that ends with a receipt."""
+    return to_confirm_household_proof(rig, citizen, RECEIPT_SERVICE)
 
 
 def open_door_7(rig: Any, citizen: Identity) -> Session:

@@ -5,6 +5,8 @@ verify endpoint answers; asking again for the same application gives the same ce
 
 from __future__ import annotations
 
+import base64
+import json
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,11 +64,30 @@ def test_asking_again_for_the_same_application_never_issues_twice(bo: RunningBac
     assert bo.server.certificates.count() == 2
 
 
+def printed(bo: RunningBackOffice, serial: str) -> None:
+    """The terminal's outbox delivers `certificate.printed` for the serial."""
+    payload = base64.b64encode(json.dumps({"serial": serial, "terminal_id": "K1"}).encode())
+    answer = requests.post(bo.url + "/v1/envelopes", timeout=10, json={"envelopes": [{
+        "idempotency_key": f"printed-{serial}", "kind": "certificate.printed",
+        "payload_b64": payload.decode()}]})
+    assert answer.json()["results"][0]["status"] == "accepted", answer.text
+
+
+def test_a_certificate_that_never_printed_is_given_again_on_the_next_visit_not_twice(
+        bo: RunningBackOffice) -> None:
+    first = issue(bo, tracking_no="visit-1").json()
+    again = issue(bo, tracking_no="visit-2").json()  # the paper did not come out last time
+    assert (again["serial"], again["tracking_no"]) == (first["serial"], "visit-1")
+    printed(bo, first["serial"])
+    later = issue(bo, tracking_no="visit-3").json()  # a new proof, a new serial
+    assert later["serial"] != first["serial"] and bo.server.certificates.count() == 2
+
+
 def test_someone_not_on_the_register_is_not_eligible(bo: RunningBackOffice) -> None:
     answer = issue(bo, number="110101199003077777")
     assert answer.status_code == 422
-    assert answer.json() == {"error": "not_eligible",
-                             "reason": "no household registration on record for this ID number"}
+    assert answer.json() == {"error": "not_eligible", "reason": "not_on_register",
+                             "message": "no household registration on record for this ID number"}
     assert bo.server.certificates.count() == 0
 
 

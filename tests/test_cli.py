@@ -100,7 +100,7 @@ def test_run_never_falls_back_to_simulators_for_missing_adapters(tmp_path: Path)
     profile = ROOT / "kiosk/config/profiles/gov-hall.toml"
     done = kiosk("run", "--config", str(profile), "--data-dir", str(tmp_path / "d"))
     assert done.returncode == 2
-    assert "devices.certificate_printer.adapter: 'cups' is not available" in done.stderr
+    assert "devices.locker.adapter: 'rs485_8a80' is not available" in done.stderr
 
 
 def test_queue_status_of_a_directory_without_outbox_fails_clearly(tmp_path: Path) -> None:
@@ -117,8 +117,11 @@ def test_demo_starts_offscreen_and_a_simulated_citizen_submits(tmp_path: Path) -
     audit = tmp_path / "kiosk" / "audit.jsonl"
     failed: AssertionError | None = None
     try:
-        wait_for(lambda: audit.exists() and "application_queued" in audit.read_text(), 120,
-                 "a demo application")
+        # The first visit is a household proof: issued by the embedded back office, printed
+        # through the CUPS adapter to the virtual A4 printer behind the demo's own cupsd.
+        wait_for(lambda: audit.exists() and "certificate_printed" in audit.read_text(), 120,
+                 "a demo certificate")
+        wait_for(lambda: "application_queued" in audit.read_text(), 120, "a demo application")
         # The second visit identifies by the phone's QR code (issued by the embedded back
         # office, verified offline by the camera's identity source).
         wait_for(lambda: '"kind": "qr_code"' in audit.read_text(), 120, "a QR identification")
@@ -147,6 +150,9 @@ def test_demo_starts_offscreen_and_a_simulated_citizen_submits(tmp_path: Path) -
     # Receipts went through the ESC/POS adapter to the printer's wire peer, which drew them.
     assert "receipts print to the ESC/POS peer on 127.0.0.1:" in out
     assert list((tmp_path / "printed").glob("receipt-*.png"))
+    assert "certificates print through CUPS" in out
+    certificates = list((tmp_path / "certificates").glob("job-*.pdf"))
+    assert certificates and all(c.read_bytes().startswith(b"%PDF") for c in certificates)
 
 
 def test_corrupt_outbox_is_one_line_not_a_traceback(tmp_path: Path) -> None:
@@ -178,7 +184,9 @@ def test_device_list_is_the_registry_table() -> None:
     printer = next(r for r in rows if r["adapter"] == "escpos_network")
     assert set(printer["keys"]) == {"host", "tcp_port", "model"} and printer["available"]
     cups = next(r for r in rows if r["adapter"] == "cups")
-    assert not cups["available"]  # not in this build yet
+    assert set(cups["keys"]) >= {"queue", "server"} and cups["available"]
+    board = next(r for r in rows if r["adapter"] == "rs485_8a80")
+    assert not board["available"]  # not in this build yet
 
 
 def test_device_status_asks_each_fitted_device_through_its_worker() -> None:
@@ -197,7 +205,7 @@ def test_device_status_of_a_production_profile_says_what_this_build_lacks() -> N
     done = kiosk("device", "status", "--config", "gov-hall")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "kiosk: profile gov-hall: devices.certificate_printer.adapter: 'cups' is not available "
+        "kiosk: profile gov-hall: devices.locker.adapter: 'rs485_8a80' is not available "
         "in this build yet (use `kiosk demo` or a profile with simulators)"]
     wrong = kiosk("device", "status", "scanner", "--config", "gov-hall")
     assert wrong.returncode == 2 and "unknown device kind 'scanner'" in wrong.stderr

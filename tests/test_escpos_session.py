@@ -19,7 +19,7 @@ from devices.printer.escpos.printer import EscposPrinter
 from devices.status import DeviceState, LinkReason
 from kiosk.config.catalogue import Intent
 from kiosk.session import State
-from tests.flows import to_confirm_household_proof
+from tests.flows import RECEIPT_SERVICE, to_confirm_receipt
 from tests.waits import wait_until
 
 pytestmark = pytest.mark.realstack
@@ -36,7 +36,7 @@ def peer(rig: Any) -> Iterator[EscposPeer]:
 
 def test_the_receipt_prints_through_the_real_adapter(rig: Any, peer: EscposPeer,
                                                      citizen: Identity) -> None:
-    s = to_confirm_household_proof(rig, citizen)
+    s = to_confirm_receipt(rig, citizen)
     s.confirm()
     assert s.state is State.DONE and s.view().outcome.printed
     tracking_no = s.view().outcome.tracking_no
@@ -51,14 +51,14 @@ def test_paper_out_is_said_at_the_start_not_at_the_end(rig: Any, peer: EscposPee
     s = rig.session
     s.touch()
     s.choose_intent(Intent.APPLY)
-    s.choose("household_proof")
+    s.choose(RECEIPT_SERVICE)
     assert s.state is State.CHOOSE and s.notice.key == "service_unavailable"
     assert dict(s.notice.params)["reason"] == "needs_printer"
 
 
 def test_paper_running_out_during_the_job_is_a_failed_print_never_printed_later(
         rig: Any, peer: EscposPeer, citizen: Identity) -> None:
-    s = to_confirm_household_proof(rig, citizen)
+    s = to_confirm_receipt(rig, citizen)
     peer.set(paper_left_lines=1)
     s.confirm()
     assert s.state is State.DONE and s.notice.key == "print_failed"
@@ -73,7 +73,7 @@ def test_a_silent_printer_is_offline_for_staff_never_paper_ok(rig: Any,
     rig.health.refresh()
     status = rig.session.d.statuses()["printer"]
     assert (status.state, status.reason) == (DeviceState.OFFLINE, LinkReason.NOT_ANSWERING)
-    assert rig.session.availability()["household_proof"] == "needs_printer"
+    assert rig.session.availability()[RECEIPT_SERVICE] == "needs_printer"
 
 
 def test_paper_low_and_out_reach_staff_through_the_outbox_and_so_does_the_fix(
@@ -116,7 +116,7 @@ def test_paper_low_and_out_reach_staff_through_the_outbox_and_so_does_the_fix(
 
 def test_print_again_is_offered_only_once_the_printer_can_print(
         rig: Any, peer: EscposPeer, citizen: Identity) -> None:
-    s = to_confirm_household_proof(rig, citizen)
+    s = to_confirm_receipt(rig, citizen)
     peer.set(paper_left_lines=1)
     s.confirm()
     rig.health.refresh()
@@ -133,7 +133,7 @@ def test_print_again_is_offered_only_once_the_printer_can_print(
 
 def test_an_interrupted_receipt_is_offered_again_only_once(
         rig: Any, peer: EscposPeer, citizen: Identity) -> None:
-    s = to_confirm_household_proof(rig, citizen)
+    s = to_confirm_receipt(rig, citizen)
     peer.set(paper_left_lines=1)
     s.confirm()
     peer.set(paper="ok", paper_left_lines=1)  # a roll that runs out again at once
@@ -149,7 +149,7 @@ def test_an_interrupted_receipt_is_offered_again_only_once(
 
 def test_a_receipt_left_behind_is_never_printed_for_the_next_citizen(
         rig: Any, peer: EscposPeer, citizen: Identity) -> None:
-    s = to_confirm_household_proof(rig, citizen)
+    s = to_confirm_receipt(rig, citizen)
     peer.set(paper_left_lines=1)
     s.confirm()
     tracking_no = s.view().outcome.tracking_no
@@ -162,7 +162,7 @@ def test_a_receipt_left_behind_is_never_printed_for_the_next_citizen(
     peer.set(paper="ok", paper_left_lines=None)  # staff replace the roll
     rig.health.refresh()
     rig.tick(rig.session.d.timings.goodbye_s + 1)
-    s = to_confirm_household_proof(rig, citizen)  # the next citizen
+    s = to_confirm_receipt(rig, citizen)  # the next citizen
     s.confirm()
     assert [r for r in peer.receipts if any(tracking_no in line for line in r.text)] == []
     assert len(peer.receipts) == 1  # only the new citizen's own receipt

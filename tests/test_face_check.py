@@ -17,7 +17,7 @@ from kiosk.records.locker_store import LockerItem
 from kiosk.records.submission import citizen_hash
 from kiosk.session import State
 from kiosk.session.ports import FaceAnswer
-from tests.flows import identify, to_identify_household_proof
+from tests.flows import RECEIPT_SERVICE, identify, to_identify_household_proof
 
 
 def face_records(rig: Any) -> list[dict[str, Any]]:
@@ -31,7 +31,7 @@ def audit_kinds(rig: Any) -> list[str]:
 
 def test_a_face_that_matches_goes_on_and_the_application_says_so(rig: Any,
                                                                   citizen: Identity) -> None:
-    s = to_identify_household_proof(rig)
+    s = to_identify_household_proof(rig, RECEIPT_SERVICE)
     identify(rig, citizen)
     assert s.state is State.CONFIRM
     assert rig.faces.asked == [(citizen.id_number, False)]  # a SAM card's WLT photo stays home
@@ -96,7 +96,7 @@ def test_a_passport_photo_is_sent_for_the_comparison(rig: Any, citizen: Identity
 def test_an_unreachable_back_office_defers_the_check_with_the_application(
         rig: Any, citizen: Identity) -> None:
     rig.faces.answer = None
-    s = to_identify_household_proof(rig)
+    s = to_identify_household_proof(rig, RECEIPT_SERVICE)
     identify(rig, citizen)
     assert s.state is State.CONFIRM
     s.confirm()
@@ -106,6 +106,15 @@ def test_an_unreachable_back_office_defers_the_check_with_the_application(
     assert "face_check_deferred" in audit_kinds(rig)
     s.finish()
     assert s.face_frame is None  # the frame left memory with the session
+
+
+def test_a_certificate_is_never_issued_on_a_deferred_face_check(rig: Any,
+                                                                 citizen: Identity) -> None:
+    rig.faces.answer = None  # the back office cannot check the face now
+    s = to_identify_household_proof(rig)
+    identify(rig, citizen)
+    assert (s.state, s.notice.key) == (State.VERIFY, "face_check_unavailable")
+    assert rig.certificates.issued == {} and rig.certificate_printer.printed == []
 
 
 def test_an_unreachable_back_office_never_opens_a_locker_door(rig: Any,

@@ -12,10 +12,16 @@ from kiosk.config.catalogue import Intent
 from kiosk.records.locker_store import LockerItem
 from kiosk.records.submission import citizen_hash
 from kiosk.session import State
-from tests.flows import identify, open_door_7, to_confirm_household_proof
+from tests.flows import (
+    RECEIPT_SERVICE,
+    identify,
+    open_door_7,
+    to_confirm_household_proof,
+    to_confirm_receipt,
+)
 
 
-def test_household_proof_fits_four_taps_and_prints_a_receipt(rig, citizen):  # type: ignore[no-untyped-def]
+def test_household_proof_fits_four_taps_and_prints_the_certificate(rig, citizen):  # type: ignore[no-untyped-def]
     s = rig.session
     s.touch()
     s.choose_intent(Intent.APPLY)
@@ -25,10 +31,25 @@ def test_household_proof_fits_four_taps_and_prints_a_receipt(rig, citizen):  # t
     assert s.state is State.CONFIRM  # no form: the data platform holds everything
     s.confirm()
     assert s.state is State.DONE
+    (document,) = rig.certificate_printer.printed
+    v = s.view()
+    assert v.outcome.printed is True and v.outcome.serial_no == document.serial_no
+    (issued,) = rig.certificates.issued.values()
+    assert issued["serial"] == document.serial_no and document.pdf.startswith(b"%PDF")
+    assert rig.printer.printed == []  # the certificate is what the citizen leaves with
+    kinds = [e[0] for e in rig.sink.envelopes]
+    assert kinds == ["certificate.printed"]  # nothing queued to issue it: it was, now
+    assert citizen.id_number.encode() not in rig.sink.envelopes[0][1]
+
+
+def test_a_receipt_application_goes_to_the_outbox_and_prints_its_receipt(rig, citizen):  # type: ignore[no-untyped-def]
+    s = to_confirm_receipt(rig, citizen)
+    s.confirm()
+    assert s.state is State.DONE
     assert len(rig.sink.envelopes) == 1
     kind, payload, _key = rig.sink.envelopes[0]
     body = json.loads(payload)
-    assert kind == "application.submit" and body["service_id"] == "household_proof"
+    assert kind == "application.submit" and body["service_id"] == RECEIPT_SERVICE
     assert body["citizen"]["id_number"] == citizen.id_number
     assert rig.printer.printed and body["tracking_no"] in "\n".join(rig.printer.printed[0].lines)
     assert s.view().outcome.printed is True
@@ -66,8 +87,8 @@ def test_no_printer_hides_every_service_that_must_print(rig):  # type: ignore[no
     s.touch()
     s.choose_intent(Intent.APPLY)
     reasons = {c.id: c.unavailable_reason for c in s.view().choices}
-    assert reasons["household_proof"] == "needs_printer"
-    s.choose("household_proof")
+    assert reasons[RECEIPT_SERVICE] == "needs_printer"
+    s.choose(RECEIPT_SERVICE)
     assert s.state is State.CHOOSE and s.view().notice.key == "service_unavailable"
 
 
@@ -143,7 +164,7 @@ def test_card_pulled_during_read_says_so_and_keeps_waiting(rig, citizen):  # typ
 
 
 def test_disk_full_on_submit_keeps_the_form_and_says_so(rig, citizen):  # type: ignore[no-untyped-def]
-    s = to_confirm_household_proof(rig, citizen)
+    s = to_confirm_receipt(rig, citizen)
     rig.sink.fail = True
     s.confirm()
     assert s.state is State.CONFIRM and s.view().notice.key == "submit_failed"
@@ -153,7 +174,7 @@ def test_disk_full_on_submit_keeps_the_form_and_says_so(rig, citizen):  # type: 
 
 
 def test_paper_out_mid_receipt_keeps_submission_and_offers_reprint(rig, citizen):  # type: ignore[no-untyped-def]
-    s = to_confirm_household_proof(rig, citizen)
+    s = to_confirm_receipt(rig, citizen)
     rig.printer.fail_next(PrintFailure.PAPER_OUT)
     s.confirm()
     v = s.view()
@@ -242,14 +263,14 @@ def test_maintenance_window_shows_out_of_service_with_the_end_time(rig):  # type
 
 def test_receipt_carries_the_profile_status_qr(rig, citizen):  # type: ignore[no-untyped-def]
     rig.session.d.receipt_qr_prefix = "https://example.test/track?no="
-    s = to_confirm_household_proof(rig, citizen)
+    s = to_confirm_receipt(rig, citizen)
     s.confirm()
     tracking = s.view().outcome.tracking_no
     assert rig.printer.printed[0].qr_data == "https://example.test/track?no=" + tracking
 
 
 def test_card_left_in_the_reader_is_called_out_until_it_is_taken(rig, citizen):  # type: ignore[no-untyped-def]
-    s = to_confirm_household_proof(rig, citizen)  # the fake reader keeps the card "present"
+    s = to_confirm_receipt(rig, citizen)  # the fake reader keeps the card "present"
     s.confirm()
     s.finish()
     assert s.view().card_left

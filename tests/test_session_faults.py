@@ -14,7 +14,7 @@ from devices.status import DeviceState, DeviceStatus
 from kiosk.config.catalogue import Intent
 from kiosk.config.settings import Timings
 from kiosk.session import State
-from tests.flows import identify, open_door_7, to_confirm_household_proof
+from tests.flows import identify, open_door_7, to_confirm_receipt
 from tests.waits import wait_until
 
 
@@ -89,8 +89,8 @@ class BrokenPrinter(FakePrinter):
         raise RuntimeError("driver bug")
 
 
-def submit_household_proof(rig, citizen):  # type: ignore[no-untyped-def]
-    s = to_confirm_household_proof(rig, citizen)
+def submit_receipt_application(rig, citizen):  # type: ignore[no-untyped-def]
+    s = to_confirm_receipt(rig, citizen)
     s.confirm()
     return s
 
@@ -100,7 +100,7 @@ def test_hanging_printer_times_out_and_the_session_moves_on(rig, citizen):  # ty
     rig.refit("printer", printer)
     rig.session.d.timings = Timings(print_timeout_s=0.2, idle_before_countdown_s=30)
     try:
-        s = submit_household_proof(rig, citizen)
+        s = submit_receipt_application(rig, citizen)
         v = s.view()
         assert v.state is State.DONE and v.outcome.printed is False
         assert v.notice.key == "print_failed" and len(rig.sink.envelopes) == 1
@@ -117,7 +117,7 @@ def test_hanging_printer_times_out_and_the_session_moves_on(rig, citizen):  # ty
 
 def test_printer_driver_raising_is_a_failed_print_not_a_stuck_session(rig, citizen):  # type: ignore[no-untyped-def]
     rig.refit("printer", BrokenPrinter())
-    s = submit_household_proof(rig, citizen)
+    s = submit_receipt_application(rig, citizen)
     assert s.state is State.DONE and s.view().outcome.printed is False
     s.finish()
     assert s.state is State.GOODBYE and s.identity is None
@@ -150,7 +150,7 @@ def test_full_disk_for_the_audit_log_still_ends_and_wipes_the_session(rig, citiz
     from kiosk.records.audit import AuditLog
 
     rig.session.d.audit = AuditLog(Path("/dev/full"), rig.clock)  # every write: ENOSPC
-    s = to_confirm_household_proof(rig, citizen)
+    s = to_confirm_receipt(rig, citizen)
     s.confirm()
     assert s.state is State.DONE
     s.call_staff()
@@ -163,7 +163,7 @@ def test_full_disk_for_the_audit_log_still_ends_and_wipes_the_session(rig, citiz
 def test_device_call_workers_keep_no_personal_data(rig, citizen):  # type: ignore[no-untyped-def]
     import gc
 
-    s = to_confirm_household_proof(rig, citizen)
+    s = to_confirm_receipt(rig, citizen)
     s.back()
     s.back()
     s.back()  # home -> goodbye: wiped

@@ -22,7 +22,7 @@ from kiosk.config.settings import Timings
 from kiosk.session import State
 from kiosk.session.steps import ThreadedSteps
 from tests.echo_device import EchoPeer, EchoPrinter
-from tests.flows import to_confirm_household_proof
+from tests.flows import to_confirm_receipt
 from tests.waits import wait_until
 
 pytestmark = pytest.mark.realstack
@@ -52,7 +52,7 @@ def test_hung_printer_leaves_back_home_staff_and_more_time_answered(rig, citizen
     rig.refit("printer", printer, poll_interval_s=0.2)
     s = rig.session
     s.d.timings = Timings(print_timeout_s=2.0, idle_before_countdown_s=30, countdown_s=20)
-    s = to_confirm_household_proof(rig, citizen)  # inline steps so far: the walk there
+    s = to_confirm_receipt(rig, citizen)  # inline steps so far: the walk there
     s.d.steps = ThreadedSteps()
     peer.silent.set()
     answered_within(ANSWER_S, s.confirm)

@@ -34,7 +34,7 @@ def test_submission_survives_a_restart_while_the_back_office_is_down(tmp_path: P
     dead = "http://127.0.0.1:9"  # discard port: nothing answers
     terminal = make_terminal(tmp_path / "kiosk", dead)
     terminal.start()
-    service = next(s for s in terminal.services if s.id == "household_proof")
+    service = next(s for s in terminal.services if s.id == "social_security_card_renewal")
     assert run_one_session(terminal, service, 0)
     stats = terminal.outbox.stats()
     assert stats.pending + stats.in_flight == 1 and stats.delivered == 0
@@ -56,7 +56,7 @@ def test_delivered_envelopes_past_retention_are_purged_at_start(tmp_path: Path) 
         put_photos_on_file(backoffice.url, [c.id_number for c in DEMO_CITIZENS])
         terminal = make_terminal(tmp_path / "kiosk", backoffice.url)
         terminal.start()
-        service = next(s for s in terminal.services if s.id == "household_proof")
+        service = next(s for s in terminal.services if s.id == "social_security_card_renewal")
         assert run_one_session(terminal, service, 0)
         assert terminal.sync.wait_until_drained(10)
         terminal.stop()

@@ -78,17 +78,25 @@ def all_text(shell: Any) -> str:
 @pytest.fixture
 def kiosk_ui(window: Any, tmp_path: Path) -> Iterator[Any]:
     from backoffice.running import start_in_thread
+    from devices.id_reader.simulator import DEMO_CITIZENS
     from kiosk.config.profile import load_profile, with_simulated_devices
     from kiosk.config.settings import Timings
+    from kiosk.demo.faces import CameraView, put_photos_on_file, with_camera_view
+    from kiosk.demo.seed import register_demo_residents
     from kiosk.terminal import Terminal, TerminalOptions
     from screens.bridge import SessionBridge
     from screens.shell import Shell
     from screens.theme import Theme
 
     backoffice = start_in_thread("127.0.0.1", 0, tmp_path / "backoffice")
-    profile = with_simulated_devices(load_profile("gov-hall"), settings={
-        "id_reader": {"present_after_s": 0.2}, "camera": {"face_after_s": 0.2},
-        "locker": {"close_after_s": 0.2}})
+    register_demo_residents(backoffice.url)
+    put_photos_on_file(backoffice.url, [c.id_number for c in DEMO_CITIZENS])
+    # A certificate is issued only on a face the back office matched: the real camera adapter
+    # looks at the demo citizen's face.
+    view = CameraView(tmp_path / "camera-view.png")
+    view.show_face()
+    profile = with_camera_view(with_simulated_devices(load_profile("gov-hall"), settings={
+        "id_reader": {"present_after_s": 0.2}, "locker": {"close_after_s": 0.2}}), view)
     terminal = Terminal(profile, TerminalOptions(
         data_dir=tmp_path / "kiosk", backoffice_url=backoffice.url,
         timings=Timings(goodbye_s=0.3, ui_tick_s=0.02, outbox_poll_s=0.05)))
@@ -108,7 +116,8 @@ def kiosk_ui(window: Any, tmp_path: Path) -> Iterator[Any]:
         backoffice.stop()
 
 
-def test_citizen_taps_from_attract_to_goodbye_and_application_arrives(kiosk_ui: Any) -> None:
+def test_citizen_taps_from_attract_to_goodbye_and_leaves_with_the_certificate(
+        kiosk_ui: Any) -> None:
     shell, terminal, backoffice = kiosk_ui
     from devices.id_reader.simulator import DEMO_CITIZENS
 
@@ -126,20 +135,21 @@ def test_citizen_taps_from_attract_to_goodbye_and_application_arrives(kiosk_ui: 
     pump(lambda: shell.manager.current == "confirm")
     text = all_text(shell)
     assert "310115********" in text and DEMO_CITIZENS[0].id_number not in text  # masked
+    assert "当场出具" in text
     tap_button(shell, "确认提交")
-    pump(lambda: shell.manager.current == "result" and "办件编号" in all_text(shell))
-    tracking_no = terminal.session.view().outcome.tracking_no
-    assert tracking_no in all_text(shell)
+    pump(lambda: shell.manager.current == "result" and "证明编号" in all_text(shell))
+    serial = terminal.session.view().outcome.serial_no
+    assert serial and serial in all_text(shell) and "请从 A4 打印机" in all_text(shell)
     tap_button(shell, "完成")
     pump(lambda: shell.manager.current == "goodbye")
     after = all_text(shell)
-    assert "张*" not in after and tracking_no not in after  # wiped from the screens too
+    assert "张*" not in after and serial not in after  # wiped from the screens too
     pump(lambda: on_attract(shell))
-    assert terminal.sync.wait_until_drained(10)
-    app = backoffice.store.application(tracking_no)
-    assert app is not None and app["service_id"] == "household_proof"
-    assert backoffice.store.counts()["applications"] == 1
-    assert list((terminal.options.data_dir / "printed").glob("receipt-*.txt"))
+    (pdf,) = (terminal.options.data_dir / "certificates").glob("certificate-*.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert terminal.sync.wait_until_drained(10)  # the back office hears it was printed
+    assert backoffice.server.certificates.issue(
+        "household_proof", "next-visit", DEMO_CITIZENS[0].id_number, "张三").serial != serial
 
 
 def test_language_switch_and_call_staff_from_a_screen(kiosk_ui: Any) -> None:

@@ -1,13 +1,15 @@
-"""`kiosk device list|status|read-id|scan|print-test`: what device kinds and adapters exist,
-what a profile fits, how each fitted device answers right now (each through its own
-DeviceWorker), and the technician's tests of one device."""
+"""`kiosk device list|status|read-id|scan|print-test|paper-replaced`: what device kinds and
+adapters exist, what a profile fits, how each fitted device answers right now (each through
+its own DeviceWorker), and the technician's tests of one device."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -188,41 +190,72 @@ def scan(
         raise typer.Exit(code)
 
 
-@device_app.command("print-test")
-def print_test(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
-    """Print a test receipt (Chinese text and a QR code) on the profile's receipt printer;
-    exit 1 with one line when it cannot print (paper out, cover open, not answering). Only the
-    printer is opened."""
-    from devices.printer.protocol import PrintFailure, PrintResult, Receipt
+PrinterKind = Annotated[str, typer.Argument(
+    help="printer (the receipt printer) or certificate_printer (the A4 one).")]
+
+
+@contextlib.contextmanager
+def _one_printer(config: str | None, kind: str) -> Iterator[tuple[Profile, Any]]:
+    """The profile's printer of `kind` behind its worker, and nothing else opened."""
     from kiosk.terminal import build_devices
 
     if config is None:
         _fail("--config is required (a profile name or file)")
+    if kind not in ("printer", "certificate_printer"):
+        _fail(f"{kind!r} is not a printer (printer or certificate_printer)")
     assert config is not None
     profile = _load(config, simulated=False)
-    when = time.strftime("%Y-%m-%d %H:%M:%S")
-    receipt = Receipt("打印测试 Print test", (f"终端 Terminal: {profile.terminal.id}",
-                                              f"时间 Time: {when}", "中文 GB18030 汉字测试"),
-                      f"KIOSK-PRINT-TEST {profile.terminal.id} {when}", "测试完成 Test done")
     with tempfile.TemporaryDirectory(prefix="kiosk-device-") as tmp:
         try:
             devices = build_devices(profile, Path(tmp), profile.timings, SystemClock(),
-                                    kinds=("printer",))
+                                    kinds=(kind,))
         except ConfigError as e:
             _fail(str(e))
             raise AssertionError from e  # unreachable
         try:
-            printer = devices.printer
-            if printer is None:
-                _fail(f"{config}: no printer is fitted")
-                raise AssertionError  # unreachable
-            limit = profile.timings.print_timeout_s
-            result = printer.call(lambda p: p.print_receipt(receipt),
-                                  PrintResult(PrintFailure.OFFLINE,
-                                              "the printer did not answer in time"),
-                                  timeout_s=limit, what="print test").value
+            worker = devices.certificate_printer if kind == "certificate_printer" \
+                else devices.printer
+            if worker is None:
+                _fail(f"{config}: no {kind} is fitted")
+            yield profile, worker
         finally:
             devices.stop()
+
+
+def _test_job(profile: Profile, kind: str) -> Callable[[Any], Any]:
+    """A receipt with Chinese text and a QR code, or an A4 test certificate."""
+    from devices.certificate_printer.protocol import CertificateDocument
+    from devices.printer.protocol import Receipt
+    from kiosk.session.steps.certificate_pdf import render_certificate
+
+    when = time.strftime("%Y-%m-%d %H:%M:%S")
+    if kind == "printer":
+        receipt = Receipt("打印测试 Print test", (f"终端 Terminal: {profile.terminal.id}",
+                                                  f"时间 Time: {when}", "中文 GB18030 汉字测试"),
+                          f"KIOSK-PRINT-TEST {profile.terminal.id} {when}", "测试完成 Test done")
+        return lambda p: p.print_receipt(receipt)
+    pdf = render_certificate({
+        "serial": "TEST", "verification_code": "TEST", "title_zh": "打印测试",
+        "title_en": "Print test", "issuer": profile.terminal.name.get("zh"),
+        "holder": "测试", "district": profile.terminal.id, "issued_at": time.time()},
+        profile.backoffice.url or "http://127.0.0.1")
+    document = CertificateDocument("TEST", "打印测试 Print test", pdf)
+    return lambda p: p.print_certificate(document)
+
+
+@device_app.command("print-test")
+def print_test(kind: PrinterKind = "printer", config: ConfigOpt = None,
+               json_out: JsonOpt = False) -> None:
+    """Print a test receipt (Chinese text and a QR code), or a test A4 certificate, on the
+    profile's printer; exit 1 with one line when it cannot print (paper out, cover open, not
+    answering). Only that printer is opened."""
+    from devices.printer.protocol import PrintFailure, PrintResult
+
+    with _one_printer(config, kind) as (profile, printer):
+        job = _test_job(profile, kind)
+        result = printer.call(job, PrintResult(PrintFailure.OFFLINE,
+                                               "the printer did not answer in time"),
+                              timeout_s=profile.timings.print_timeout_s, what="print test").value
     ok = result.ok
     reason = "printed" if ok else f"{result.failure}: {result.detail}"
     if json_out:
@@ -231,4 +264,36 @@ def print_test(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
     else:
         typer.echo(f"print test: {reason}", err=not ok)
     if not ok:
+        raise typer.Exit(1)
+
+
+@device_app.command("paper-replaced")
+def paper_replaced(kind: PrinterKind = "printer", config: ConfigOpt = None,
+                   json_out: JsonOpt = False) -> None:
+    """A technician refilled the paper (or mended the printer): a CUPS queue that trouble
+    stopped is started again, then the printer's own status is read. Exit 0 when it can print
+    now (the terminal's staff alert clears by itself at its next poll), 1 with the reason it
+    still cannot. Jobs that did not print are never printed by this: citizens are offered a
+    reprint."""
+    from devices.status import DeviceStatus
+
+    with _one_printer(config, kind) as (profile, printer):
+        def restart(p: Any) -> DeviceStatus:
+            again = getattr(p, "paper_replaced", None)
+            status: DeviceStatus = again() if callable(again) else p.status()
+            return status
+
+        now = printer.call(restart, DeviceStatus.offline(
+            "not_answering", "the printer did not answer in time"),
+            timeout_s=profile.timings.device_call_timeout_s * 3, what="paper replaced").value
+    if json_out:
+        typer.echo(json.dumps({"kind": kind, "state": now.state.value, "reason": now.reason,
+                               "message": now.message, "ok": now.usable}, ensure_ascii=False))
+    elif now.usable:
+        typer.echo(f"paper replaced: {kind} {now.state.value}"
+                   + (f" ({now.reason}: {now.message})" if now.reason else ""))
+    else:
+        typer.echo(f"paper replaced: {kind} still cannot print: {now.reason}: {now.message}",
+                   err=True)
+    if not now.usable:
         raise typer.Exit(1)

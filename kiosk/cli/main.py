@@ -84,22 +84,25 @@ def demo(
 ) -> None:
     """The full app, an embedded reference back office, and the real identity adapters on
     their wire peers: the SAM reader on a pty, passports and bank cards on virtual cards under
-    pcscd, QR codes and faces through the OpenCV camera looking at an image file (printers and
-    lockers are simulated until their adapters come)."""
+    pcscd, QR codes and faces through the OpenCV camera looking at an image file, receipts
+    through the ESC/POS adapter to its wire peer, certificates through CUPS to a virtual A4
+    printer behind a private cupsd (the locker is simulated until its adapter comes)."""
     from devices.id_reader.pcsc.config import PcscConfig
     from kiosk.demo.faces import CameraView, put_photos_on_file, with_camera_view
     from kiosk.demo.peers import (
         VPCD_READER,
         DemoHands,
+        certificate_printer_peer,
         demo_document_numbers,
         optional_pcscd,
         printer_peer,
         sam_peer,
         with_backoffice_qr_key,
+        with_certificate_printer_peer,
         with_demo_readers,
         with_printer_peer,
     )
-    from kiosk.demo.seed import seed_demo_locker
+    from kiosk.demo.seed import register_demo_residents, seed_demo_locker
     from kiosk.demo.simulate import backoffice_at
 
     data = data_dir or Path("var/demo")
@@ -109,17 +112,21 @@ def demo(
         fail(f"{data}: cannot create the data directory: {e.strerror}")
     raw = _profile(profile)
     with backoffice_at(backoffice, data) as url, sam_peer() as sam, optional_pcscd() as pcsc, \
-            printer_peer(data / "printed") as printer:
+            printer_peer(data / "printed") as printer, \
+            certificate_printer_peer(data / "certificates") as a4:
         view = CameraView(data / "camera-view.png")
         prof = with_demo_readers(with_simulated_devices(raw), raw, sam.port, pcsc=pcsc)
-        prof = with_printer_peer(prof, printer)
+        prof = with_certificate_printer_peer(with_printer_peer(prof, printer), a4)
         prof = with_camera_view(with_backoffice_qr_key(prof, url, data / "kiosk"), view)
         put_photos_on_file(url, demo_document_numbers())
+        register_demo_residents(url)
         typer.echo(f"kiosk demo: profile {prof.profile}, back office {url}, data in {data}; "
                    f"SAM reader peer on {sam.port}; PC/SC "
                    f"{'on ' + VPCD_READER if pcsc else 'not available'}; "
                    f"the camera looks at {view.path}; receipts print to the ESC/POS peer on "
-                   f"{printer.host}:{printer.port} ({data / 'printed'}/*.png)")
+                   f"{printer.host}:{printer.port} ({data / 'printed'}/*.png); certificates "
+                   + (f"print through CUPS ({a4.socket}) to {a4.out_dir}/*.pdf" if a4 else
+                      "go to the simulated A4 printer (cupsd is not installed)"))
         try:
             terminal = Terminal(prof, TerminalOptions(data_dir=data / "kiosk", backoffice_url=url))
         except ConfigError as e:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import requests
 
+from devices.certificate_printer.cups.config import CupsConfig
+from devices.certificate_printer.cups.peer import CUPSD, QUEUE, CupsPeer
 from devices.config import AdapterConfig
 from devices.id_reader.pcsc.cards.bank import VirtualBankCard
 from devices.id_reader.pcsc.cards.passport import VirtualPassport, td3
@@ -102,6 +104,29 @@ def with_printer_peer(profile: Profile, peer: EscposPeer) -> Profile:
     """The profile's receipt printer becomes the ESC/POS adapter, printing to the peer."""
     config = EscposNetworkConfig(host=peer.host, tcp_port=peer.port)
     devices = with_configs(profile.devices, {"printer": (config,)})
+    return profile.model_copy(update={"devices": devices})
+
+
+@contextlib.contextmanager
+def certificate_printer_peer(out_dir: Path) -> Iterator[CupsPeer | None]:
+    """A private cupsd with the virtual A4 printer; each certificate it prints is a PDF in
+    `out_dir`. None (the A4 printer stays simulated) where cupsd is not installed."""
+    if not Path(CUPSD).exists():
+        yield None
+        return
+    peer = CupsPeer(out_dir)
+    try:
+        yield peer
+    finally:
+        peer.close()
+
+
+def with_certificate_printer_peer(profile: Profile, peer: CupsPeer | None) -> Profile:
+    """The profile's A4 printer becomes the CUPS adapter, printing to the peer's queue."""
+    if peer is None or not profile.devices.configs("certificate_printer"):
+        return profile
+    config = CupsConfig(queue=QUEUE, server=peer.socket)
+    devices = with_configs(profile.devices, {"certificate_printer": (config,)})
     return profile.model_copy(update={"devices": devices})
 
 

@@ -3,10 +3,19 @@ simulator's own setting: see the simulators' config models and their INSTANT set
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+
+import requests
+
 from devices.id_reader.simulator import DEMO_CITIZENS
 from kiosk.records.locker_store import LockerItem
 from kiosk.records.submission import citizen_hash
 from kiosk.terminal import Terminal
+
+log = logging.getLogger(__name__)
+# The districts of Shanghai the demo citizens' ID numbers were issued in.
+DISTRICTS = {"310115": "浦东新区", "310104": "徐汇区", "310106": "静安区"}
 
 
 def seed_demo_locker(terminal: Terminal) -> None:
@@ -16,3 +25,19 @@ def seed_demo_locker(terminal: Terminal) -> None:
     for door, person in enumerate(DEMO_CITIZENS, start=1):
         terminal.inventory.load(
             LockerItem(door, citizen_hash(person.id_number), "营业执照", "Business licence"))
+
+
+def register_demo_residents(backoffice_url: str, numbers: Iterable[str] | None = None) -> int:
+    """The demo citizens (or `numbers`) on the reference back office's household register, so
+    that their household and entry-exit proofs are issued (a passport holder is not: "not
+    eligible"); how many it took."""
+    registered = 0
+    for number in numbers if numbers is not None else [c.id_number for c in DEMO_CITIZENS]:
+        try:
+            answer = requests.post(backoffice_url + "/v1/residents", timeout=30, json={
+                "id_number": number, "district": DISTRICTS.get(number[:6], "浦东新区")})
+        except requests.RequestException as e:
+            log.warning("the back office took no resident: %s", type(e).__name__)
+            break
+        registered += answer.status_code == 200
+    return registered

@@ -116,7 +116,9 @@ def run_simulation(
         try:
             before = terminal.outbox.stats()
             terminal.start()
-            apply_services = [s for s in terminal.services if s.intent is Intent.APPLY]
+            # Applications, through the outbox; a certificate issued on the spot never is.
+            apply_services = [s for s in terminal.services
+                              if s.intent is Intent.APPLY and s.issues is None]
             if not apply_services:
                 raise ValueError(f"profile {profile.profile} offers no service to apply for")
             completed = 0

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import requests
 
-from kiosk.session.ports import FACE_DECISIONS, FaceAnswer
+from kiosk.session.ports import CERTIFICATE_FIELDS, FACE_DECISIONS, FaceAnswer, IssueAnswer
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ class BackOfficeClient:
         self.timeout_s = timeout_s
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = requests.Session()
+        self.verify_base_url = self.base_url  # certificates' QR codes point here
 
     @property
     def envelopes_url(self) -> str:
@@ -38,17 +39,19 @@ class BackOfficeClient:
     def _post(self, path: str, doc: Mapping[str, object]) -> object | None:
         return self._ask("POST", path, json=doc)
 
-    def _ask(self, method: str, path: str, **request: object) -> object | None:
+    def _ask(self, method: str, path: str, *, also: tuple[int, ...] = (),
+             **request: object) -> object | None:
+        """The JSON body of a 200 (or of a status in `also`), else None."""
         try:
             r = self._http.request(method, self.base_url + path, headers=self.headers,
                                    timeout=self.timeout_s, **request)  # type: ignore[arg-type]
         except requests.RequestException as e:
             log.info("back office unreachable: %s", type(e).__name__)
             return None
-        return self._answer(r, path)
+        return self._answer(r, path, also)
 
-    def _answer(self, r: requests.Response, path: str) -> object | None:
-        if r.status_code != 200:
+    def _answer(self, r: requests.Response, path: str, also: tuple[int, ...]) -> object | None:
+        if r.status_code != 200 and r.status_code not in also:
             log.warning("back office answered %s to %s", r.status_code, path)
             return None
         try:
@@ -77,6 +80,24 @@ class BackOfficeClient:
         if isinstance(distance, bool) or not isinstance(distance, int | float):
             distance = None
         return FaceAnswer(decision, None if distance is None else float(distance))
+
+    def issue_certificate(self, service_id: str, tracking_no: str, id_number: str,
+                          name: str) -> IssueAnswer | None:
+        """The back office issues the certificate now (idempotent by tracking number)."""
+        body = self._ask("POST", "/v1/certificates", also=(422,), json={
+            "service_id": service_id, "tracking_no": tracking_no,
+            "citizen": {"id_number": id_number, "name": name}})
+        if not isinstance(body, dict):
+            return None
+        if body.get("error") == "not_eligible":
+            return IssueAnswer(not_eligible=str(body.get("reason") or "not_eligible"),
+                               reason=str(body.get("message") or ""))
+        if any(not isinstance(body.get(k), str | int | float) or isinstance(body.get(k), bool)
+               for k in CERTIFICATE_FIELDS):
+            log.warning("back office issued a certificate without %s",
+                        ", ".join(k for k in CERTIFICATE_FIELDS if k not in body))
+            return None
+        return IssueAnswer(certificate=body)
 
     def applications_for(self, citizen_hash: str) -> Sequence[Mapping[str, str]] | None:
         body = self._get("/v1/applications", {"citizen_hash": citizen_hash})

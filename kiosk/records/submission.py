@@ -31,6 +31,14 @@ class QueuedApplication:
     idempotency_key: str
 
 
+def new_tracking_no(terminal_id: str, at: float) -> tuple[str, str]:
+    """A tracking number made on the terminal (so the citizen has it offline), and the
+    idempotency key it comes from."""
+    key = uuid.uuid4().hex
+    day = time.strftime("%Y%m%d", time.localtime(at))
+    return f"{terminal_id}-{day}-{key[:8].upper()}", key
+
+
 def queue_application(
     sink: EnvelopeSink,
     *,
@@ -43,9 +51,7 @@ def queue_application(
 ) -> QueuedApplication:
     """Write the application durably; the tracking number is made here, so the citizen has it
     even when the back office is unreachable."""
-    key = uuid.uuid4().hex
-    day = time.strftime("%Y%m%d", time.localtime(submitted_at))
-    tracking_no = f"{terminal_id}-{day}-{key[:8].upper()}"
+    tracking_no, key = new_tracking_no(terminal_id, submitted_at)
     payload = {
         "tracking_no": tracking_no,
         "service_id": service_id,

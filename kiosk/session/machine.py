@@ -20,11 +20,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from devices.certificate_printer.protocol import CertificateDocument
 from devices.id_reader.protocol import Identity
 from kiosk.config.catalogue import Intent, Service
 from kiosk.health.availability import available_services
-from kiosk.records.submission import queue_application
-from kiosk.session import results
+from kiosk.session import certify, results
 from kiosk.session.hours import maintenance_until
 from kiosk.session.ports import SessionDeps
 from kiosk.session.snapshot import build_view, can_reprint, choices
@@ -90,6 +90,8 @@ class Session:
         self.errors: dict[str, str] = {}
         self.notice: Notice | None = None
         self.outcome: Outcome | None = None
+        self.tracking_no: str | None = None  # a certificate's, kept to ask again idempotently
+        self.certificate: CertificateDocument | None = None  # issued: kept for a reprint
         self.staff_called = False
         self.extensions = 0
         self.card_was_left = False  # on the goodbye screen: a card is still in a reader
@@ -246,36 +248,22 @@ class Session:
 
     @_intent
     def confirm(self) -> None:
-        """Submit: durable in the outbox before the citizen is told it is done."""
+        """Submit: durable in the outbox before the citizen is told it is done; or, for a
+        certificate, issued by the back office now and printed."""
         if self.state is not State.CONFIRM or self.service is None or self.identity is None:
             return
-        service, identity = self.service, self.identity
-        self.go(State.SUBMITTING)
-        self._publish()
-        try:
-            queued = queue_application(
-                self.d.sink, terminal_id=self.d.terminal_id, service_id=service.id,
-                identity=identity, form=self.values, submitted_at=self.d.clock.wall(),
-                face=results.face_record(self),
-            )
-        except Exception as e:  # disk full, broken database: say so, keep the form
-            log.exception("outbox enqueue failed")
-            self.d.audit.record("application_queue_failed", service=service.id,
-                                error=type(e).__name__)
-            self.go(State.CONFIRM, Notice("submit_failed"))
-            return
-        self.d.audit.record("application_queued", service=service.id,
-                            tracking_no=queued.tracking_no)
-        self.d.on_submitted()
-        self.outcome = Outcome(service.output, tracking_no=queued.tracking_no)
-        if service.output in ("receipt", "certificate"):
-            results.start_print(self, service, queued.tracking_no)
+        if self.service.issues == "certificate":
+            certify.issue(self)
         else:
-            self.go(State.DONE)
+            results.submit_application(self)
 
     @_intent
     def reprint(self) -> None:
-        if self.service and self.outcome and self.outcome.tracking_no and can_reprint(self):
+        if not (self.service and self.outcome and can_reprint(self)):
+            return
+        if self.certificate is not None:
+            certify.start_print(self)
+        elif self.outcome.tracking_no:
             results.start_print(self, self.service, self.outcome.tracking_no)
 
     @_intent
@@ -387,7 +375,7 @@ class Session:
             results.watch_door(self, now)
 
     def end(self, reason: str) -> None:
-        results.leave_unprinted_receipt(self)  # a tracking number only; then the wipe, first:
+        results.leave_unprinted(self)  # a tracking or serial number only; then the wipe, first:
         self._reset_citizen_data()  # nothing that follows (a full disk) may keep the data
         results.forget_passport_details(self)
         self.go(State.GOODBYE, Notice(f"goodbye_{reason}"))

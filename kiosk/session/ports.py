@@ -61,6 +61,58 @@ class AnsweringFaceVerifier:
         return self.answer
 
 
+@dataclass(frozen=True)
+class IssueAnswer:
+    """The back office's answer to "issue this certificate": the certificate as it gave it
+    (serial, verification code, title, issuer, holder masked, district, issued_at), or why
+    the citizen is not eligible (a reason code and the back office's words)."""
+
+    certificate: Mapping[str, object] | None = None
+    not_eligible: str | None = None
+    reason: str = ""
+
+
+CERTIFICATE_FIELDS = ("serial", "verification_code", "title_zh", "title_en", "issuer",
+                      "holder", "district", "issued_at")
+
+
+class CertificateIssuer(Protocol):
+    """The back office issuing a certificate on the spot (a network call)."""
+
+    verify_base_url: str  # where the paper's QR code sends whoever checks it
+
+    def issue_certificate(self, service_id: str, tracking_no: str, id_number: str,
+                          name: str) -> IssueAnswer | None:
+        """Issued (or given again for the same tracking number), not eligible, or None when
+        the back office cannot be reached or answers something else."""
+        ...
+
+
+class AnsweringCertificateIssuer:
+    """Issues certificates numbered from 1 (or says `not_eligible`, or None: unreachable),
+    for session tests and screen scenes; the terminal asks the back office."""
+
+    verify_base_url = "http://127.0.0.1:8700"
+
+    def __init__(self) -> None:
+        self.not_eligible: str | None = None
+        self.unreachable = False
+        self.issued: dict[str, dict[str, object]] = {}  # by tracking number
+
+    def issue_certificate(self, service_id: str, tracking_no: str, id_number: str,
+                          name: str) -> IssueAnswer | None:
+        if self.unreachable:
+            return None
+        if self.not_eligible:
+            return IssueAnswer(not_eligible=self.not_eligible, reason="not on the register")
+        cert = self.issued.setdefault(tracking_no, {
+            "serial": f"HP2026{len(self.issued) + 1:06d}", "verification_code": "ABCD2345",
+            "title_zh": "户籍证明", "title_en": "Household registration proof",
+            "issuer": "上海市公安局浦东分局", "holder": name[:1] + "*", "district": "浦东新区",
+            "issued_at": 1.8e9, "service_id": service_id, "tracking_no": tracking_no})
+        return IssueAnswer(certificate=cert)
+
+
 @dataclass
 class SessionDeps:
     terminal_id: str
@@ -71,6 +123,7 @@ class SessionDeps:
     online: Callable[[], bool | None] = lambda: None
     directory: ApplicationDirectory | None = None
     faces: FaceVerifier | None = None
+    certificates: CertificateIssuer | None = None
     inventory: LockerInventory = field(default_factory=lambda: LockerInventory(None))
     journal: PrintJournal = field(default_factory=lambda: PrintJournal(None))
     audit: AuditLog = field(default_factory=lambda: AuditLog(None))

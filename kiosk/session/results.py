@@ -18,7 +18,7 @@ from devices.id_reader.protocol import ReadFailure
 from devices.id_reader.validity import refusal
 from devices.locker.protocol import DoorOutcome, DoorState
 from kiosk.config.catalogue import Intent, Service
-from kiosk.records.submission import citizen_hash, queue_event
+from kiosk.records.submission import citizen_hash, queue_application, queue_event
 from kiosk.session.ports import FaceAnswer
 from kiosk.session.steps import handover, identify
 from kiosk.session.steps.query import query_applications
@@ -69,6 +69,31 @@ def after_identified(s: Session) -> None:
         s.go(State.FILL if service.fields else State.CONFIRM)
 
 
+def submit_application(s: Session) -> None:
+    """From CONFIRM: the application into the outbox, durably, then its receipt printed."""
+    service, identity = s.service, s.identity
+    assert service is not None and identity is not None
+    s.go(State.SUBMITTING)
+    s._publish()
+    try:
+        queued = queue_application(
+            s.d.sink, terminal_id=s.d.terminal_id, service_id=service.id, identity=identity,
+            form=s.values, submitted_at=s.d.clock.wall(), face=face_record(s))
+    except Exception as e:  # disk full, broken database: say so, keep the form
+        log.exception("outbox enqueue failed")
+        s.d.audit.record("application_queue_failed", service=service.id,
+                         error=type(e).__name__)
+        s.go(State.CONFIRM, Notice("submit_failed"))
+        return
+    s.d.audit.record("application_queued", service=service.id, tracking_no=queued.tracking_no)
+    s.d.on_submitted()
+    s.outcome = Outcome(service.output, tracking_no=queued.tracking_no)
+    if service.output == "receipt":
+        start_print(s, service, queued.tracking_no)
+    else:
+        s.go(State.DONE)
+
+
 def start_print(s: Session, service: Service, tracking_no: str) -> None:
     s.go(State.HANDOVER)
     receipt = handover.receipt_for(
@@ -84,13 +109,21 @@ def start_print(s: Session, service: Service, tracking_no: str) -> None:
              late=handover.Printed(False, "timeout"))
 
 
-def leave_unprinted_receipt(s: Session) -> None:
-    """The citizen leaves without the receipt that did not print: it is never printed for
-    the next citizen, and staff are told its tracking number (no personal data)."""
-    tracking_no = s.outcome.tracking_no if s.outcome and s.outcome.printed is False else None
-    if tracking_no and s.d.journal.abandon(tracking_no, s.d.clock.wall()):
-        s.d.audit.record("receipt_abandoned", tracking_no=tracking_no)
-        queue_event_safely(s, "staff.receipt_not_printed", {"tracking_no": tracking_no})
+def leave_unprinted(s: Session) -> None:
+    """The citizen leaves without the receipt or certificate that did not print: it is never
+    printed for the next citizen, and staff are told its number (no personal data). The back
+    office gives an unprinted certificate again on the citizen's next visit."""
+    outcome = s.outcome
+    if outcome is None or outcome.printed is not False:
+        return
+    if outcome.serial_no:
+        if s.d.journal.abandon(outcome.serial_no, s.d.clock.wall()):
+            s.d.audit.record("certificate_abandoned", serial=outcome.serial_no)
+            queue_event_safely(s, "staff.certificate_not_printed",
+                               {"serial": outcome.serial_no, "tracking_no": outcome.tracking_no})
+    elif outcome.tracking_no and s.d.journal.abandon(outcome.tracking_no, s.d.clock.wall()):
+        s.d.audit.record("receipt_abandoned", tracking_no=outcome.tracking_no)
+        queue_event_safely(s, "staff.receipt_not_printed", {"tracking_no": outcome.tracking_no})
 
 
 def watch_for_forgotten_card(s: Session) -> None:
@@ -224,9 +257,9 @@ def _give_up_on_face(s: Session, reason: str) -> None:
 def on_face_answer(s: Session, answer: FaceAnswer | None) -> None:
     assert s.service is not None
     if answer is None:  # the back office could not be asked
-        if s.service.intent is Intent.APPLY:
+        if s.service.intent is Intent.APPLY and s.service.issues is None:
             # The application waits in the outbox anyway: the frame goes with it (encrypted
-            # there) and the back office checks it on receipt.
+            # there) and the back office checks it on receipt. A certificate is issued now.
             s.face_check = "deferred"
             s.d.audit.record("face_check_deferred")
             after_identified(s)

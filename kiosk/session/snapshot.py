@@ -45,11 +45,15 @@ PASSPORT_DETAILS_NOTICES = frozenset({"id_access_key_needed", "id_access_denied"
 
 
 def can_reprint(s: Session) -> bool:
-    """A receipt did not print, the printer can print now, and it was not offered yet."""
-    status = s.d.statuses().get("printer")
-    return (s.state is State.DONE and s.outcome is not None and s.outcome.printed is False
-            and status is not None and status.usable
-            and s.d.journal.may_reprint(s.outcome.tracking_no or ""))
+    """A receipt or certificate did not print, its printer can print now, and it was not
+    offered yet."""
+    outcome = s.outcome
+    if s.state is not State.DONE or outcome is None or outcome.printed is not False:
+        return False
+    certificate = outcome.output == "certificate"
+    status = s.d.statuses().get("certificate_printer" if certificate else "printer")
+    job = outcome.serial_no if certificate else outcome.tracking_no
+    return status is not None and status.usable and s.d.journal.may_reprint(job or "")
 
 
 def build_view(s: Session) -> SessionView:

@@ -62,6 +62,7 @@ class Outcome:
 
     output: str  # receipt | certificate | locker | screen
     tracking_no: str | None = None
+    serial_no: str | None = None  # a certificate's, as the back office issued it
     printed: bool | None = None  # None: nothing to print
     door: int | None = None
     door_open: bool = False  # False in hand-over: the door is being opened

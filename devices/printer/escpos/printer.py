@@ -1,6 +1,7 @@
-"""EscposPrinter (`escpos_network`, `escpos_serial`): receipts laid out with python-escpos
-(its capability profile for the model: native QR or a raster one, code pages), sent over the
-device layer's links, with the printer's real-time status read and checked around every job.
+"""EscposPrinter (`escpos_network`, `escpos_usb`, `escpos_serial`): receipts laid out with
+python-escpos (its capability profile for the model: native QR or a raster one, code pages),
+sent over the device layer's links, with the printer's real-time status read and checked
+around every job.
 
 python-escpos builds the job (a `Dummy` printer collects the bytes); the link carries it. Its
 own status calls are not used: they answer "paper OK" when nothing comes back (FIELD_NOTES).
@@ -18,9 +19,13 @@ import time
 from typing import Any
 
 from devices.config import BuildContext
-from devices.links import LinkError, SerialLink, TcpLink
+from devices.links import LinkError, SerialLink, TcpLink, UsbLink
 from devices.links.base import Link
-from devices.printer.escpos.config import EscposNetworkConfig, EscposSerialConfig
+from devices.printer.escpos.config import (
+    EscposNetworkConfig,
+    EscposSerialConfig,
+    EscposUsbConfig,
+)
 from devices.printer.escpos.status import (
     JOB_DONE_REQUEST,
     PrinterState,
@@ -54,11 +59,13 @@ class EscposPrinter:
         self._lock = threading.Lock()  # one job or status exchange at a time on the link
 
     @classmethod
-    def from_config(cls, config: EscposNetworkConfig | EscposSerialConfig,
+    def from_config(cls, config: EscposNetworkConfig | EscposUsbConfig | EscposSerialConfig,
                     ctx: BuildContext) -> EscposPrinter:
         link: Link
         if isinstance(config, EscposNetworkConfig):
             link = TcpLink(config.host, config.tcp_port)
+        elif isinstance(config, EscposUsbConfig):
+            link = UsbLink(config.usb_vendor, config.usb_product)
         else:
             link = SerialLink(config.port, baudrate=config.baudrate)
         return cls(link, model=config.model)

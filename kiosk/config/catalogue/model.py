@@ -112,10 +112,25 @@ class Service(_Strict):
     """Devices (and "network") without which this service is not offered."""
     output: Literal["receipt", "certificate", "locker", "screen"]
     """What the citizen leaves with."""
+    issues: Literal["certificate"] | None = None
+    """"certificate": the back office issues the document on the spot (a serial number and a
+    verification code), printed here on A4; the citizen leaves with the certificate itself."""
     face_check: bool = True
     """Whether a live face capture follows the identity document."""
     fields: tuple[FieldSpec, ...] = ()
     """Only what the data-sharing platform does not already hold."""
+
+    @model_validator(mode="after")
+    def _issues_what_it_hands_over(self) -> Service:
+        if (self.issues == "certificate") != (self.output == "certificate"):
+            raise ValueError('a service hands over a certificate (output = "certificate") '
+                             'exactly when it issues one (issues = "certificate")')
+        if self.issues == "certificate":
+            missing = {"certificate_printer", "network"} - set(self.needs)
+            if missing:
+                raise ValueError("a service that issues certificates needs "
+                                 + " and ".join(sorted(missing)))
+        return self
 
 
 class Catalogue(_Strict):

@@ -6,8 +6,11 @@ Each returns what happened; device trouble is a value the machine turns into wor
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from devices.certificate_printer.protocol import CertificateDocument, CertificatePrinter
 from devices.locker.protocol import DoorOutcome, DoorState, Locker
 from devices.printer.protocol import PrintFailure, PrintResult, Receipt, ReceiptPrinter
 from devices.worker import CallProblem, DeviceWorker
@@ -45,11 +48,21 @@ def print_receipt(printer: DeviceWorker[ReceiptPrinter] | None, receipt: Receipt
                   timeout_s: float) -> Printed:
     """A printer that never answers must not hold the citizen: after the limit the receipt
     counts as not printed (the application is already safe in the outbox)."""
+    return _print(printer, lambda p: p.print_receipt(receipt), "print receipt", timeout_s)
+
+
+def print_certificate(printer: DeviceWorker[CertificatePrinter] | None,
+                      document: CertificateDocument, timeout_s: float) -> Printed:
+    return _print(printer, lambda p: p.print_certificate(document), "print certificate",
+                  timeout_s)
+
+
+def _print(printer: DeviceWorker[Any] | None, job: Callable[[Any], PrintResult], what: str,
+           timeout_s: float) -> Printed:
     if printer is None:
         return Printed(False, "not_fitted")
-    called = printer.call(lambda p: p.print_receipt(receipt),
-                          PrintResult(failure=PrintFailure.FAULT), timeout_s=timeout_s,
-                          what="print receipt")
+    called = printer.call(job, PrintResult(failure=PrintFailure.FAULT), timeout_s=timeout_s,
+                          what=what)
     printer.refresh()  # paper may have run out: the next citizen is told before, not after
     result = called.value
     if called.problem is not None:
