@@ -72,6 +72,17 @@ def read_token(path: str | None) -> str | None:
     return token
 
 
+def _logo(profile: Profile) -> bytes | None:
+    """The branding logo's bytes for the receipts (the profile checked the file exists)."""
+    if profile.branding.logo is None:
+        return None
+    try:
+        return Path(profile.branding.logo).read_bytes()
+    except OSError as e:
+        raise ConfigError(f"branding.logo: {profile.branding.logo} cannot be read: "
+                          f"{e.strerror}") from e
+
+
 def read_qr_key(profile: Profile, data_dir: Path) -> TokenVerifier | None:
     """The back office's key for identity QR codes, when the profile names one; used tokens
     are remembered in the data directory."""
@@ -182,6 +193,7 @@ class Terminal:
                 on_submitted=self.sync.notify,
                 maintenance=profile.hours.maintenance_minutes(),
                 receipt_qr_prefix=profile.backoffice.receipt_qr_prefix,
+                receipt_logo=_logo(profile),
                 steps=options.steps or ThreadedSteps(),
                 documents=accepted_documents(profile, self.devices),
             )

@@ -35,6 +35,8 @@ class ConfirmScreen(KioskScreen):
             note = "confirm.note_certificate" if view.service.issues == "certificate" \
                 else "confirm.note"
             body.add_widget(Text(theme=th, role="small", tone="muted", text=self.t(note)))
-        submit = BigButton(theme=th, kind="primary", tall=True, title=self.t("confirm.submit"))
+        certificate = view.service.issues == "certificate"
+        submit = BigButton(theme=th, kind="primary", tall=True, title=self.t(
+            "confirm.submit_certificate" if certificate else "confirm.submit"))
         submit.bind(on_release=lambda *_: self.intents.confirm())
         body.add_widget(submit)

@@ -61,6 +61,40 @@ def test_a_model_without_native_qr_prints_the_code_as_an_image(peer: EscposPeer)
     assert printed.qr_codes == ["https://gov.example/track/AB12CD34"]  # decoded from pixels
 
 
+def _logo_png() -> bytes:
+    """A 600x200 logo: a black bar on the left half, transparent elsewhere."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    image.paste((0, 0, 0, 255), (0, 0, 300, 200))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_the_logo_prints_at_the_top_as_a_raster_image_that_fits_the_paper(
+        peer: EscposPeer) -> None:
+    from dataclasses import replace
+
+    assert printer_on(peer).print_receipt(replace(RECEIPT, logo=_logo_png())).ok
+    (printed,) = peer.receipts
+    kind, logo = printed.parts[0]
+    assert kind == "image" and logo.shape[1] <= 384  # scaled to a 58 mm head
+    left, right = logo[:, : logo.shape[1] // 2], logo[:, logo.shape[1] // 2 + 4:]
+    assert (left == 0).mean() > 0.9 and (right == 255).all()  # black bar, paper elsewhere
+    assert printed.text[0] == "办件回执"
+
+
+def test_a_logo_that_cannot_be_read_is_left_out_not_the_receipt(peer: EscposPeer) -> None:
+    from dataclasses import replace
+
+    assert printer_on(peer).print_receipt(replace(RECEIPT, logo=b"not an image")).ok
+    (printed,) = peer.receipts
+    assert printed.images == [] and printed.text[0] == "办件回执"
+
+
 def test_paper_near_its_end_is_degraded_and_still_prints(peer: EscposPeer) -> None:
     peer.set(paper="near_end")
     printer = printer_on(peer)

@@ -269,6 +269,13 @@ def test_receipt_carries_the_profile_status_qr(rig, citizen):  # type: ignore[no
     assert rig.printer.printed[0].qr_data == "https://example.test/track?no=" + tracking
 
 
+def test_receipt_carries_the_branding_logo(rig, citizen):  # type: ignore[no-untyped-def]
+    rig.session.d.receipt_logo = b"\x89PNG the hall's logo"
+    s = to_confirm_receipt(rig, citizen)
+    s.confirm()
+    assert rig.printer.printed[0].logo == b"\x89PNG the hall's logo"
+
+
 def test_card_left_in_the_reader_is_called_out_until_it_is_taken(rig, citizen):  # type: ignore[no-untyped-def]
     s = to_confirm_receipt(rig, citizen)  # the fake reader keeps the card "present"
     s.confirm()

@@ -15,6 +15,7 @@ class Receipt:
     lines: tuple[str, ...] = ()
     qr_data: str | None = None  # e.g. a verification or tracking URL
     footer: str = ""
+    logo: bytes | None = None  # an image file (PNG, JPEG), printed at the top
 
 
 class PrintFailure(StrEnum):

@@ -14,6 +14,7 @@ from typing import Any
 from devices import registry
 from devices.camera.fake import FakeCamera
 from devices.camera.protocol import FaceOutcome
+from devices.certificate_printer.fake import FakeCertificatePrinter
 from devices.fitted import DeviceSet
 from devices.id_reader.fake import FakeIdReader
 from devices.id_reader.protocol import ReadFailure
@@ -29,7 +30,7 @@ from kiosk.health.monitor import HealthMonitor
 from kiosk.records.locker_store import LockerInventory, LockerItem
 from kiosk.records.submission import citizen_hash
 from kiosk.session import Session, SessionDeps
-from kiosk.session.ports import AnsweringFaceVerifier, FaceAnswer
+from kiosk.session.ports import AnsweringCertificateIssuer, AnsweringFaceVerifier, FaceAnswer
 from kiosk.terminal import accepted_documents
 
 
@@ -70,6 +71,7 @@ class SceneRig:
     camera: FakeCamera
     locker: FakeLocker
     online: list[bool | None]  # a cell the session's `online` reads
+    a4: FakeCertificatePrinter
 
     def tick(self, seconds: float = 0.0) -> None:
         self.clock.advance(seconds)
@@ -101,12 +103,13 @@ def make_rig(profile: Profile) -> SceneRig:
         services=[load_catalogue().get(s) for s in profile.services],
         devices=devices, sink=MemorySink(), statuses=health.by_kind,
         online=lambda: online[0], directory=_Directory(online), inventory=inventory,
-        faces=AnsweringFaceVerifier(),
+        faces=AnsweringFaceVerifier(), certificates=AnsweringCertificateIssuer(),
         clock=clock, timings=profile.timings, default_language=profile.languages.default,
         high_contrast=profile.branding.high_contrast,
         documents=accepted_documents(profile, devices),
     ))
-    return SceneRig(session, clock, health, reader, printer, camera, locker, online)
+    return SceneRig(session, clock, health, reader, printer, camera, locker, online,
+                    fakes["certificate_printer"])
 
 
 def _home(r: SceneRig) -> None:
@@ -178,6 +181,32 @@ def _result_print_failed(r: SceneRig) -> None:
     _confirm(r)
     r.printer.fail_next(PrintFailure.PAPER_OUT)
     r.session.confirm()
+
+
+def _confirm_certificate(r: SceneRig) -> None:
+    """户籍证明, identified and the face matched: issued and printed here on confirming."""
+    _services(r)
+    r.session.choose("household_proof")
+    r.identify()
+
+
+def _result_certificate(r: SceneRig) -> None:
+    _confirm_certificate(r)
+    r.session.confirm()
+
+
+def _result_certificate_failed(r: SceneRig) -> None:
+    """The certificate was issued but the A4 tray ran out; staff refilled it: print again."""
+    _confirm_certificate(r)
+    r.a4.fail_next(PrintFailure.PAPER_OUT)
+    r.session.confirm()
+
+
+def _result_not_eligible(r: SceneRig) -> None:
+    issuer = r.session.d.certificates
+    assert isinstance(issuer, AnsweringCertificateIssuer)
+    issuer.not_eligible = "not_on_register"
+    _result_certificate(r)
 
 
 def _result_locker(r: SceneRig) -> None:
@@ -252,6 +281,10 @@ SCENES: dict[str, Callable[[SceneRig], None]] = {
     "result": _result,
     "result-offline": _result_offline,
     "result-print-failed": _result_print_failed,
+    "confirm-certificate": _confirm_certificate,
+    "result-certificate": _result_certificate,
+    "result-certificate-failed": _result_certificate_failed,
+    "result-not-eligible": _result_not_eligible,
     "result-locker": _result_locker,
     "result-locker-opening": _result_locker_opening,
     "result-query": _result_query,

@@ -134,6 +134,7 @@ class SessionDeps:
     on_submitted: Callable[[], None] = lambda: None  # e.g. wake the sync worker
     maintenance: tuple[int, int] | None = None  # minutes after midnight, local time
     receipt_qr_prefix: str = ""  # the receipt's QR is this + the tracking number
+    receipt_logo: bytes | None = None  # the branding logo's file, printed atop each receipt
     steps: StepRunner = field(default_factory=InlineSteps)  # ThreadedSteps in the terminal
     # What a citizen can identify with here (resident_id, residence_permit, passport,
     # bank_card, qr_code), as the identify screen says; empty: an ID card.

@@ -99,7 +99,7 @@ def start_print(s: Session, service: Service, tracking_no: str) -> None:
     receipt = handover.receipt_for(
         service, tracking_no, lang=s.language, wall=s.d.clock.wall(),
         terminal_id=s.d.terminal_id, offline=s.d.online() is False,
-        qr_prefix=s.d.receipt_qr_prefix)
+        qr_prefix=s.d.receipt_qr_prefix, logo=s.d.receipt_logo)
     printer, limit = s.d.devices.printer, s.d.timings.print_timeout_s
     job = s.d.journal.begin(tracking_no, s.d.clock.wall())  # the second one is the reprint
     # The limit covers the print and the status refresh that follows it.

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 CHINESE_ON, CHINESE_OFF = b"\x1c\x26", b"\x1c\x2e"  # FS &, FS .
 CLEAR_BUFFERS = b"\x10\x05\x02"  # DLE ENQ 2: recover from the error and clear the buffers
 QR_SIZE = 6
+LOGO_MAX = (384, 160)  # dots: fits a 58 mm head (384 dots) as well as an 80 mm one
 
 
 class EscposPrinter:
@@ -127,6 +128,10 @@ class EscposPrinter:
 
         p: Any = Dummy(profile=self._model)
         p.hw("INIT")
+        logo = _logo(receipt.logo)
+        if logo is not None:
+            p.set(align="center")
+            p.image(logo)
         p._raw(CHINESE_ON)
 
         def line(text: str, **style: Any) -> None:
@@ -198,6 +203,31 @@ class EscposPrinter:
             log.warning("receipt printer: could not clear its buffer: %s", e)
             return
         self._status()  # answered only after the clearing, which it follows on the wire
+
+
+def _logo(data: bytes | None) -> Any:
+    """The logo as a 1-bit image no larger than LOGO_MAX; a logo that cannot be read is left
+    out (logged), never a receipt that does not print."""
+    if not data:
+        return None
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        opened = Image.open(io.BytesIO(data))
+        opened.load()
+        image: Image.Image = opened
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        log.warning("receipt printer: the logo cannot be read (%s); printing without it", e)
+        return None
+    if image.mode in ("RGBA", "LA", "P"):  # transparent parts print as paper
+        image = image.convert("RGBA")
+        paper = Image.new("RGBA", image.size, "white")
+        image = Image.alpha_composite(paper, image)
+    image = image.convert("L")
+    image.thumbnail(LOGO_MAX)
+    return image.point(lambda v: 255 if v >= 128 else 0).convert("1")
 
 
 def _failure(status: DeviceStatus) -> PrintFailure:

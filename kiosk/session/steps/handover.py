@@ -18,7 +18,7 @@ from kiosk.config.catalogue import Service
 
 
 def receipt_for(service: Service, tracking_no: str, *, lang: str, wall: float, terminal_id: str,
-                offline: bool, qr_prefix: str) -> Receipt:
+                offline: bool, qr_prefix: str, logo: bytes | None = None) -> Receipt:
     """The application receipt: no more personal data than the tracking number needs."""
     zh = lang == "zh"
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(wall))
@@ -35,6 +35,7 @@ def receipt_for(service: Service, tracking_no: str, *, lang: str, wall: float, t
         lines=tuple(lines),
         qr_data=(qr_prefix + tracking_no) if qr_prefix else None,
         footer="请妥善保管本回执" if zh else "Please keep this receipt",
+        logo=logo,
     )
 
 
