@@ -207,12 +207,15 @@ class Terminal:
             self.alerts.device(name, status)
 
     def start(self) -> None:
-        # A receipt that was printing or interrupted when the terminal stopped belongs to a
-        # citizen who has gone: never printed later, staff told.
-        for tracking_no in self.journal.abandon_unfinished(self.options.clock.wall()):
-            self.audit.record("receipt_abandoned", tracking_no=tracking_no)
+        # A receipt or certificate that was printing or interrupted when the terminal stopped
+        # belongs to a citizen who has gone: never printed later, staff told.
+        for document, number in self.journal.abandon_unfinished(self.options.clock.wall()):
+            if document == "certificate":
+                self.audit.record("certificate_abandoned", serial=number)
+            else:
+                self.audit.record("receipt_abandoned", tracking_no=number)
             assert self.alerts is not None
-            self.alerts.receipt_not_printed(tracking_no)
+            self.alerts.not_printed(document, number)
         purged = self.outbox.purge_delivered(self.timings.delivered_retention_s)
         if purged:
             log.info("purged %d delivered envelopes past retention", purged)

@@ -168,7 +168,7 @@ def test_a_receipt_left_behind_is_never_printed_for_the_next_citizen(
     assert len(peer.receipts) == 1  # only the new citizen's own receipt
 
 
-def test_a_receipt_printing_when_the_terminal_stopped_is_abandoned_at_start(
+def test_a_receipt_or_certificate_printing_when_the_terminal_stopped_is_abandoned_at_start(
         tmp_path: Path) -> None:
     from kiosk.config.profile import load_profile, with_simulated_devices
     from kiosk.config.settings import Timings
@@ -178,6 +178,7 @@ def test_a_receipt_printing_when_the_terminal_stopped_is_abandoned_at_start(
 
     journal = PrintJournal(tmp_path / "print-journal.db")
     journal.begin("SH-PD-0001-20261201-DEADBEEF", 1.0)  # the power went, mid-job
+    journal.begin("HP2026000007", 1.0, "certificate")  # and on the A4 printer
     journal.close()
     terminal = Terminal(with_simulated_devices(load_profile("gov-hall"), instant=True),
                         TerminalOptions(data_dir=tmp_path, backoffice_url="http://127.0.0.1:9",
@@ -188,6 +189,10 @@ def test_a_receipt_printing_when_the_terminal_stopped_is_abandoned_at_start(
         told = [json.loads(e.payload) for e in terminal.outbox.list()
                 if e.kind == "staff.receipt_not_printed"]
         assert [t["tracking_no"] for t in told] == ["SH-PD-0001-20261201-DEADBEEF"]
+        (certificate,) = [json.loads(e.payload) for e in terminal.outbox.list()
+                          if e.kind == "staff.certificate_not_printed"]
+        assert certificate["serial"] == "HP2026000007"
+        assert terminal.journal.state("HP2026000007") == "abandoned"
         assert terminal.journal.state("SH-PD-0001-20261201-DEADBEEF") == "abandoned"
         assert not terminal.journal.may_reprint("SH-PD-0001-20261201-DEADBEEF")
     finally:

@@ -36,9 +36,13 @@ class StaffAlerts:
                 del self._raised[name]
                 self._queue("staff.alert_cleared", {"device": name, "reason": told})
 
-    def receipt_not_printed(self, tracking_no: str) -> None:
-        """A citizen's receipt will never print (they left, or the terminal stopped)."""
-        self._queue("staff.receipt_not_printed", {"tracking_no": tracking_no})
+    def not_printed(self, document: str, number: str) -> None:
+        """A citizen's receipt (by tracking number) or certificate (by serial) will never
+        print (they left, or the terminal stopped)."""
+        if document == "certificate":
+            self._queue("staff.certificate_not_printed", {"serial": number})
+        else:
+            self._queue("staff.receipt_not_printed", {"tracking_no": number})
 
     def _queue(self, kind: str, body: dict[str, str]) -> None:
         try:

@@ -83,7 +83,7 @@ def start_print(s: Session) -> None:
     assert document is not None
     s.go(State.HANDOVER)
     limit = s.d.timings.print_timeout_s
-    job = s.d.journal.begin(document.serial_no, s.d.clock.wall())  # a second one: the reprint
+    job = s.d.journal.begin(document.serial_no, s.d.clock.wall(), "certificate")  # 2nd: reprint
     s._begin("print certificate", lambda: handover.print_certificate(printer, document, limit),
              lambda printed: on_printed(s, document, job, printed),
              limit_s=limit + s.d.timings.device_call_timeout_s,
