@@ -14,21 +14,14 @@ from devices.links import UsbLink
 from devices.printer.escpos.config import EscposUsbConfig
 from devices.printer.escpos.peer import EscposPeer
 from devices.printer.escpos.printer import EscposPrinter
-from devices.printer.protocol import PrintFailure, Receipt
+from devices.printer.protocol import PrintFailure
 from devices.status import DeviceState, LinkReason
+from tests.test_escpos_printer import RECEIPT, peer
 from tests.usb_printer_backend import UsbPrinterBackend
 
 pytestmark = pytest.mark.realstack
 
-RECEIPT = Receipt("办件回执", ("事项：户籍证明", "办件编号：SH-PD-0001-20261201-AB12CD34"),
-                  "https://gov.example/track/AB12CD34", "请妥善保管 Keep this receipt")
-
-
-@pytest.fixture
-def peer() -> Iterator[EscposPeer]:
-    running = EscposPeer()
-    yield running
-    running.close()
+__all__ = ["peer"]  # the fixture
 
 
 @pytest.fixture
