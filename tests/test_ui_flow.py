@@ -136,7 +136,7 @@ def test_citizen_taps_from_attract_to_goodbye_and_leaves_with_the_certificate(
     text = all_text(shell)
     assert "310115********" in text and DEMO_CITIZENS[0].id_number not in text  # masked
     assert "当场出具" in text
-    tap_button(shell, "确认提交")
+    tap_button(shell, "确认并出具证明")
     pump(lambda: shell.manager.current == "result" and "证明编号" in all_text(shell))
     serial = terminal.session.view().outcome.serial_no
     assert serial and serial in all_text(shell) and "请从 A4 打印机" in all_text(shell)
