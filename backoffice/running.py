@@ -12,6 +12,7 @@ from types import FrameType
 
 from backoffice.certificates import CertificateOffice
 from backoffice.faces import FaceMatcher, FaceSettings
+from backoffice.lockers import LockerOffice
 from backoffice.qr_tokens import QrIssuer
 from backoffice.server import DB_FILE, BackOfficeHTTPServer
 from backoffice.store import BackOfficeStore
@@ -27,13 +28,14 @@ def make_server(
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = BackOfficeStore(data_dir / DB_FILE)
-    certificates = CertificateOffice(data_dir)
+    certificates, lockers = CertificateOffice(data_dir), LockerOffice(data_dir)
     try:
         return BackOfficeHTTPServer((host, port), store, token, QrIssuer(data_dir),
-                                    certificates, FaceMatcher(faces))
+                                    certificates, lockers, FaceMatcher(faces))
     except BaseException:
         store.close()
         certificates.close()
+        lockers.close()
         raise
 
 

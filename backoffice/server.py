@@ -28,6 +28,7 @@ from backoffice.faces import (
     PhotosOnFile,
     settle_deferred_face_check,
 )
+from backoffice.lockers import COLLECTED_EVENT, LOADED_EVENT, LockerOffice
 from backoffice.qr_tokens import QrIssuer
 from backoffice.store import ACCEPTED, REJECTED, BackOfficeStore
 
@@ -47,10 +48,11 @@ class BackOfficeHTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     def __init__(self, addr: tuple[str, int], store: BackOfficeStore, token: str | None,
-                 qr: QrIssuer, certificates: CertificateOffice,
+                 qr: QrIssuer, certificates: CertificateOffice, lockers: LockerOffice,
                  faces: FaceMatcher | None = None) -> None:
         self.store = store
         self.certificates = certificates
+        self.lockers = lockers
         self.token = token
         self.qr = qr
         self.faces = faces or FaceMatcher()
@@ -89,6 +91,7 @@ class BackOfficeHTTPServer(ThreadingHTTPServer):
         self.server_close()
         self.store.close()
         self.certificates.close()
+        self.lockers.close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.warning("error serving %s", client_address, exc_info=True)
@@ -183,6 +186,19 @@ class _Handler(BaseHTTPRequestHandler):
             serial = unquote(url.path.removeprefix("/v1/verify/"))
             code = (parse_qs(url.query).get("code") or [""])[0]
             self._send(200, self.server.certificates.verify(serial, code))
+        elif url.path.startswith("/v1/lockers/") and url.path.endswith("/pickup-codes"):
+            terminal = unquote(url.path.removeprefix("/v1/lockers/")
+                               .removesuffix("/pickup-codes"))
+            self._send(200, {"pickup_codes": self.server.lockers.codes_for(terminal)})
+        elif url.path == "/v1/pickup-notices":
+            number = (parse_qs(url.query).get("application_no") or [""])[0]
+            notice = self.server.lockers.notice(number) if number else None
+            if not number:
+                self._send(400, {"error": "query parameter application_no is required"})
+            elif notice is None:
+                self._send(404, {"error": "no pickup notice for this application"})
+            else:
+                self._send(200, notice)
         elif url.path == "/v1/qr-public-key":
             self._send(200, {"public_key_pem": self.server.qr.public_key_pem().decode()})
         else:
@@ -221,11 +237,19 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = settle_deferred_face_check(kind, payload, self.server.faces,
                                                      self.server.photos)
                 status, detail = self.server.store.accept(key, kind, payload)
-                serial = printed_serial(payload) if kind == PRINTED_EVENT else None
-                if status == ACCEPTED and serial is not None:
-                    self.server.certificates.mark_printed(serial)
+                if status == ACCEPTED:
+                    self._on_event(kind, payload)
             results.append({"idempotency_key": key, "status": status, "detail": detail})
         self._send(200, {"results": results})
+
+    def _on_event(self, kind: str, payload: bytes) -> None:
+        """What a terminal's event changes here, once (the first time it is accepted)."""
+        if kind == PRINTED_EVENT:
+            serial = printed_serial(payload)
+            if serial is not None:
+                self.server.certificates.mark_printed(serial)
+        elif kind in (LOADED_EVENT, COLLECTED_EVENT):
+            self.server.lockers.on_event(kind, payload)
 
     def _json_object(self) -> dict[str, Any] | None:
         """The body as a JSON object, or None once a 400 has been sent."""

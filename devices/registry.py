@@ -37,6 +37,7 @@ from devices.id_reader.sam.reader import ResidentIdSamReader
 from devices.id_reader.simulator import SimulatedIdReader, SimulatedIdReaderConfig
 from devices.locker.fake import FakeLocker
 from devices.locker.protocol import Locker
+from devices.locker.rs485.board import Rs485Locker
 from devices.locker.rs485.config import Rs485_8a80Config, Rs485KerongConfig
 from devices.locker.simulator import SimulatedLocker, SimulatedLockerConfig
 from devices.printer.escpos.config import EscposNetworkConfig, EscposSerialConfig, EscposUsbConfig
@@ -86,10 +87,6 @@ def _sim(config: type[AdapterConfig], build: Builder, poll_s: float = 1.0) -> Ad
     return AdapterSpec(SIMULATOR, config, build, poll_s, simulator=True)
 
 
-def _to_come(name: str, config: type[AdapterConfig], poll_s: float = 2.0) -> AdapterSpec:
-    return AdapterSpec(name, config, None, poll_s)
-
-
 KINDS: tuple[KindSpec, ...] = (
     KindSpec(
         "id_reader",
@@ -126,8 +123,8 @@ KINDS: tuple[KindSpec, ...] = (
         Locker,
         FakeLocker,
         (_sim(SimulatedLockerConfig, SimulatedLocker.from_config),
-         _to_come("rs485_8a80", Rs485_8a80Config),
-         _to_come("rs485_kerong", Rs485KerongConfig)),
+         AdapterSpec("rs485_8a80", Rs485_8a80Config, Rs485Locker.from_config, 1.0),
+         AdapterSpec("rs485_kerong", Rs485KerongConfig, Rs485Locker.from_config, 1.0)),
     ),
     KindSpec(
         "camera",

@@ -24,6 +24,8 @@ from kiosk.config.errors import ConfigError
 from kiosk.config.profile import Profile
 from kiosk.config.settings import Clock, SystemClock, Timings
 from kiosk.health.monitor import HealthMonitor
+from kiosk.locker.layout import profile_layout
+from kiosk.locker.watch import LockerWatch
 from kiosk.ops.backoffice_client import BackOfficeClient
 from kiosk.records.audit import AuditLog
 from kiosk.records.locker_store import LockerInventory
@@ -194,10 +196,18 @@ class Terminal:
                 maintenance=profile.hours.maintenance_minutes(),
                 receipt_qr_prefix=profile.backoffice.receipt_qr_prefix,
                 receipt_logo=_logo(profile),
+                door_labels={c.number: c.label for c in profile_layout(profile)},
                 steps=options.steps or ThreadedSteps(),
                 documents=accepted_documents(profile, self.devices),
             )
         )
+        locker = self.devices.locker
+        self.locker_watch = None if locker is None else LockerWatch(
+            self.inventory, locker, sink=self.outbox, audit=self.audit,
+            terminal_id=profile.terminal.id, clock=options.clock,
+            call_timeout_s=self.timings.device_call_timeout_s * 2,
+            interval_s=self.timings.door_watch_s, in_use=lambda: self.session.door_intent,
+            pickup_codes=lambda: self.backoffice.pickup_codes(profile.terminal.id))
 
     def _status_changed(self, name: str, report: StatusReport) -> None:
         status = report.status
@@ -220,10 +230,14 @@ class Terminal:
         if purged:
             log.info("purged %d delivered envelopes past retention", purged)
         self.devices.start()
+        if self.locker_watch is not None:
+            self.locker_watch.start()
         self.sync.start()
 
     def stop(self) -> None:
         self.session.close()
+        if self.locker_watch is not None:
+            self.locker_watch.stop()
         self.sync.stop()
         self.devices.stop()
         self.outbox.close()

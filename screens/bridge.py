@@ -58,6 +58,9 @@ class SessionBridge:
     def enter_passport_details(self, number: str, birth: str, expiry: str) -> None:
         self._post(self._session.enter_passport_details, number, birth, expiry)
 
+    def pickup_code(self, code: str) -> None:
+        self._post(self._session.pickup_code, code)
+
     def set_field(self, name: str, value: str) -> None:
         self._post(self._session.set_field, name, value)
 

@@ -13,9 +13,11 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.graphics import Color, Ellipse, Line, RoundedRectangle
 from kivy.properties import BooleanProperty, ObjectProperty, OptionProperty
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
 
+from kiosk.config.catalogue import Intent
 from kiosk.session import SessionView, State
 from screens.base import KioskScreen
 from screens.i18n import identify_words
@@ -75,15 +77,23 @@ class DeviceAnimation(Widget):  # type: ignore[misc]
                 Ellipse(pos=(cx - r, cy - r), size=(2 * r, 2 * r))
 
 
+CODE_DIGITS = 6
+
+
 class IdentifyScreen(KioskScreen):
     kv_name = "identify"
     asking_passport = BooleanProperty(False)
+    entering_code = BooleanProperty(False)  # 我要取: the citizen types a pickup code
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._fields: dict[str, TextInput] = {}
         self._errors: dict[str, Text] = {}
         self._built_for: tuple[str, bool] | None = None
+        self._code = ""
+        self._code_shown: Text | None = None
+        self._code_built_for: tuple[str, bool] | None = None
+        self._last_view: SessionView | None = None
 
     def render(self, view: SessionView) -> None:
         verify = view.state is State.VERIFY
@@ -98,11 +108,74 @@ class IdentifyScreen(KioskScreen):
             ids.title.text, ids.prompt.text = identify_words(self.lang, view.documents)
         ids.waiting.text = "" if view.face_gave_up else self.t("identify.waiting")
         ids.animation.mode = "camera" if verify else "card"
-        waiting = not (view.face_gave_up or self.asking_passport)
+        self._last_view = view
+        self._pickup_code(view)
+        if self.entering_code:  # the keypad says what to do: the card's words would not
+            ids.title.text, ids.prompt.text, ids.waiting.text = self.t("code.title"), "", ""
+        waiting = not (view.face_gave_up or self.asking_passport or self.entering_code)
         ids.animation.opacity = ids.progress.opacity = 1 if waiting else 0
         self._passport(view)
         if view.passport_details:  # the fields need the room (the panel has the title)
             ids.service.text = ids.title.text = ids.prompt.text = ids.waiting.text = ""
+
+    def _pickup_code(self, view: SessionView) -> None:
+        """我要取 on its identify screen: a pickup code may be typed instead of a document."""
+        toggle = self.ids.code_toggle
+        collecting = view.state is State.IDENTIFY and view.service is not None and \
+            view.service.intent is Intent.COLLECT
+        if not collecting:
+            toggle.clear_widgets()
+            self.entering_code = False
+            return
+        key = (self.lang, view.elder)
+        if key != self._code_built_for or not toggle.children:
+            self._build_codepad()
+            self._code_built_for = key
+        switch = toggle.children[0]
+        switch.title = self.t("code.use_card" if self.entering_code else "code.use_code")
+
+    def _build_codepad(self) -> None:
+        th, pad, toggle = self.theme, self.ids.codepad, self.ids.code_toggle
+        toggle.clear_widgets()
+        switch = BigButton(theme=th, kind="secondary", title=self.t("code.use_code"))
+        switch.bind(on_release=lambda *_: self._toggle_code())
+        toggle.add_widget(switch)
+        pad.clear_widgets()
+        pad.add_widget(Text(theme=th, role="body", text=self.t("code.prompt")))
+        self._code_shown = Text(theme=th, role="huge", bold=True, halign="center")
+        pad.add_widget(self._code_shown)
+        keys = GridLayout(cols=3, spacing=th.gap / 2, size_hint_y=None)
+        keys.bind(minimum_height=keys.setter("height"))
+        for label in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "ok"):
+            words = self.t(f"code.{label}") if label in ("clear", "ok") else label
+            key = BigButton(theme=th, kind="primary" if label == "ok" else "secondary",
+                            title=words)
+            key.bind(on_release=lambda _b, k=label: self._key(k))
+            keys.add_widget(key)
+        pad.add_widget(keys)
+        self._show_code()
+
+    def _toggle_code(self) -> None:
+        self.entering_code = not self.entering_code
+        self._code = ""
+        self._show_code()
+        if self._last_view is not None:
+            self.render(self._last_view)
+
+    def _key(self, key: str) -> None:
+        if key == "clear":
+            self._code = ""
+        elif key == "ok":
+            if len(self._code) == CODE_DIGITS:
+                self.intents.pickup_code(self._code)
+            self._code = ""
+        elif len(self._code) < CODE_DIGITS:
+            self._code += key
+        self._show_code()
+
+    def _show_code(self) -> None:
+        if self._code_shown is not None:
+            self._code_shown.text = " ".join(self._code.ljust(CODE_DIGITS, "_"))
 
     def _passport(self, view: SessionView) -> None:
         """The passport details to type, while the chip wants them; hidden while it is read,
@@ -151,6 +224,9 @@ class IdentifyScreen(KioskScreen):
             field.focus = False
 
     def wipe(self) -> None:
+        self._code, self.entering_code = "", False  # what was typed goes with the session
+        self._last_view = None
+        self._show_code()
         for field in self._fields.values():
             clear_field(field)  # the passport's details go with the session
         self.ids.passport.clear_widgets()

@@ -81,22 +81,29 @@ class ResultScreen(KioskScreen):
         elif view.state is State.HANDOVER and outcome.door is not None:
             # While the board opens it, the map already shows where the door is.
             opening = not outcome.door_open
+            door = outcome.door_label or str(outcome.door)
             body.add_widget(Text(theme=th, role="title" if opening else "huge", bold=not opening,
                                  halign="center",
                                  text=self.t("result.door_opening" if opening
-                                             else "result.door_open", door=outcome.door)))
+                                             else "result.door_open", door=door)))
             if not opening:
                 body.add_widget(Text(theme=th, role="title", halign="center",
                                      text=self.t("result.door_take")))
-            body.add_widget(LockerMap(outcome.door_count or self._fitted_doors(outcome.door),
-                                      outcome.door, theme=th))
+            body.add_widget(LockerMap(self._cells(outcome), outcome.door, theme=th))
         elif outcome.door is not None and not outcome.door_open and view.notice is None:
             body.add_widget(Text(theme=th, role="title", text=self.t("result.collected")))
 
-    def _fitted_doors(self, at_least: int) -> int:
-        """The profile's compartment count, when the board did not say (a late answer)."""
-        lockers = self.profile.devices.configs("locker")
-        return max(at_least, int(getattr(lockers[0], "doors", 0)) if lockers else 0)
+    def _cells(self, outcome: Outcome) -> list[tuple[int, str, int, int]]:
+        """The profile's compartments where they stand; the board's count when the profile
+        has none (as many as the citizen's door needs)."""
+        from kiosk.locker.layout import MAP_ROWS, profile_layout
+
+        cells = [(c.number, c.label, c.column, c.row) for c in profile_layout(self.profile)]
+        if cells:
+            return cells
+        n = max(outcome.door_count, outcome.door or 0)
+        return [(d, f"{d:02d}", (d - 1) // MAP_ROWS + 1, (d - 1) % MAP_ROWS + 1)
+                for d in range(1, n + 1)]
 
     def _applications(self, outcome: Outcome) -> None:
         th, body = self.theme, self.ids.body

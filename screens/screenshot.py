@@ -23,6 +23,18 @@ def no_intents() -> Intents:
     return cast(Intents, NoIntents())
 
 
+def _type_code(shell: Any) -> None:
+    """The citizen taps "use a pickup code" and types four digits."""
+    identify = shell.manager.get_screen("identify")
+    identify._toggle_code()
+    for digit in "6042":
+        identify._key(digit)
+
+
+# What a finger does on the screen after the session reached the scene (UI-side state).
+UI_STEPS: dict[str, Any] = {"collect-code": _type_code}
+
+
 def render_scene(profile: Profile, *, screen: str, lang: str, elder: bool = False,
                  high_contrast: bool = False) -> Any:
     """Build the shell for a scene and put it on the window; returns the shell."""
@@ -43,6 +55,8 @@ def render_scene(profile: Profile, *, screen: str, lang: str, elder: bool = Fals
         Window.remove_widget(child)
     Window.add_widget(shell)
     shell.show(rig.session.view())
+    if screen in UI_STEPS:
+        UI_STEPS[screen](shell)
     Window.clearcolor = theme.background
     for _ in range(8):  # scroll views place their content a frame or two after layout
         EventLoop.idle()

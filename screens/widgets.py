@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from kivy.graphics import Color, Line, RoundedRectangle, Triangle
@@ -187,42 +188,46 @@ class WarningIcon(Widget):  # type: ignore[misc]
 
 
 class LockerMap(Widget):  # type: ignore[misc]
-    """The locker's doors as a grid, the citizen's door filled and numbered, so that door 7
-    of 24 is found at a glance (row by row from the top left, as the doors are labelled)."""
+    """The locker's compartments as they stand (each at its column and row, with the label on
+    its door), the citizen's filled and labelled large, so that A-03 of 48 is found at a
+    glance."""
 
     theme = ObjectProperty(None, allownone=True)
 
-    def __init__(self, doors: int, door: int, columns: int = 4, **kwargs: Any) -> None:
+    def __init__(self, cells: Sequence[tuple[int, str, int, int]], door: int,
+                 **kwargs: Any) -> None:
+        """`cells`: (number, label, column, row) of each compartment."""
         super().__init__(**kwargs)
-        self.doors, self.door, self.columns = doors, door, columns
+        self.cells, self.door = list(cells), door
         self._labels: list[Label] = []
         self.bind(pos=self._draw, size=self._draw, theme=self._draw)
 
     def _draw(self, *_: object) -> None:
         th: Theme | None = self.theme
-        if th is None:
+        if th is None or not self.cells:
             return
         for label in self._labels:
             self.remove_widget(label)
         self._labels = []
         self.canvas.before.clear()
-        rows = -(-self.doors // self.columns)
+        columns = max(c[2] for c in self.cells)
+        rows = max(c[3] for c in self.cells)
         gap = 10
-        cell_w = min((self.width - gap * (self.columns - 1)) / self.columns,
+        cell_w = min((self.width - gap * (columns - 1)) / columns,
                      (self.height - gap * (rows - 1)) / rows * 1.6)
         cell_h = cell_w / 1.6
-        left = self.center_x - (cell_w * self.columns + gap * (self.columns - 1)) / 2
+        left = self.center_x - (cell_w * columns + gap * (columns - 1)) / 2
         top = self.center_y + (cell_h * rows + gap * (rows - 1)) / 2
-        for n in range(1, self.doors + 1):
-            col, row = (n - 1) % self.columns, (n - 1) // self.columns
-            x, y = left + col * (cell_w + gap), top - (row + 1) * cell_h - row * gap
-            mine = n == self.door
+        for number, text, column, row in self.cells:
+            x = left + (column - 1) * (cell_w + gap)
+            y = top - row * cell_h - (row - 1) * gap
+            mine = number == self.door
             with self.canvas.before:
                 Color(*(th.primary if mine else th.surface))
                 RoundedRectangle(pos=(x, y), size=(cell_w, cell_h), radius=[8])
                 Color(*th.muted)
                 Line(rounded_rectangle=(x, y, cell_w, cell_h, 8), width=2 if not mine else 4)
-            label = Label(text=str(n), pos=(x, y), size=(cell_w, cell_h),
+            label = Label(text=text, pos=(x, y), size=(cell_w, cell_h),
                           font_size=th.font_title if mine else th.font_small,
                           bold=mine, color=th.primary_text if mine else th.muted)
             self._labels.append(label)

@@ -54,7 +54,8 @@ class ListSink:
     def enqueue(self, kind: str, payload: bytes, idempotency_key: str) -> object:
         if self.fail:
             raise OSError(28, "No space left on device")
-        self.envelopes.append((kind, payload, idempotency_key))
+        if all(key != idempotency_key for _, _, key in self.envelopes):  # as the outbox does
+            self.envelopes.append((kind, payload, idempotency_key))
         return None
 
 

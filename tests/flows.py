@@ -7,8 +7,6 @@ from typing import Any
 from devices.camera.protocol import FaceOutcome
 from devices.id_reader.protocol import Identity
 from kiosk.config.catalogue import Intent, LocalizedText, Service, load_catalogue
-from kiosk.records.locker_store import LockerItem
-from kiosk.records.submission import citizen_hash
 from kiosk.session import Session, State
 
 
@@ -57,9 +55,16 @@ def to_confirm_receipt(rig: Any, citizen: Identity) -> Session:
     return to_confirm_household_proof(rig, citizen, RECEIPT_SERVICE)
 
 
+def load_item(rig: Any, door: int, citizen: Identity, title_zh: str = "营业执照",
+              title_en: str = "Licence") -> None:
+    """Staff have loaded the citizen's certificate into `door` (the store and the locker)."""
+    rig.inventory.load(door, f"APP-{door:04d}", title_zh, title_en, citizen.id_number,
+                       now=rig.clock.wall(), keep_s=30 * 86400)
+
+
 def open_door_7(rig: Any, citizen: Identity) -> Session:
     """我要取 with a certificate loaded in door 7: the door is open, waiting to be closed."""
-    rig.inventory.load(LockerItem(7, citizen_hash(citizen.id_number), "营业执照", "Licence"))
+    load_item(rig, 7, citizen, "营业执照", "Licence")
     rig.locker.load(7)
     s: Session = rig.session
     s.touch()

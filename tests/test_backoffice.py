@@ -249,7 +249,8 @@ def test_the_openapi_description_names_every_endpoint_the_server_answers(
     documented = {p.split("{")[0] for p in spec["paths"]}
     assert routed == documented
     for path, methods in spec["paths"].items():
-        url = bo.url + path.replace("{tracking_no}", "T-none").replace("{serial}", "HP0")
+        url = bo.url + path.replace("{tracking_no}", "T-none").replace("{serial}", "HP0") \
+            .replace("{terminal_id}", "SH-PD-0001")
         for method in methods:
             answer = requests.request(method, url, json={}, timeout=10,
                                       params={"citizen_hash": "x"} if method == "get" else None)

@@ -96,11 +96,24 @@ def test_run_with_broken_profile_stops_with_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1 and str(bad) in lines[0] and "terminal.name" in lines[0]
 
 
-def test_run_never_falls_back_to_simulators_for_missing_adapters(tmp_path: Path) -> None:
-    profile = ROOT / "kiosk/config/profiles/gov-hall.toml"
-    done = kiosk("run", "--config", str(profile), "--data-dir", str(tmp_path / "d"))
+def test_run_never_falls_back_to_simulators_for_missing_devices(tmp_path: Path) -> None:
+    # gov-hall as shipped, but with a token file that is surely not there, so that the start
+    # stops with its one line after the devices were built and asked (never the UI).
+    token = tmp_path / "no-token"
+    shipped = (ROOT / "kiosk/config/profiles/gov-hall.toml").read_text(encoding="utf-8")
+    profile = tmp_path / "gov-hall.toml"
+    profile.write_text(shipped.replace("/etc/kiosk/terminal-token", str(token)),
+                       encoding="utf-8")
+    # PC/SC asks a pcscd that is not there: the tests' own pcscd is left alone.
+    env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")}
+    done = subprocess.run([*KIOSK, "run", "--config", str(profile), "--data-dir",
+                           str(tmp_path / "d")], capture_output=True, text=True, timeout=180,
+                          cwd=ROOT, env=env)
     assert done.returncode == 2
-    assert "devices.locker.adapter: 'rs485_8a80' is not available" in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"kiosk: backoffice.token_file: {token} cannot be read: No such file or directory")
+    # The production locker adapter looked for its boards' port and said it is not there.
+    assert "locker: offline (not_connected) /dev/ttyUSB0: cannot open" in done.stderr
 
 
 def test_queue_status_of_a_directory_without_outbox_fails_clearly(tmp_path: Path) -> None:
@@ -186,7 +199,8 @@ def test_device_list_is_the_registry_table() -> None:
     cups = next(r for r in rows if r["adapter"] == "cups")
     assert set(cups["keys"]) >= {"queue", "server"} and cups["available"]
     board = next(r for r in rows if r["adapter"] == "rs485_8a80")
-    assert not board["available"]  # not in this build yet
+    assert {"port", "compartments", "invert_doors"} <= set(board["keys"])
+    assert all(r["available"] for r in rows)  # no adapter is still to come
 
 
 def test_device_status_asks_each_fitted_device_through_its_worker() -> None:
@@ -201,12 +215,13 @@ def test_device_status_asks_each_fitted_device_through_its_worker() -> None:
     assert [r["name"] for r in only] == ["printer"]
 
 
-def test_device_status_of_a_production_profile_says_what_this_build_lacks() -> None:
-    done = kiosk("device", "status", "--config", "gov-hall")
-    assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
-        "kiosk: profile gov-hall: devices.locker.adapter: 'rs485_8a80' is not available "
-        "in this build yet (use `kiosk demo` or a profile with simulators)"]
+def test_device_status_of_a_production_profile_says_which_device_is_missing() -> None:
+    done = kiosk("device", "status", "locker", "--config", "gov-hall", "--json")
+    assert done.returncode == 1, done.stderr
+    locker, = json.loads(done.stdout)
+    assert (locker["name"], locker["state"], locker["reason"]) == (
+        "locker", "offline", "not_connected")
+    assert locker["message"].startswith("/dev/ttyUSB0: cannot open")
     wrong = kiosk("device", "status", "scanner", "--config", "gov-hall")
     assert wrong.returncode == 2 and "unknown device kind 'scanner'" in wrong.stderr
 

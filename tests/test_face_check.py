@@ -13,11 +13,9 @@ from typing import Any
 from devices.camera.protocol import FaceOutcome
 from devices.id_reader.protocol import Identity, Photo
 from kiosk.config.catalogue import Intent
-from kiosk.records.locker_store import LockerItem
-from kiosk.records.submission import citizen_hash
 from kiosk.session import State
 from kiosk.session.ports import FaceAnswer
-from tests.flows import RECEIPT_SERVICE, identify, to_identify_household_proof
+from tests.flows import RECEIPT_SERVICE, identify, load_item, to_identify_household_proof
 
 
 def face_records(rig: Any) -> list[dict[str, Any]]:
@@ -119,7 +117,7 @@ def test_a_certificate_is_never_issued_on_a_deferred_face_check(rig: Any,
 
 def test_an_unreachable_back_office_never_opens_a_locker_door(rig: Any,
                                                               citizen: Identity) -> None:
-    rig.inventory.load(LockerItem(7, citizen_hash(citizen.id_number), "营业执照", "Licence"))
+    load_item(rig, 7, citizen, "营业执照", "Licence")
     rig.locker.load(7)
     rig.faces.answer = None
     s = rig.session

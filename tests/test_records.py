@@ -6,12 +6,13 @@ import ast
 import json
 import logging
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
 
 from kiosk.records.audit import AuditLog, UndeclaredAuditEvent, check_event, declared_events
-from kiosk.records.locker_store import LockerInventory, LockerItem
+from kiosk.records.locker_store import LockerInventory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,45 +77,80 @@ def test_personal_data_is_never_recorded_strict_or_not() -> None:
     assert all("name" not in spec.fields for spec in declared_events().values())
 
 
+ZHANG, LI = "310115198001010024", "310104195503150040"
+
+
 def test_locker_inventory_survives_a_restart_and_a_collection(tmp_path: Path) -> None:
     path = tmp_path / "locker.db"
     first = LockerInventory(path)
-    first.load(LockerItem(3, "h1", "营业执照", "Business licence"))
-    first.load(LockerItem(5, "h2", "就业创业证", "Employment certificate"))
-    first.collected(3)
+    first.load(3, "APP-3", "营业执照", "Business licence", ZHANG, now=100.0, keep_s=50.0)
+    first.load(5, "APP-5", "就业创业证", "Employment certificate", LI, now=100.0, keep_s=500.0)
+    assert first.collected(3) and not first.collected(3)  # once
     first.close()
     again = LockerInventory(path)
-    assert again.items() == [LockerItem(5, "h2", "就业创业证", "Employment certificate")]
-    assert again.for_citizen("h2")[0].door == 5 and again.for_citizen("h1") == []
+    (left,) = again.items()
+    assert (left.door, left.application_no, left.due_at) == (5, "APP-5", 600.0)
+    assert [i.door for i in again.for_identity(f" {LI.lower()} ")] == [5]  # as typed
+    assert again.for_identity(ZHANG) == []  # collected: no longer matched
+    assert [i.door for i in again.overdue(now=700.0)] == [5] and again.overdue(now=200.0) == []
     again.close()
 
 
 def test_locker_inventory_is_as_durable_as_the_outbox(tmp_path: Path) -> None:
     inventory = LockerInventory(tmp_path / "locker.db")
-    inventory.load(LockerItem(1, "h", "证", "Cert"))
+    inventory.load(1, "APP-1", "证", "Cert", ZHANG, now=0.0, keep_s=10.0)
     conn = inventory._conn()
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     inventory.close()
     # committed: another connection sees it at once
     other = sqlite3.connect(tmp_path / "locker.db")
-    assert other.execute("SELECT door FROM locker_items").fetchall() == [(1,)]
+    assert other.execute("SELECT door FROM items").fetchall() == [(1,)]
     other.close()
 
 
-def test_an_old_json_inventory_is_taken_over_once(tmp_path: Path) -> None:
-    legacy = tmp_path / "locker.json"
-    legacy.write_text(json.dumps([{"door": 7, "citizen_hash": "h", "title_zh": "营业执照",
-                                   "title_en": "Business licence"}]), encoding="utf-8")
-    inventory = LockerInventory(tmp_path / "locker.db")
-    assert [i.door for i in inventory.items()] == [7]
-    assert not legacy.exists() and (tmp_path / "locker.json.imported").exists()
-    inventory.close()
+def test_no_id_number_or_pickup_code_is_kept_in_clear(tmp_path: Path) -> None:
+    path = tmp_path / "locker.db"
+    store = LockerInventory(path)
+    store.load(1, "APP-1", "证", "Cert", ZHANG, now=0.0, keep_s=10.0)
+    store.load(2, "APP-2", "证", "Cert", ZHANG, now=0.0, keep_s=10.0)
+    assert store.set_code("APP-1", "482913")
+    assert store.for_code("482913").door == 1 and store.for_code("482914") is None
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("locker"))
+    assert ZHANG.encode() not in raw and b"482913" not in raw
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    conn = sqlite3.connect(path)
+    salts = {r[0] for r in conn.execute("SELECT assignee_salt FROM items")}
+    hashes = {r[0] for r in conn.execute("SELECT assignee_hash FROM items")}
+    conn.close()
+    assert len(salts) == len(hashes) == 2  # the same citizen twice: two salts, two hashes
 
 
-def test_a_corrupt_json_inventory_is_left_for_staff_not_lost(tmp_path: Path) -> None:
-    legacy = tmp_path / "locker.json"
-    legacy.write_text("[{not json", encoding="utf-8")
-    inventory = LockerInventory(tmp_path / "locker.db")
-    assert inventory.items() == [] and legacy.exists()
-    inventory.close()
+def test_a_door_intent_outlives_a_crash_until_it_is_resolved(tmp_path: Path) -> None:
+    path = tmp_path / "locker.db"
+    store = LockerInventory(path)
+    store.load(4, "APP-4", "证", "Cert", ZHANG, now=0.0, keep_s=10.0)
+    intent = store.intend(4, "pickup", "APP-4", 1.0)
+    store.close()  # the terminal is killed before the board answers
+    again = LockerInventory(path)
+    (open_intent,) = again.unresolved()
+    assert (open_intent.id, open_intent.door, open_intent.opened) == (intent, 4, None)
+    again.door_answered(intent, True)
+    again.resolve(intent, "collected", 2.0)
+    assert again.unresolved() == []
+    again.close()
+
+
+def test_items_of_an_older_version_go_to_staff_not_lost(tmp_path: Path) -> None:
+    path = tmp_path / "locker.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE locker_items (door INTEGER PRIMARY KEY, citizen_hash TEXT,"
+                 " title_zh TEXT, title_en TEXT)")
+    conn.execute("INSERT INTO locker_items VALUES (7, 'plainhash', '营业执照', 'Licence')")
+    conn.commit()
+    conn.close()
+    store = LockerInventory(path)
+    (item,) = store.items()
+    assert (item.door, item.state) == (7, "needs_staff") and store.overdue(0.0) == [item]
+    store.close()

@@ -35,7 +35,8 @@ def missing_members(obj: object, protocol: type) -> list[str]:
 # The least an adapter's config needs (nothing is opened by building an adapter).
 EXAMPLE_SETTINGS = {"sam_serial": {"port": "loop://"}, "escpos_network": {"host": "127.0.0.1"},
                     "escpos_usb": {"usb_vendor": 0x04B8, "usb_product": 0x0202},
-                    "escpos_serial": {"port": "loop://"}, "cups": {"queue": "kiosk-a4"}}
+                    "escpos_serial": {"port": "loop://"}, "cups": {"queue": "kiosk-a4"},
+                    "rs485_8a80": {"port": "loop://"}, "rs485_kerong": {"port": "loop://"}}
 
 
 @pytest.mark.parametrize("kind", registry.KINDS, ids=lambda k: k.name)

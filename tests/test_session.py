@@ -9,12 +9,11 @@ from devices.locker.protocol import DoorOutcome
 from devices.printer.protocol import PrintFailure
 from devices.status import DeviceStatus
 from kiosk.config.catalogue import Intent
-from kiosk.records.locker_store import LockerItem
-from kiosk.records.submission import citizen_hash
 from kiosk.session import State
 from tests.flows import (
     RECEIPT_SERVICE,
     identify,
+    load_item,
     open_door_7,
     to_confirm_household_proof,
     to_confirm_receipt,
@@ -197,7 +196,7 @@ def test_collect_opens_the_right_door_and_records_collection(rig, citizen):  # t
 
 
 def test_jammed_door_is_reported_not_retried(rig, citizen):  # type: ignore[no-untyped-def]
-    rig.inventory.load(LockerItem(3, citizen_hash(citizen.id_number), "证", "Cert"))
+    load_item(rig, 3, citizen, "证", "Cert")
     rig.locker.jam.add(3)
     s = rig.session
     s.touch()

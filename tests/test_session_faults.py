@@ -14,7 +14,7 @@ from devices.status import DeviceState, DeviceStatus
 from kiosk.config.catalogue import Intent
 from kiosk.config.settings import Timings
 from kiosk.session import State
-from tests.flows import identify, open_door_7, to_confirm_receipt
+from tests.flows import identify, load_item, open_door_7, to_confirm_receipt
 from tests.waits import wait_until
 
 
@@ -177,8 +177,6 @@ def test_device_call_workers_keep_no_personal_data(rig, citizen):  # type: ignor
 def test_slow_locker_board_is_watched_not_reported_as_a_failed_door(rig, citizen):  # type: ignore[no-untyped-def]
     import threading as _threading
 
-    from kiosk.records.locker_store import LockerItem
-    from kiosk.records.submission import citizen_hash
 
     opened = _threading.Event()
     real_open = rig.locker.open_door
@@ -189,7 +187,7 @@ def test_slow_locker_board_is_watched_not_reported_as_a_failed_door(rig, citizen
 
     rig.locker.open_door = slow_open
     rig.session.d.timings = Timings(device_call_timeout_s=0.1, idle_before_countdown_s=30)
-    rig.inventory.load(LockerItem(7, citizen_hash(citizen.id_number), "执照", "Licence"))
+    load_item(rig, 7, citizen, "执照", "Licence")
     rig.locker.load(7)
     s = rig.session
     s.touch()

@@ -24,6 +24,10 @@ class FakeLocker:
     def load(self, door: int) -> None:
         self._items[door - 1] = True
 
+    def close(self, door: int) -> None:
+        """The door is shut, whatever is inside."""
+        self._open[door - 1] = False
+
     def citizen_takes_item_and_closes(self, door: int) -> None:
         self._items[door - 1] = False
         self._open[door - 1] = False
@@ -46,6 +50,9 @@ class FakeLocker:
         if not 1 <= door <= self.door_count or not self._status.usable:
             return None
         return DoorState(door, self._open[door - 1], self._items[door - 1])
+
+    def door_states(self) -> dict[int, DoorState | None]:
+        return {door: self.door_state(door) for door in range(1, self.door_count + 1)}
 
     def self_test(self) -> DeviceStatus:
         return self._status

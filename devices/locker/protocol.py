@@ -20,7 +20,8 @@ class DoorOutcome(StrEnum):
 class DoorState:
     door: int
     is_open: bool
-    item_present: bool
+    item_present: bool  # False too when not known
+    item_known: bool = True  # False: the compartment has no item sensor
 
 
 class Locker(Protocol):
@@ -35,6 +36,12 @@ class Locker(Protocol):
 
     def door_state(self, door: int) -> DoorState | None:
         """The door and item sensors, or None when the board does not answer."""
+        ...
+
+    def door_states(self) -> dict[int, DoorState | None]:
+        """Every door's sensors, in door order (one reading per board: the whole locker at
+        the cost of its boards, not its doors); None for a door whose board does not
+        answer."""
         ...
 
     def self_test(self) -> DeviceStatus: ...

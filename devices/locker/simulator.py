@@ -1,6 +1,6 @@
 """A certificate locker simulator for the demo: a door opens, the citizen takes the item and
-closes it a moment later. Chosen only explicitly; the RS-485 board protocols over a pty come
-with the real adapters.
+closes it a moment later. Chosen only explicitly; the RS-485 boards' own wire peer, for the
+production adapters, is rs485/peer.py.
 """
 
 from __future__ import annotations
@@ -88,6 +88,9 @@ class SimulatedLocker:
                 self._items.discard(door)
                 opened = None
             return DoorState(door, opened is not None, door in self._items)
+
+    def door_states(self) -> dict[int, DoorState | None]:
+        return {door: self.door_state(door) for door in range(1, self._doors + 1)}
 
     def self_test(self) -> DeviceStatus:
         return self._status

@@ -117,14 +117,19 @@ def status(
             raise AssertionError from e  # unreachable
         try:
             reports = [(w, w.refresh()) for w in devices]
+            doors = _compartments(profile, devices.locker) if devices.locker else None
         finally:
             devices.stop()
     if kind is not None and not reports:
         _fail(f"{config}: no {kind} is fitted")
     mono, wall = clock.now(), time.time()
-    rows = [{"name": w.name, "kind": w.kind, "state": r.status.state.value,
-             "reason": r.status.reason, "message": r.status.message,
-             "since": round(wall - (mono - r.since), 3)} for w, r in reports]
+    rows: list[dict[str, Any]] = [
+        {"name": w.name, "kind": w.kind, "state": r.status.state.value,
+         "reason": r.status.reason, "message": r.status.message,
+         "since": round(wall - (mono - r.since), 3)} for w, r in reports]
+    for row in rows:
+        if row["kind"] == "locker" and doors is not None:
+            row["compartments"] = doors
     if json_out:
         typer.echo(json.dumps(rows, ensure_ascii=False))
     else:
@@ -132,6 +137,8 @@ def status(
             since = time.strftime("%H:%M:%S", time.localtime(float(str(row["since"]))))
             reason = f" ({row['reason']}: {row['message']})" if row["reason"] else ""
             typer.echo(f"{row['name']:<20} {row['state']:<9} since {since}{reason}")
+            for door in row.get("compartments") or ():
+                typer.echo(f"  {door['label']:<6} door {door['door']:<8} item {door['item']}")
     if not all(r.status.usable for _, r in reports):
         raise typer.Exit(1)
 
@@ -188,6 +195,85 @@ def scan(
         typer.echo(line, err=code != 0)
     if code:
         raise typer.Exit(code)
+
+
+def _compartments(profile: Profile, locker: Any) -> list[dict[str, Any]]:
+    """Each compartment's door (open/closed/unknown) and item (present/empty/unknown), from
+    one full-bus reading."""
+    from kiosk.locker.layout import profile_layout
+
+    states = locker.call(lambda lk: lk.door_states(), {}, what="door states",
+                         timeout_s=profile.timings.device_call_timeout_s * 3).value
+    rows = []
+    for c in profile_layout(profile):
+        st = states.get(c.number)
+        door = "unknown" if st is None else "open" if st.is_open else "closed"
+        item = "unknown" if st is None or not st.item_known else \
+            "present" if st.item_present else "empty"
+        rows.append({"number": c.number, "label": c.label, "door": door, "item": item})
+    return rows
+
+
+@device_app.command("open-door")
+def open_door(
+    compartment: Annotated[int, typer.Argument(help="The compartment's number.")],
+    config: ConfigOpt = None,
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="The kiosk's data directory: the opening is journaled there "
+        "(as a test) before the unlock is sent.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Open one compartment's door and wait for its sensor: exit 0 only when the door is
+    seen open; a jammed lock, a silent board or a bad reply exit 1 with one line. Only the
+    locker is opened."""
+    from devices.locker.protocol import DoorOutcome
+    from kiosk.records.locker_store import TEST, LockerInventory
+    from kiosk.terminal import build_devices
+
+    if config is None:
+        _fail("--config is required (a profile name or file)")
+    assert config is not None
+    profile = _load(config, simulated=False)
+    store = LockerInventory(data_dir / "locker.db") if data_dir is not None else None
+    with tempfile.TemporaryDirectory(prefix="kiosk-device-") as tmp:
+        try:
+            devices = build_devices(profile, Path(tmp), profile.timings, SystemClock(),
+                                    kinds=("locker",))
+        except ConfigError as e:
+            _fail(str(e))
+            raise AssertionError from e  # unreachable
+        try:
+            locker = devices.locker
+            if locker is None:
+                _fail(f"{config}: no locker is fitted")
+            assert locker is not None
+            status = locker.refresh().status
+            intent = store.intend(compartment, TEST, "", time.time()) if store else None
+            outcome = locker.call(lambda lk: lk.open_door(compartment), DoorOutcome.FAULT,
+                                  timeout_s=profile.timings.device_call_timeout_s * 2,
+                                  what=f"open door {compartment}").value
+            if store is not None and intent is not None:
+                store.door_answered(intent, outcome is DoorOutcome.OPENED)
+                if outcome is not DoorOutcome.OPENED:
+                    store.resolve(intent, outcome.value, time.time())
+        finally:
+            devices.stop()
+            if store is not None:
+                store.close()
+    ok = outcome is DoorOutcome.OPENED
+    why = {DoorOutcome.JAMMED: "the lock was driven but the door sensor never showed it open",
+           DoorOutcome.NO_SUCH_DOOR: "no such compartment in this profile",
+           DoorOutcome.FAULT: f"the board did not answer as it should ({status.message})"}
+    if json_out:
+        typer.echo(json.dumps({"ok": ok, "compartment": compartment,
+                               "outcome": outcome.value}, ensure_ascii=False))
+    elif ok:
+        typer.echo(f"open door: compartment {compartment} is open")
+    else:
+        typer.echo(f"open door: compartment {compartment}: {outcome.value}: "
+                   f"{why.get(outcome, '')}", err=True)
+    if not ok:
+        raise typer.Exit(1)
 
 
 PrinterKind = Annotated[str, typer.Argument(

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from kiosk.cli.device import device_app
+from kiosk.cli.locker import locker_app
 from kiosk.cli.queue import queue_app
 from kiosk.config.errors import ConfigError
 from kiosk.config.profile import Profile, load_profile, with_simulated_devices
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 app.add_typer(queue_app, name="queue")
 app.add_typer(device_app, name="device")
+app.add_typer(locker_app, name="locker")
 
 ProfileOpt = Annotated[str, typer.Option("--profile", help="Profile name or TOML file.")]
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where state is kept.")]

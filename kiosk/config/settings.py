@@ -29,8 +29,13 @@ class Timings(BaseModel):
     face_attempts: int = Field(default=3, ge=1, le=10)
     """How many faces the back office may find not matching the document before the terminal
     stops looking and asks the citizen to call staff."""
+    door_reminder_s: float = Field(default=45.0, gt=0)
+    """How long an open locker door may stay open before the screen reminds the citizen to
+    close it."""
     door_close_wait_s: float = Field(default=120.0, gt=0)
     """How long an open locker door may stay open before staff are alerted."""
+    door_watch_s: float = Field(default=30.0, gt=0)
+    """How often doors left open (or a crash left unsettled) are looked at again."""
     goodbye_s: float = Field(default=8.0, ge=0)
     """How long the goodbye screen stays before the attract screen returns."""
     device_call_timeout_s: float = Field(default=3.0, gt=0)

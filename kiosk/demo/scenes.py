@@ -27,8 +27,7 @@ from kiosk.config.catalogue import Intent, load_catalogue
 from kiosk.config.profile import Profile
 from kiosk.config.settings import FakeClock
 from kiosk.health.monitor import HealthMonitor
-from kiosk.records.locker_store import LockerInventory, LockerItem
-from kiosk.records.submission import citizen_hash
+from kiosk.records.locker_store import LockerInventory
 from kiosk.session import Session, SessionDeps
 from kiosk.session.ports import AnsweringCertificateIssuer, AnsweringFaceVerifier, FaceAnswer
 from kiosk.terminal import accepted_documents
@@ -96,8 +95,8 @@ def make_rig(profile: Profile) -> SceneRig:
     health.refresh()
     online: list[bool | None] = [None]
     inventory = LockerInventory(None)
-    inventory.load(LockerItem(7, citizen_hash(DEMO_CITIZENS[0].id_number), "营业执照",
-                              "Business licence"))
+    inventory.load(7, "DEMO-0007", "营业执照", "Business licence", DEMO_CITIZENS[0].id_number,
+                   now=clock.wall(), keep_s=30 * 86400)
     session = Session(SessionDeps(
         terminal_id=profile.terminal.id,
         services=[load_catalogue().get(s) for s in profile.services],
@@ -209,6 +208,13 @@ def _result_not_eligible(r: SceneRig) -> None:
     _result_certificate(r)
 
 
+def _collect_code(r: SceneRig) -> None:
+    """我要取, waiting for a document; the screenshot then opens the pickup-code keypad."""
+    _home(r)
+    r.session.choose_intent(Intent.COLLECT)
+    r.tick()
+
+
 def _result_locker(r: SceneRig) -> None:
     _home(r)
     r.session.choose_intent(Intent.COLLECT)
@@ -285,6 +291,7 @@ SCENES: dict[str, Callable[[SceneRig], None]] = {
     "result-certificate": _result_certificate,
     "result-certificate-failed": _result_certificate_failed,
     "result-not-eligible": _result_not_eligible,
+    "collect-code": _collect_code,
     "result-locker": _result_locker,
     "result-locker-opening": _result_locker_opening,
     "result-query": _result_query,

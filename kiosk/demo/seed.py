@@ -4,16 +4,16 @@ simulator's own setting: see the simulators' config models and their INSTANT set
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 
 import requests
 
 from devices.id_reader.simulator import DEMO_CITIZENS
-from kiosk.records.locker_store import LockerItem
-from kiosk.records.submission import citizen_hash
 from kiosk.terminal import Terminal
 
 log = logging.getLogger(__name__)
+KEEP_S = 30 * 86400  # the demo's items are overdue after a month
 # The districts of Shanghai the demo citizens' ID numbers were issued in.
 DISTRICTS = {"310115": "浦东新区", "310104": "徐汇区", "310106": "静安区"}
 
@@ -23,8 +23,8 @@ def seed_demo_locker(terminal: Terminal) -> None:
     if terminal.devices.locker is None or terminal.inventory.items():
         return
     for door, person in enumerate(DEMO_CITIZENS, start=1):
-        terminal.inventory.load(
-            LockerItem(door, citizen_hash(person.id_number), "营业执照", "Business licence"))
+        terminal.inventory.load(door, f"DEMO-{door:04d}", "营业执照", "Business licence",
+                                person.id_number, now=time.time(), keep_s=KEEP_S)
 
 
 def register_demo_residents(backoffice_url: str, numbers: Iterable[str] | None = None) -> int:

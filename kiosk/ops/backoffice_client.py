@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Mapping, Sequence
+from urllib.parse import quote
 
 import requests
 
@@ -98,6 +99,16 @@ class BackOfficeClient:
                         ", ".join(k for k in CERTIFICATE_FIELDS if k not in body))
             return None
         return IssueAnswer(certificate=body)
+
+    def pickup_codes(self, terminal_id: str) -> dict[str, str] | None:
+        """The pickup codes of this terminal's loaded items, by application number."""
+        body = self._get(f"/v1/lockers/{quote(terminal_id)}/pickup-codes")
+        rows = body.get("pickup_codes") if isinstance(body, dict) else None
+        if not isinstance(rows, list):
+            return None
+        return {str(r["application_no"]): str(r["pickup_code"]) for r in rows
+                if isinstance(r, dict) and isinstance(r.get("application_no"), str)
+                and isinstance(r.get("pickup_code"), str) and r["pickup_code"].isdigit()}
 
     def applications_for(self, citizen_hash: str) -> Sequence[Mapping[str, str]] | None:
         body = self._get("/v1/applications", {"citizen_hash": citizen_hash})

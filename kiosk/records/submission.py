@@ -66,6 +66,9 @@ def queue_application(
     return QueuedApplication(tracking_no, key)
 
 
-def queue_event(sink: EnvelopeSink, kind: str, body: Mapping[str, object]) -> None:
-    """A terminal event (staff call, locker collection): no personal data in `body`."""
-    sink.enqueue(kind, json.dumps(dict(body), ensure_ascii=False).encode(), uuid.uuid4().hex)
+def queue_event(sink: EnvelopeSink, kind: str, body: Mapping[str, object],
+                key: str | None = None) -> None:
+    """A terminal event (staff call, locker collection): no personal data in `body`. `key`
+    makes it once only: queued again after a crash with the same key, it is not a second."""
+    sink.enqueue(kind, json.dumps(dict(body), ensure_ascii=False).encode(),
+                 key or uuid.uuid4().hex)

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from devices.certificate_printer.protocol import CertificateDocument
 from kiosk.records.submission import new_tracking_no
+from kiosk.session.events import queue_event_safely
 from kiosk.session.ports import CertificateIssuer, IssueAnswer
-from kiosk.session.results import queue_event_safely
 from kiosk.session.steps import handover
 from kiosk.session.steps.certificate_pdf import render_certificate
 from kiosk.session.view import Notice, Outcome, State

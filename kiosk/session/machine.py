@@ -24,7 +24,8 @@ from devices.certificate_printer.protocol import CertificateDocument
 from devices.id_reader.protocol import Identity
 from kiosk.config.catalogue import Intent, Service
 from kiosk.health.availability import available_services
-from kiosk.session import certify, results
+from kiosk.session import certify, collect, results
+from kiosk.session.events import queue_event_safely
 from kiosk.session.hours import maintenance_until
 from kiosk.session.ports import SessionDeps
 from kiosk.session.snapshot import build_view, can_reprint, choices
@@ -92,6 +93,7 @@ class Session:
         self.outcome: Outcome | None = None
         self.tracking_no: str | None = None  # a certificate's, kept to ask again idempotently
         self.certificate: CertificateDocument | None = None  # issued: kept for a reprint
+        self.door_intent: int | None = None  # the journaled opening of the citizen's door
         self.staff_called = False
         self.extensions = 0
         self.card_was_left = False  # on the goodbye screen: a card is still in a reader
@@ -258,6 +260,11 @@ class Session:
             results.submit_application(self)
 
     @_intent
+    def pickup_code(self, code: str) -> None:
+        """我要取 by the pickup code the citizen was sent, instead of a document."""
+        collect.by_code(self, code)
+
+    @_intent
     def reprint(self) -> None:
         if not (self.service and self.outcome and can_reprint(self)):
             return
@@ -321,7 +328,7 @@ class Session:
             return
         self.staff_called = True
         self.d.audit.record("staff_called", screen=self.state.value)
-        results.queue_event_safely(self, "staff.call", {"screen": self.state.value})
+        queue_event_safely(self, "staff.call", {"screen": self.state.value})
         self.notice = Notice("staff_called")
 
     # ---------------------------------------------------------------- time and devices
@@ -372,7 +379,7 @@ class Session:
         elif self.state is State.VERIFY:
             results.look_for_face(self)
         elif self.state is State.HANDOVER and self.outcome and self.outcome.door_open:
-            results.watch_door(self, now)
+            collect.watch_door(self, now)
 
     def end(self, reason: str) -> None:
         results.leave_unprinted(self)  # a tracking or serial number only; then the wipe, first:

@@ -135,6 +135,7 @@ class SessionDeps:
     maintenance: tuple[int, int] | None = None  # minutes after midnight, local time
     receipt_qr_prefix: str = ""  # the receipt's QR is this + the tracking number
     receipt_logo: bytes | None = None  # the branding logo's file, printed atop each receipt
+    door_labels: Mapping[int, str] = field(default_factory=dict)  # compartment -> "A-03"
     steps: StepRunner = field(default_factory=InlineSteps)  # ThreadedSteps in the terminal
     # What a citizen can identify with here (resident_id, residence_permit, passport,
     # bank_card, qr_code), as the identify screen says; empty: an ID card.

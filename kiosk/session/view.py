@@ -65,6 +65,7 @@ class Outcome:
     serial_no: str | None = None  # a certificate's, as the back office issued it
     printed: bool | None = None  # None: nothing to print
     door: int | None = None
+    door_label: str = ""  # where it is, as written on the locker (e.g. "A-03")
     door_open: bool = False  # False in hand-over: the door is being opened
     door_count: int = 0  # compartments in the locker (for the map); 0: not known
     applications: tuple[ApplicationSummary, ...] | None = None  # None: could not ask

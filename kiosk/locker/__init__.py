@@ -1,0 +1,3 @@
+"""The certificate locker's records and routines beyond one citizen's session: reconciling
+door intents with the sensors, staff loading and retrieval, pickup codes from the back
+office."""
