@@ -50,6 +50,8 @@ def reconcile(inventory: LockerInventory, states: Mapping[int, DoorState | None]
                  "application_no": intent.application_no}
         if finding.outcome == "collected":
             queue_event(sink, "locker.collected", event, key=f"locker.collected:{intent.id}")
+        elif finding.outcome == "loaded":  # the back office sends the citizen the pickup code
+            queue_event(sink, "locker.loaded", event, key=f"locker.loaded:{intent.id}")
         elif finding.outcome in ("to_staff", "open", "board_silent"):
             queue_event(sink, "locker.needs_staff", event,
                         key=f"locker.needs_staff:{intent.id}:{finding.outcome}")

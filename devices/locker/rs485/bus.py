@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from devices.links import Link
 from devices.locker.rs485 import frames
 from devices.locker.rs485.frames import FrameError, Sensors
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class BoardSilent(Exception):
@@ -63,17 +66,30 @@ class _Exchanges:
     def link(self) -> Link:
         return self._link
 
-    def _exchange(self, request: bytes, reply_size: int, board: int) -> bytes:
+    def _exchange(self, request: bytes, reply_size: int, board: int,
+                  parse: Callable[[bytes], T]) -> T:
+        """The parsed reply to `request`. A reply that is not the one asked for (a late one
+        to a request before, a garbled one) is passed over while the deadline lasts: the
+        right one may still come behind it, and the bus stays in step."""
         with self._lock:
             self._link.open()
             self._link.discard_input()
             self._link.write(request)
-            reply = self._link.read(reply_size, self._reply_timeout_s)
-        if not reply:
-            raise BoardSilent(board)
-        if len(reply) < reply_size:
-            raise FrameError(f"a reply cut short: {reply.hex(' ')}")
-        return reply
+            deadline = time.monotonic() + self._reply_timeout_s
+            wrong: FrameError | None = None
+            while True:
+                remaining = deadline - time.monotonic()
+                reply = self._link.read(reply_size, remaining) if remaining > 0 else b""
+                if not reply:
+                    if wrong is not None:
+                        raise wrong
+                    raise BoardSilent(board)
+                if len(reply) < reply_size:
+                    raise FrameError(f"a reply cut short: {reply.hex(' ')}")
+                try:
+                    return parse(reply)
+                except FrameError as e:
+                    wrong = e
 
 
 class Bus8a80(_Exchanges):
@@ -87,8 +103,8 @@ class Bus8a80(_Exchanges):
 
     def _bits(self, board: int, sensors: Sensors) -> int:
         query = frames.Query(board, sensors)
-        raw = self._exchange(frames.build_8a80(query), frames.BITMAP_SIZE, board)
-        return frames.parse_8a80_reply(raw, query).bits
+        return self._exchange(frames.build_8a80(query), frames.BITMAP_SIZE, board,
+                              lambda raw: frames.parse_8a80_reply(raw, query).bits)
 
     def read(self, board: int, *, items: bool = True) -> Reading:
         with self._lock:
@@ -108,8 +124,9 @@ class Bus8a80(_Exchanges):
 
     def unlock(self, board: int, lock: int) -> None:
         unlock = frames.Unlock(board, lock)
-        raw = self._exchange(frames.build_8a80(unlock), frames.RELEASED_SIZE, board)
-        if not frames.parse_8a80_reply(raw, unlock).released:
+        released = self._exchange(frames.build_8a80(unlock), frames.RELEASED_SIZE, board,
+                                  lambda raw: frames.parse_8a80_reply(raw, unlock).released)
+        if not released:
             # Only the board's word: the door sensor decides whether the door opened.
             log.warning("locker board %d on %s says lock %d did not release",
                         board, self._link.name, lock)
@@ -119,9 +136,8 @@ class BusKerong(_Exchanges):
     """Kerong-style CU boards: one status request reads doors and items at once."""
 
     def _ask(self, request: frames.Unlock | frames.AskStatus) -> frames.BoardData:
-        raw = self._exchange(frames.build_kerong(request), frames.KERONG_REPLY_SIZE,
-                             request.board)
-        return frames.parse_kerong_reply(raw, request)
+        return self._exchange(frames.build_kerong(request), frames.KERONG_REPLY_SIZE,
+                              request.board, lambda raw: frames.parse_kerong_reply(raw, request))
 
     def read(self, board: int, *, items: bool = True) -> Reading:
         data = self._ask(frames.AskStatus(board))

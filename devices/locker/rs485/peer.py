@@ -104,6 +104,11 @@ class LockerBoardPeer:
         with self._lock:
             self._items.discard(self.key(where))
 
+    def has_item(self, where: Where) -> bool:
+        """What is really inside, whatever the infrared sensor says."""
+        with self._lock:
+            return self.key(where) in self._items
+
     def is_open(self, where: Where) -> bool:
         """The door itself, whatever its sensor says."""
         with self._lock:
