@@ -29,12 +29,14 @@ from kiosk.locker.watch import LockerWatch
 from kiosk.ops.backoffice_client import BackOfficeClient
 from kiosk.records.audit import AuditLog
 from kiosk.records.locker_store import LockerInventory
+from kiosk.records.staff_pins import StaffPins
 from kiosk.session import State
 from tests.flows import identify, load_item
 from tests.waits import wait_until
 
 pytestmark = pytest.mark.realstack
 ROOT = Path(__file__).resolve().parent.parent
+PIN = "246810"
 
 
 @pytest.fixture
@@ -204,7 +206,15 @@ def hall(peer: LockerBoardPeer, tmp_path: Path) -> tuple[Path, Path]:
     data.mkdir()
     LockerInventory(data / "locker.db").close()
     AuditLog(data / "audit.jsonl", SystemClock()).close()
+    StaffPins(data / "staff-pins.db").set_pin("S-007", "locker_clerk", PIN)
     return profile, data
+
+
+def staff_kiosk(*args: str, pin: str = "") -> subprocess.CompletedProcess[str]:
+    """A locker command by staff S-007, typing their PIN."""
+    return subprocess.run([sys.executable, "-m", "kiosk.cli", *args, "--staff", "S-007",
+                           "--pin-stdin"], input=(pin or PIN) + "\n", capture_output=True,
+                          text=True, timeout=60, cwd=ROOT)
 
 
 def test_staff_load_list_and_retrieve_from_the_console(hall: tuple[Path, Path],
@@ -212,8 +222,9 @@ def test_staff_load_list_and_retrieve_from_the_console(hall: tuple[Path, Path],
     profile, data = hall
     store = LockerInventory(data / "locker.db")
     staff = staff_put_in_and_shut(peer, store)
-    done = kiosk("locker", "load", "APP-9", "--id-number", "310115198001010024", "--config",
-                 str(profile), "--data-dir", str(data), "--close-wait-s", "10", "--json")
+    done = staff_kiosk("locker", "load", "APP-9", "--id-number", "310115198001010024",
+                       "--config", str(profile), "--data-dir", str(data), "--close-wait-s",
+                       "10", "--json")
     staff.join(5)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"ok": True, "compartment": 1, "label": "01",
@@ -229,11 +240,27 @@ def test_staff_load_list_and_retrieve_from_the_console(hall: tuple[Path, Path],
         peer.close(1)
 
     threading.Thread(target=take, daemon=True).start()
-    done = kiosk("locker", "retrieve", "1", "--config", str(profile), "--data-dir", str(data),
-                 "--close-wait-s", "10")
+    done = staff_kiosk("locker", "retrieve", "1", "--config", str(profile), "--data-dir",
+                       str(data), "--close-wait-s", "10")
     assert done.returncode == 0 and "retrieved: compartment 01" in done.stdout, done.stderr
     assert kiosk("locker", "list", "--data-dir", str(data)).stdout.strip() == \
         "the locker is empty"
+
+
+def test_a_wrong_pin_opens_nothing_and_five_of_them_lock_the_staff_member_out(
+        hall: tuple[Path, Path], peer: LockerBoardPeer) -> None:
+    profile, data = hall
+    args = ("locker", "retrieve", "1", "--config", str(profile), "--data-dir", str(data))
+    for left in (4, 3, 2, 1):
+        done = staff_kiosk(*args, pin="000000")
+        assert done.returncode == 1 and f"wrong PIN ({left} tries" in done.stderr
+    done = staff_kiosk(*args, pin="000000")
+    assert "too many wrong PINs" in done.stderr
+    done = staff_kiosk(*args)  # the right PIN waits out the lockout
+    assert done.returncode == 1 and "too many wrong PINs" in done.stderr
+    assert sum(peer.unlocks.values()) == 0
+    audit = (data / "audit.jsonl").read_text(encoding="utf-8")
+    assert audit.count('"staff_sign_in_failed"') == 6 and PIN not in audit
 
 
 def test_open_door_waits_for_the_sensor_and_says_why_not(hall: tuple[Path, Path],

@@ -154,3 +154,24 @@ def test_items_of_an_older_version_go_to_staff_not_lost(tmp_path: Path) -> None:
     (item,) = store.items()
     assert (item.door, item.state) == (7, "needs_staff") and store.overdue(0.0) == [item]
     store.close()
+
+
+def test_staff_pins_are_slow_salted_hashes_with_a_growing_lockout(tmp_path: Path) -> None:
+    from kiosk.records.staff_pins import FREE_TRIES, StaffPins
+
+    pins = StaffPins(tmp_path / "pins.db")
+    pins.set_pin("S-1", "locker_clerk", "135790")
+    with pytest.raises(ValueError, match="6 to 12 digits"):
+        pins.set_pin("S-2", "locker_clerk", "12ab")
+    assert pins.sign_in("S-1", "135790", 0.0).role == "locker_clerk"
+    assert pins.sign_in("S-9", "135790", 0.0).reason == "unknown_staff"
+    tries = [pins.sign_in("S-1", "000000", 10.0) for _ in range(FREE_TRIES)]
+    assert [t.reason for t in tries] == ["wrong_pin"] * (FREE_TRIES - 1) + ["locked"]
+    assert tries[-1].locked_until == 40.0  # 30 s after the fifth
+    assert pins.sign_in("S-1", "135790", 39.0).reason == "locked"  # even the right one
+    assert pins.sign_in("S-1", "000000", 41.0).locked_until == 41.0 + 60  # then it doubles
+    assert pins.sign_in("S-1", "135790", 102.0).ok  # and a right PIN clears it
+    assert pins.sign_in("S-1", "000000", 103.0).reason == "wrong_pin"
+    pins.close()
+    raw = (tmp_path / "pins.db").read_bytes()
+    assert b"135790" not in raw and stat.S_IMODE((tmp_path / "pins.db").stat().st_mode) == 0o600

@@ -15,7 +15,9 @@ from typing import Annotated, Literal
 import typer
 
 from kiosk.cli.device import ConfigOpt, JsonOpt, _fail, _load
+from kiosk.cli.staff import PinStdin
 from kiosk.config.errors import ConfigError
+from kiosk.config.profile import Profile
 from kiosk.config.settings import SystemClock
 from kiosk.locker.layout import profile_layout
 from kiosk.locker.loading import DoorJob, LockerDesk
@@ -65,8 +67,31 @@ def list_(config: ConfigOpt = None, data_dir: DataDir = DEFAULT_DIR,
         typer.echo("the locker is empty")
 
 
+StaffOpt = Annotated[str, typer.Option("--staff", help="Your staff number (your PIN is "
+                                      "asked; your role must be allowed to load lockers).")]
+
+
+def _signed_in(profile: Profile, data: Path, staff_id: str, pin_stdin: bool,
+               audit: AuditLog) -> None:
+    from kiosk.cli.staff import read_pin, sign_in
+
+    may = {r.id for r in profile.staff if "load_locker" in r.may}
+    signed = sign_in(data, staff_id, read_pin(pin_stdin), may, audit, time.time())
+    if signed.ok:
+        return
+    why = {"unknown_staff": "no such staff, or a wrong PIN",
+           "wrong_pin": f"wrong PIN ({signed.tries_left} tries before a pause)",
+           "locked": "too many wrong PINs: try again after "
+                     + time.strftime("%H:%M:%S", time.localtime(signed.locked_until or 0)),
+           "not_allowed": f"the role {signed.role} may not load or retrieve locker items",
+           "no_staff_pins": "no staff PINs are set here (kiosk staff set-pin)"}
+    typer.echo(f"kiosk: sign-in refused: {why.get(signed.reason, signed.reason)}", err=True)
+    raise typer.Exit(1)
+
+
 @contextmanager
-def _desk(config: str | None, data_dir: Path, close_wait_s: float) -> Iterator[LockerDesk]:
+def _desk(config: str | None, data_dir: Path, close_wait_s: float, staff_id: str,
+          pin_stdin: bool) -> Iterator[LockerDesk]:
     from kiosk.terminal import build_devices, open_outbox
 
     if config is None:
@@ -75,6 +100,11 @@ def _desk(config: str | None, data_dir: Path, close_wait_s: float) -> Iterator[L
     profile = _load(config, simulated=False)
     data = _data(data_dir)
     clock = SystemClock()
+    staff_audit = AuditLog(data / "audit.jsonl", clock)
+    try:
+        _signed_in(profile, data, staff_id, pin_stdin, staff_audit)
+    finally:
+        staff_audit.close()
     try:
         devices = build_devices(profile, data, profile.timings, clock, kinds=("locker",))
     except ConfigError as e:
@@ -123,18 +153,19 @@ def load(
     application_no: Annotated[str, typer.Argument(help="The application number scanned.")],
     id_number: Annotated[str, typer.Option(help="The ID number of the citizen it is for "
                                            "(kept only as a salted hash).")],
+    staff: StaffOpt,
     title_zh: Annotated[str, typer.Option(help="What it is, in Chinese.")] = "证照",
     title_en: Annotated[str, typer.Option(help="What it is, in English.")] = "Certificate",
     size: Annotated[Literal["small", "medium", "large"], typer.Option()] = "medium",
     keep_days: Annotated[float, typer.Option(help="Overdue after this many days.")] = 30,
     config: ConfigOpt = None, data_dir: DataDir = DEFAULT_DIR,
-    close_wait_s: CloseWait = 120.0, json_out: JsonOpt = False,
+    close_wait_s: CloseWait = 120.0, json_out: JsonOpt = False, pin_stdin: PinStdin = False,
 ) -> None:
     """Open a free compartment of the size for the item, wait for the door to be shut on it,
     and record it for the citizen (the back office then sends them a pickup code). Exit 1
     with the reason when no compartment is free, the door does not open, or it was shut on
     an empty compartment."""
-    with _desk(config, data_dir, close_wait_s) as desk:
+    with _desk(config, data_dir, close_wait_s, staff, pin_stdin) as desk:
         typer.echo("put the item in, then shut the door", err=True)
         job = desk.load(application_no, title_zh, title_en, id_number, size=size,
                         keep_s=keep_days * 86400)
@@ -144,11 +175,12 @@ def load(
 @locker_app.command()
 def retrieve(
     compartment: Annotated[int, typer.Argument(help="The compartment's number.")],
+    staff: StaffOpt,
     config: ConfigOpt = None, data_dir: DataDir = DEFAULT_DIR,
-    close_wait_s: CloseWait = 120.0, json_out: JsonOpt = False,
+    close_wait_s: CloseWait = 120.0, json_out: JsonOpt = False, pin_stdin: PinStdin = False,
 ) -> None:
     """Open a compartment to take its item out (overdue, or waiting for staff); the item is
     recorded as retrieved once the door is shut on an empty compartment."""
-    with _desk(config, data_dir, close_wait_s) as desk:
+    with _desk(config, data_dir, close_wait_s, staff, pin_stdin) as desk:
         job = desk.retrieve(compartment)
     _said(job, json_out, "retrieved")

@@ -1,0 +1,79 @@
+"""`kiosk staff set-pin`: a technician gives a member of staff their PIN for the terminal's
+console commands (`kiosk locker load|retrieve`). The PIN is read from a hidden prompt, or one
+line of stdin with `--pin-stdin`, and kept only as a slow salted hash."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kiosk.cli.device import ConfigOpt, _fail, _load
+from kiosk.config.settings import SystemClock
+from kiosk.records.audit import AuditLog
+from kiosk.records.staff_pins import SignIn, StaffPins
+
+staff_app = typer.Typer(help="Staff PINs for the terminal's console commands.",
+                        no_args_is_help=True)
+DataDir = Annotated[Path, typer.Option("--data-dir", help="The kiosk's data directory.")]
+PinStdin = Annotated[bool, typer.Option("--pin-stdin",
+                                        help="Read the PIN from one line of stdin.")]
+DEFAULT_DIR = Path("/var/lib/kiosk")
+PINS_FILE = "staff-pins.db"
+
+
+def read_pin(pin_stdin: bool, prompt: str = "PIN") -> str:
+    if pin_stdin:
+        return sys.stdin.readline().strip()
+    return str(typer.prompt(prompt, hide_input=True))
+
+
+@staff_app.command("set-pin")
+def set_pin(
+    staff_id: Annotated[str, typer.Argument(help="Who (a staff number).")],
+    role: Annotated[str, typer.Option(help="One of the profile's staff roles.")],
+    config: ConfigOpt = None, data_dir: DataDir = DEFAULT_DIR, pin_stdin: PinStdin = False,
+) -> None:
+    """Set (or reset) a staff member's PIN, 6 to 12 digits; a lockout is lifted with it."""
+    if config is None:
+        _fail("--config is required (a profile name or file)")
+    assert config is not None
+    roles = {r.id: r for r in _load(config, False).staff}
+    if role not in roles:
+        _fail(f"{config}: no staff role {role!r} (roles: {', '.join(sorted(roles))})")
+    if roles[role].auth != "pin":
+        _fail(f"{config}: staff role {role!r} signs in with {roles[role].auth}, not a PIN")
+    pin = read_pin(pin_stdin)
+    pins = StaffPins(data_dir / PINS_FILE)
+    try:
+        pins.set_pin(staff_id, role, pin)
+    except ValueError as e:
+        _fail(str(e))
+    finally:
+        pins.close()
+    audit = AuditLog(data_dir / "audit.jsonl", SystemClock())
+    audit.record("staff_pin_set", staff_id=staff_id, role=role)
+    audit.close()
+    typer.echo(f"PIN set for {staff_id} ({role})")
+
+
+def sign_in(data_dir: Path, staff_id: str, pin: str, roles_that_may: set[str],
+            audit: AuditLog, now: float) -> SignIn:
+    """A staff member's sign-in for one action: their PIN, and a role that may do it."""
+    path = data_dir / PINS_FILE
+    if not path.is_file():
+        return SignIn(False, reason="no_staff_pins")
+    pins = StaffPins(path)
+    try:
+        signed = pins.sign_in(staff_id, pin, now)
+    finally:
+        pins.close()
+    if signed.ok and signed.role not in roles_that_may:
+        signed = SignIn(False, signed.role, "not_allowed")
+    if signed.ok:
+        audit.record("staff_signed_in", staff_id=staff_id, role=signed.role)
+    else:
+        audit.record("staff_sign_in_failed", staff_id=staff_id, reason=signed.reason)
+    return signed

@@ -1,0 +1,92 @@
+"""Staff PINs, kept as slow salted hashes (scrypt at n = 2^14, a fresh salt each) in SQLite
+beside the terminal's other records (0600), with a lockout that grows: after 5 wrong PINs in
+a row a member of staff waits 30 s, and the wait doubles with every further wrong PIN, up to
+an hour (as vxsuite's machines do). Every sign-in, failure and lockout is for the audit log;
+the PIN itself is never kept or logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from offline_queue import durable
+
+SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+FREE_TRIES = 5
+FIRST_LOCK_S, MAX_LOCK_S = 30.0, 3600.0
+PIN_DIGITS = (6, 12)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS staff_pins (
+    staff_id TEXT PRIMARY KEY, role TEXT NOT NULL, salt BLOB NOT NULL, digest BLOB NOT NULL,
+    wrong INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0
+);
+"""
+
+
+def _digest(pin: str, salt: bytes) -> bytes:
+    return hashlib.scrypt(pin.encode(), salt=salt, **SCRYPT)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    ok: bool
+    role: str | None = None
+    reason: str = ""  # unknown_staff, wrong_pin, locked
+    locked_until: float | None = None
+    tries_left: int | None = None
+
+
+class StaffPins:
+    def __init__(self, path: Path) -> None:
+        self._lock = threading.Lock()
+        self._conn = durable.connect(path, shared=True)
+        self._conn.executescript(_SCHEMA)
+        path.chmod(0o600)
+
+    def set_pin(self, staff_id: str, role: str, pin: str) -> None:
+        low, high = PIN_DIGITS
+        if not (pin.isdigit() and low <= len(pin) <= high):
+            raise ValueError(f"a PIN is {low} to {high} digits")
+        salt = os.urandom(16)
+        with self._lock, durable.write_transaction(self._conn) as conn:
+            conn.execute("INSERT INTO staff_pins (staff_id, role, salt, digest) VALUES"
+                         " (?, ?, ?, ?) ON CONFLICT(staff_id) DO UPDATE SET role ="
+                         " excluded.role, salt = excluded.salt, digest = excluded.digest,"
+                         " wrong = 0, locked_until = 0", (staff_id, role, salt,
+                                                          _digest(pin, salt)))
+
+    def sign_in(self, staff_id: str, pin: str, now: float) -> SignIn:
+        with self._lock:
+            row = self._conn.execute("SELECT role, salt, digest, wrong, locked_until FROM"
+                                     " staff_pins WHERE staff_id = ?", (staff_id,)).fetchone()
+        if row is None:
+            _digest(pin, b"\0" * 16)  # as slow as a known one: no telling who exists
+            return SignIn(False, reason="unknown_staff")
+        role, salt, digest, wrong, locked_until = row
+        if now < locked_until:
+            return SignIn(False, role, "locked", locked_until)
+        if hmac.compare_digest(_digest(pin, bytes(salt)), bytes(digest)):
+            self._record(staff_id, 0, 0.0)
+            return SignIn(True, role)
+        wrong += 1
+        lock = 0.0 if wrong < FREE_TRIES else \
+            now + min(MAX_LOCK_S, FIRST_LOCK_S * 2.0 ** (wrong - FREE_TRIES))
+        self._record(staff_id, wrong, lock)
+        if lock:
+            return SignIn(False, role, "locked", lock)
+        return SignIn(False, role, "wrong_pin", tries_left=FREE_TRIES - wrong)
+
+    def _record(self, staff_id: str, wrong: int, locked_until: float) -> None:
+        with self._lock, durable.write_transaction(self._conn) as conn:
+            conn.execute("UPDATE staff_pins SET wrong = ?, locked_until = ? WHERE staff_id = ?",
+                         (wrong, locked_until, staff_id))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
