@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=docs/screenshots
 mkdir -p "$out"
-for screen in attract home services identify identify-passport verify-failed form confirm result confirm-certificate result-certificate result-certificate-failed result-not-eligible result-locker goodbye out_of_service; do
+for screen in attract home services identify identify-passport verify-failed form confirm result confirm-certificate result-certificate result-certificate-failed result-not-eligible collect-code result-locker goodbye out_of_service; do
   for lang in zh en; do
     .venv/bin/kiosk screenshot --screen "$screen" --lang "$lang" --out "$out/$screen-$lang.png" >/dev/null
   done

@@ -27,6 +27,7 @@ from kiosk.config.catalogue import Intent, load_catalogue
 from kiosk.config.profile import Profile
 from kiosk.config.settings import FakeClock
 from kiosk.health.monitor import HealthMonitor
+from kiosk.locker.layout import profile_layout
 from kiosk.records.locker_store import LockerInventory
 from kiosk.session import Session, SessionDeps
 from kiosk.session.ports import AnsweringCertificateIssuer, AnsweringFaceVerifier, FaceAnswer
@@ -106,6 +107,7 @@ def make_rig(profile: Profile) -> SceneRig:
         clock=clock, timings=profile.timings, default_language=profile.languages.default,
         high_contrast=profile.branding.high_contrast,
         documents=accepted_documents(profile, devices),
+        door_labels={c.number: c.label for c in profile_layout(profile)},
     ))
     return SceneRig(session, clock, health, reader, printer, camera, locker, online,
                     fakes["certificate_printer"])
