@@ -178,6 +178,24 @@ def main() -> None:
     print(f"  print_certificate through CUPS to the peer  {cert['print_s'] * 1000:6.1f} ms   "
           f"ratio {cert['print_s'] / cert['bare_print_s']:.2f}x")
     results["certificate"] = cert
+
+    from bench.locker_board import REACTION_S
+    from bench.locker_board import measure as measure_locker
+
+    print(f"locker door through the RS-485 adapter (8A/80) to its peer on a pty at 9600 baud, "
+          f"board reaction {REACTION_S * 1000:.0f} ms, median of {RUNS}:")
+    lk = measure_locker(RUNS)
+    print(f"  line time of the frames + the board's reaction   "
+          f"{lk['open_floor_s'] * 1000:6.1f} ms")
+    print(f"  open_door, unlock to the door seen open          "
+          f"{lk['open_confirmed_s'] * 1000:6.1f} ms   ratio "
+          f"{lk['open_confirmed_s'] / lk['open_floor_s']:.2f}x "
+          f"({lk['open_exchanges']:.0f} exchanges; asked: <= 1.2x)")
+    print(f"  door_states(), 48 compartments on 2 boards       "
+          f"{lk['poll_48_s'] * 1000:6.1f} ms   ratio "
+          f"{lk['poll_48_s'] / lk['poll_48_wire_s']:.2f}x its "
+          f"{lk['poll_48_wire_s'] * 1000:.1f} ms on the line (asked: <= 150 ms)")
+    results["locker"] = lk
     print(json.dumps(results))
 
 

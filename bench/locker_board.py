@@ -1,7 +1,7 @@
 """A locker door through the RS-485 adapter to its wire peer on a pty at 9600 baud (8A/80
 boards): the unlock sent once, then the door sensor read until it shows the door open; next to
-the floor that the line and the board set (the unlock and its echo, the board's reaction, one
-door query and its bitmap, at 10 bits a byte). And the full-bus poll, door_states() of 48
+the floor that the line and the board set (the unlock on the line, the board's reaction, which
+runs while it echoes, then one door query and its bitmap, at 10 bits a byte). And the full-bus poll, door_states() of 48
 compartments on two boards of 24 (each board's door and item bitmaps), next to those frames'
 time on the line. The floors are computed, not measured: nothing can be faster than the wire.
 """
@@ -33,7 +33,7 @@ def measure(runs: int) -> dict[str, float]:
     config = Rs485_8a80Config(port=peer.port, compartments=layout)
     byte_s = 10 / config.baudrate
     open_floor_s = REACTION_S + byte_s * (
-        frames.REQUEST_SIZE_8A80 + frames.RELEASED_SIZE  # the unlock and its echo
+        frames.REQUEST_SIZE_8A80  # the unlock; the door springs while the board echoes it
         + frames.REQUEST_SIZE_8A80 + frames.BITMAP_SIZE)  # one door query that sees it open
     poll_wire_s = byte_s * len(BOARDS) * 2 * (frames.REQUEST_SIZE_8A80 + frames.BITMAP_SIZE)
     opens, polls, exchanges = [], [], []

@@ -141,6 +141,11 @@ def test_demo_starts_offscreen_and_a_simulated_citizen_submits(tmp_path: Path) -
         # The third, by a passport on the PC/SC reader (a virtual chip under pcscd), whose
         # details the demo citizen types when the screen asks for them.
         wait_for(lambda: '"kind": "passport"' in audit.read_text(), 120, "a passport")
+        # The third visit is also a collection (the passport holder's certificate waits in the
+        # locker): its door opened through the RS-485 adapter on the lock boards' peer, the
+        # demo citizen took the certificate and closed the door, and the sensors said so.
+        wait_for(lambda: '"event": "locker_item_collected"' in audit.read_text(), 120,
+                 "a collection from the locker")
         # Every face is dlib's verdict against the photo on file (or the passport's own).
         wait_for(lambda: audit.read_text().count('"event": "face_matched"') >= 3, 60,
                  "the passport holder's face matched")
@@ -164,6 +169,7 @@ def test_demo_starts_offscreen_and_a_simulated_citizen_submits(tmp_path: Path) -
     assert "receipts print to the ESC/POS peer on 127.0.0.1:" in out
     assert list((tmp_path / "printed").glob("receipt-*.png"))
     assert "certificates print through CUPS" in out
+    assert "the locker's boards answer on /dev/pts/" in out
     certificates = list((tmp_path / "certificates").glob("job-*.pdf"))
     assert certificates and all(c.read_bytes().startswith(b"%PDF") for c in certificates)
 

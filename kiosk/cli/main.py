@@ -20,6 +20,7 @@ import typer
 from kiosk.cli.device import device_app
 from kiosk.cli.locker import locker_app
 from kiosk.cli.queue import queue_app
+from kiosk.cli.staff import staff_app
 from kiosk.config.errors import ConfigError
 from kiosk.config.profile import Profile, load_profile, with_simulated_devices
 from kiosk.terminal import Terminal, TerminalOptions, read_token
@@ -33,6 +34,7 @@ app = typer.Typer(
 app.add_typer(queue_app, name="queue")
 app.add_typer(device_app, name="device")
 app.add_typer(locker_app, name="locker")
+app.add_typer(staff_app, name="staff")
 
 ProfileOpt = Annotated[str, typer.Option("--profile", help="Profile name or TOML file.")]
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where state is kept.")]
@@ -88,9 +90,11 @@ def demo(
     their wire peers: the SAM reader on a pty, passports and bank cards on virtual cards under
     pcscd, QR codes and faces through the OpenCV camera looking at an image file, receipts
     through the ESC/POS adapter to its wire peer, certificates through CUPS to a virtual A4
-    printer behind a private cupsd (the locker is simulated until its adapter comes)."""
+    printer behind a private cupsd, the locker through the RS-485 adapter to its lock boards'
+    peer on a pty."""
     from devices.id_reader.pcsc.config import PcscConfig
     from kiosk.demo.faces import CameraView, put_photos_on_file, with_camera_view
+    from kiosk.demo.locker import DemoLockerStaff, locker_peer, with_locker_peer
     from kiosk.demo.peers import (
         VPCD_READER,
         DemoHands,
@@ -115,10 +119,11 @@ def demo(
     raw = _profile(profile)
     with backoffice_at(backoffice, data) as url, sam_peer() as sam, optional_pcscd() as pcsc, \
             printer_peer(data / "printed") as printer, \
-            certificate_printer_peer(data / "certificates") as a4:
+            certificate_printer_peer(data / "certificates") as a4, locker_peer(raw) as locker:
         view = CameraView(data / "camera-view.png")
         prof = with_demo_readers(with_simulated_devices(raw), raw, sam.port, pcsc=pcsc)
         prof = with_certificate_printer_peer(with_printer_peer(prof, printer), a4)
+        prof = with_locker_peer(prof, locker)
         prof = with_camera_view(with_backoffice_qr_key(prof, url, data / "kiosk"), view)
         put_photos_on_file(url, demo_document_numbers())
         register_demo_residents(url)
@@ -128,16 +133,20 @@ def demo(
                    f"the camera looks at {view.path}; receipts print to the ESC/POS peer on "
                    f"{printer.host}:{printer.port} ({data / 'printed'}/*.png); certificates "
                    + (f"print through CUPS ({a4.socket}) to {a4.out_dir}/*.pdf" if a4 else
-                      "go to the simulated A4 printer (cupsd is not installed)"))
+                      "go to the simulated A4 printer (cupsd is not installed)")
+                   + (f"; the locker's boards answer on {locker.port}" if locker else
+                      "; the locker is simulated (the profile fits no RS-485 locker)"))
         try:
             terminal = Terminal(prof, TerminalOptions(data_dir=data / "kiosk", backoffice_url=url))
         except ConfigError as e:
             fail(str(e))
         seed_demo_locker(terminal)
+        if locker is not None:
+            DemoLockerStaff(terminal.session, terminal.inventory, locker)
         pcsc_documents = tuple(d for c in prof.devices.configs("id_reader")
                                if isinstance(c, PcscConfig) for d in c.documents)
         hands = DemoHands(terminal.session, sam, view=view, backoffice_url=url,
-                          pcsc_documents=pcsc_documents)
+                          pcsc_documents=pcsc_documents, locker=locker)
         try:
             _run_ui(terminal, autoplay=autoplay if autoplay is not None else _headless())
         finally:

@@ -4,11 +4,15 @@
 running as a process of its own on a pty (devices/id_reader/sam/peer.py); passports and bank
 cards through the production PC/SC adapter, from virtual cards in vpcd's reader under pcscd;
 QR codes and faces through the production OpenCV adapter, looking at an image file; receipts
-through the production ESC/POS adapter to a printer peer on loopback TCP. The
-citizen's hands are played here: a moment after the screen asks for a document, the visit's
-document is presented (in turn: an ID card, the phone's QR code, a passport, whose details
-are then typed, a bank card), the citizen faces the camera when asked to, and the document
-comes back off once the visit is over. Devices without a wire peer yet stay simulated.
+through the production ESC/POS adapter to a printer peer on loopback TCP; the locker through
+the production RS-485 adapter, from its lock boards' peer running as a process of its own on
+a pty (devices/locker/rs485/peer.py). The citizen's hands are played here: a moment after the
+screen asks for a document, the visit's document is presented (in turn: an ID card, the
+phone's QR code, a passport, whose details are then typed, a bank card), the citizen faces
+the camera when asked to, takes the certificate out of the locker door that opened and
+closes it, and the document comes back off once the visit is over. Staff are played too:
+every demo document holder has a certificate waiting in the locker, loaded again after it
+is collected. Devices without a wire peer yet stay simulated.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 
@@ -41,21 +46,26 @@ from kiosk.config.profile import Profile
 from kiosk.demo.faces import CameraView, photo_on_file
 from kiosk.session import Session, SessionView, State
 
+if TYPE_CHECKING:
+    from kiosk.demo.locker import LockerPeerProcess
+
 log = logging.getLogger(__name__)
 
 
-class SamPeerProcess:
-    """`python -m devices.id_reader.sam.peer`, driven through its stdin."""
+class PeerProcess:
+    """A wire peer as a process of its own (`python -m MODULE ARGS...`): it prints its port,
+    then takes one command a line on its stdin. Its timing is its own: it answers on time
+    whatever this process is busy with."""
 
-    def __init__(self, card_delay_s: float = 0.2) -> None:
+    def __init__(self, module: str, *args: str) -> None:
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "devices.id_reader.sam.peer", str(card_delay_s)],
+            [sys.executable, "-m", module, *args],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self._proc.stdout is not None
         self.port = self._proc.stdout.readline().strip()
         if not self.port:
             self.close()
-            raise RuntimeError("the SAM reader peer did not start")
+            raise RuntimeError(f"the wire peer {module} did not start")
         self._lock = threading.Lock()
 
     def send(self, command: str) -> None:
@@ -72,6 +82,13 @@ class SamPeerProcess:
             self._proc.wait(5)
         except subprocess.TimeoutExpired:
             self._proc.kill()
+
+
+class SamPeerProcess(PeerProcess):
+    """`python -m devices.id_reader.sam.peer`, driven through its stdin."""
+
+    def __init__(self, card_delay_s: float = 0.2) -> None:
+        super().__init__("devices.id_reader.sam.peer", str(card_delay_s))
 
 
 @contextlib.contextmanager
@@ -185,15 +202,19 @@ class DemoHands:
     visit's document is presented (an ID card on the SAM reader, the phone's QR code to the
     camera, a passport or a bank card on the PC/SC reader, in turn among those the terminal
     reads); a passport's details are typed when the screen asks for them; the citizen faces
-    the camera when asked to; the document is taken back once the visit is over."""
+    the camera when asked to; when a locker door opens for them, a moment later they take the
+    certificate out and close the door (on the boards' peer, `locker`); the document is taken
+    back once the visit is over."""
 
     def __init__(self, session: Session, peer: SamPeerProcess, *,
                  view: CameraView | None = None, backoffice_url: str | None = None,
-                 pcsc_documents: tuple[str, ...] = (),
-                 present_after_s: float = 1.5, take_back_after_s: float = 2.0) -> None:
-        self._session, self._peer = session, peer
+                 pcsc_documents: tuple[str, ...] = (), locker: LockerPeerProcess | None = None,
+                 present_after_s: float = 1.5, take_back_after_s: float = 2.0,
+                 collect_after_s: float = 2.0) -> None:
+        self._session, self._peer, self._locker = session, peer, locker
         self._view, self._backoffice_url = view, backoffice_url
         self._present_after_s, self._take_back_after_s = present_after_s, take_back_after_s
+        self._collect_after_s = collect_after_s
         self._documents = ["id_card"]
         if view is not None and backoffice_url is not None:
             self._documents.append("qr_code")
@@ -204,6 +225,8 @@ class DemoHands:
         self._typed = False
         self._seen: State | None = None
         self._timer: threading.Timer | None = None
+        self._door: int | None = None  # the locker door the citizen is at (claimed)
+        self._door_timer: threading.Timer | None = None
         self._lock = threading.RLock()
         session.subscribe(self.see)
 
@@ -219,6 +242,7 @@ class DemoHands:
             elif self._seen is State.VERIFY or view.state is State.ATTRACT:
                 self._view.show_nobody()
         self._seen = view.state
+        self._at_locker(view)
         if view.passport_details and not self._typed and self._timer is None:
             self._typed = True
             self._later(self._present_after_s, self._type_passport_details)
@@ -226,6 +250,33 @@ class DemoHands:
             self._later(self._present_after_s, self._present)
         elif view.state in (State.DONE, State.GOODBYE, State.ATTRACT) and self._on_reader:
             self._later(self._take_back_after_s, self._take_back)
+
+    def _at_locker(self, view: SessionView) -> None:
+        """The door that opened is claimed at once (views keep coming while it is open, and
+        after it is closed until its sensor is read): one collection per door opening."""
+        outcome = view.outcome
+        if view.state is not State.HANDOVER:
+            self._door = None
+            if self._door_timer is not None:
+                self._door_timer.cancel()
+                self._door_timer = None
+        elif (self._locker is not None and self._door is None and outcome is not None
+                and outcome.output == "locker" and outcome.door_open
+                and outcome.door is not None):
+            self._door = outcome.door
+            self._door_timer = threading.Timer(self._collect_after_s, self._collect,
+                                               (outcome.door,))
+            self._door_timer.daemon = True
+            self._door_timer.start()
+
+    def _collect(self, door: int) -> None:
+        with self._lock:
+            self._door_timer = None
+        if self._locker is None or door not in self._locker.doors:
+            return
+        log.info("demo citizen takes the certificate out of door %d and closes it", door)
+        self._locker.take_item(door)
+        self._locker.close_door(door)
 
     def _later(self, delay_s: float, action: object) -> None:
         if self._timer is not None:
@@ -301,7 +352,8 @@ class DemoHands:
                     self._later(self._present_after_s, self._present)
 
     def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        for timer in (self._timer, self._door_timer):
+            if timer is not None:
+                timer.cancel()
         if self._card is not None:
             self._card.remove()

@@ -26,7 +26,8 @@ from devices.locker.rs485.frames import FrameError
 from devices.status import DeviceState, DeviceStatus, LinkReason
 
 log = logging.getLogger(__name__)
-CONFIRM_POLL_S = 0.02  # between door sensor readings while an unlocked door should spring open
+CONFIRM_POLL_S = 0.001  # between door readings while an unlocked door should spring open:
+# the bus is ours meanwhile, so the sensor is read back to back (each reading takes its line time)
 BUSES: dict[str, Callable[[SerialLink, float], Bus]] = {
     "rs485_8a80": Bus8a80, "rs485_kerong": BusKerong}
 
