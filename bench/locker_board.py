@@ -1,9 +1,10 @@
 """A locker door through the RS-485 adapter to its wire peer on a pty at 9600 baud (8A/80
 boards): the unlock sent once, then the door sensor read until it shows the door open; next to
 the floor that the line and the board set (the unlock on the line, the board's reaction, which
-runs while it echoes, then one door query and its bitmap, at 10 bits a byte). And the full-bus poll, door_states() of 48
-compartments on two boards of 24 (each board's door and item bitmaps), next to those frames'
-time on the line. The floors are computed, not measured: nothing can be faster than the wire.
+runs while it echoes, then one door query and its bitmap, at 10 bits a byte). And the full-bus
+poll, door_states() of 48 compartments on two boards of 24 (each board's door and item
+bitmaps), next to those frames' time on the line. The floors are computed, not measured:
+nothing can be faster than the wire.
 """
 
 from __future__ import annotations
