@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import json
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from backoffice.db import open_private
 from backoffice.store import citizen_hash
 
 KEY_FILE = "certificate-key.bin"
@@ -97,15 +97,10 @@ class CertificateOffice:
         self._clock = clock
         self._key = _key(data_dir / KEY_FILE)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(data_dir / DB_FILE, isolation_level=None,
-                                     check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(_SCHEMA)
+        self._conn = open_private(data_dir / DB_FILE, _SCHEMA)
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(certificates)")}
         if "printed_at" not in columns:  # a store from before terminals said what printed
             self._conn.execute("ALTER TABLE certificates ADD COLUMN printed_at REAL")
-        (data_dir / DB_FILE).chmod(0o600)
 
     def register(self, id_number: str, district: str) -> None:
         """Put a resident on the register (the demo and tests do)."""

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from backoffice.db import open_private
 
 DB_FILE = "lockers.sqlite3"
 LOADED_EVENT, COLLECTED_EVENT = "locker.loaded", "locker.collected"
@@ -34,12 +35,7 @@ class LockerOffice:
     def __init__(self, data_dir: Path, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(data_dir / DB_FILE, isolation_level=None,
-                                     check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(_SCHEMA)
-        (data_dir / DB_FILE).chmod(0o600)
+        self._conn = open_private(data_dir / DB_FILE, _SCHEMA)
 
     def on_event(self, kind: str, payload: bytes) -> None:
         """A terminal's locker event, once accepted by the store."""
