@@ -174,6 +174,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(400, {"error": "query parameter citizen_hash is required"})
                 return
             self._send(200, {"applications": store.applications_for(hashes[0])})
+        elif url.path.startswith("/v1/applications/") and url.path.endswith("/assignee"):
+            number = store.assignee(unquote(url.path.removeprefix("/v1/applications/")
+                                            .removesuffix("/assignee")))
+            if number is None:
+                self._send(404, {"error": "unknown tracking number"})
+            else:
+                self._send(200, {"id_number": number})
         elif url.path.startswith("/v1/applications/"):
             app = store.application(unquote(url.path.removeprefix("/v1/applications/")))
             if app is None:

@@ -144,6 +144,20 @@ class BackOfficeStore:
         except _Rejected as exc:
             return REJECTED, str(exc)
 
+    def assignee(self, tracking_no: str) -> str | None:
+        """The ID number of the citizen an application is for (staff loading its certificate
+        into a terminal's locker: the terminal keeps it only as a salted hash)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT e.payload FROM applications a JOIN envelopes e"
+                " ON e.idempotency_key = a.idempotency_key WHERE a.tracking_no = ?",
+                (tracking_no,)).fetchone()
+        if row is None:
+            return None
+        citizen = json.loads(row[0]).get("citizen")
+        number = citizen.get("id_number") if isinstance(citizen, dict) else None
+        return number if isinstance(number, str) else None
+
     def applications_for(self, citizen_hash: str) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._conn.execute(

@@ -37,6 +37,7 @@ from tests.waits import wait_until
 pytestmark = pytest.mark.realstack
 ROOT = Path(__file__).resolve().parent.parent
 PIN = "246810"
+LI = "310104195503150040"
 
 
 @pytest.fixture
@@ -296,3 +297,36 @@ def test_device_status_locker_gives_each_compartment_door_and_item(
     (row,) = json.loads(done.stdout)
     assert done.returncode == 1 and row["state"] == "offline"
     assert {c["door"] for c in row["compartments"]} == {"unknown"}
+
+
+def test_staff_load_by_application_number_alone_the_back_office_says_whose(
+        hall: tuple[Path, Path], peer: LockerBoardPeer, tmp_path: Path) -> None:
+    import base64
+
+    import requests
+
+    profile, data = hall
+    bo = start_in_thread("127.0.0.1", 0, tmp_path / "bo")
+    try:
+        text = profile.read_text(encoding="utf-8")
+        text = text.replace('url = "https://backoffice.example.gov.cn/kiosk"', f'url = "{bo.url}"')
+        profile.write_text(text.replace('token_file = "/etc/kiosk/terminal-token"\n', ""),
+                           encoding="utf-8")
+        application = {"tracking_no": "APP-77", "service_id": "employment_certificate",
+                       "terminal_id": "SH-PD-0001", "citizen": {"id_number": LI, "name": "李秀英"},
+                       "form": {}, "submitted_at": 1.0}
+        requests.post(bo.url + "/v1/envelopes", timeout=10, json={"envelopes": [{
+            "idempotency_key": "k-77", "kind": "application.submit",
+            "payload_b64": base64.b64encode(json.dumps(application).encode()).decode()}]})
+        store = LockerInventory(data / "locker.db")
+        staff = staff_put_in_and_shut(peer, store)
+        done = staff_kiosk("locker", "load", "APP-77", "--config", str(profile), "--data-dir",
+                           str(data), "--close-wait-s", "10")
+        staff.join(5)
+        assert done.returncode == 0, done.stderr
+        assert [i.application_no for i in store.for_identity(LI)] == ["APP-77"]
+        unknown = staff_kiosk("locker", "load", "APP-00", "--config", str(profile),
+                              "--data-dir", str(data))
+        assert unknown.returncode == 2 and "does not say whose APP-00 is" in unknown.stderr
+    finally:
+        bo.stop()

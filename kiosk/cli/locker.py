@@ -132,6 +132,29 @@ def _desk(config: str | None, data_dir: Path, close_wait_s: float, staff_id: str
         audit.close()
 
 
+def _assignee(config: str | None, application_no: str) -> str:
+    """Whose the application is, from the profile's back office."""
+    from kiosk.ops.backoffice_client import BackOfficeClient
+    from kiosk.terminal import read_token
+
+    assert config is not None
+    profile = _load(config, simulated=False)
+    if not profile.backoffice.url:
+        _fail("the profile names no back office to ask whose it is: give --id-number")
+    assert profile.backoffice.url is not None
+    try:
+        token = read_token(profile.backoffice.token_file)
+    except ConfigError as e:
+        _fail(str(e))
+        raise AssertionError from e  # unreachable
+    number = BackOfficeClient(profile.backoffice.url, token=token).assignee_of(application_no)
+    if number is None:
+        _fail(f"the back office does not say whose {application_no} is (unknown, or not "
+              "reachable): give --id-number")
+    assert number is not None
+    return number
+
+
 def _said(job: DoorJob, json_out: bool, done: str) -> None:
     if json_out:
         typer.echo(json.dumps({"ok": job.ok, "compartment": job.door, "label": job.label,
@@ -151,9 +174,10 @@ CloseWait = Annotated[float, typer.Option(help="How long staff have to shut the 
 @locker_app.command()
 def load(
     application_no: Annotated[str, typer.Argument(help="The application number scanned.")],
-    id_number: Annotated[str, typer.Option(help="The ID number of the citizen it is for "
-                                           "(kept only as a salted hash).")],
     staff: StaffOpt,
+    id_number: Annotated[str | None, typer.Option(
+        help="The ID number of the citizen it is for (kept only as a salted hash); without "
+        "it, the back office is asked whose the application is.")] = None,
     title_zh: Annotated[str, typer.Option(help="What it is, in Chinese.")] = "证照",
     title_en: Annotated[str, typer.Option(help="What it is, in English.")] = "Certificate",
     size: Annotated[Literal["small", "medium", "large"], typer.Option()] = "medium",
@@ -166,8 +190,9 @@ def load(
     with the reason when no compartment is free, the door does not open, or it was shut on
     an empty compartment."""
     with _desk(config, data_dir, close_wait_s, staff, pin_stdin) as desk:
+        whose = id_number or _assignee(config, application_no)
         typer.echo("put the item in, then shut the door", err=True)
-        job = desk.load(application_no, title_zh, title_en, id_number, size=size,
+        job = desk.load(application_no, title_zh, title_en, whose, size=size,
                         keep_s=keep_days * 86400)
     _said(job, json_out, "loaded")
 

@@ -100,6 +100,12 @@ class BackOfficeClient:
             return None
         return IssueAnswer(certificate=body)
 
+    def assignee_of(self, tracking_no: str) -> str | None:
+        """Whose certificate this application's is (for staff loading it into the locker)."""
+        body = self._get(f"/v1/applications/{quote(tracking_no)}/assignee")
+        number = body.get("id_number") if isinstance(body, dict) else None
+        return number if isinstance(number, str) and number else None
+
     def pickup_codes(self, terminal_id: str) -> dict[str, str] | None:
         """The pickup codes of this terminal's loaded items, by application number."""
         body = self._get(f"/v1/lockers/{quote(terminal_id)}/pickup-codes")
