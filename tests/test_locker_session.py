@@ -161,3 +161,16 @@ def test_a_board_without_item_sensors_hands_the_collection_to_staff(
                      audit=rig.audit, terminal_id="T", now=wall)
     assert f.outcome == "to_staff" and inv.item(6).state == "needs_staff"
     assert events(rig, "locker.collected") == []
+
+
+def test_the_phones_identity_qr_code_collects_like_the_id_card(rig: Any,
+                                                                citizen: Identity) -> None:
+    from dataclasses import replace
+
+    from devices.id_reader.protocol import DocumentKind
+
+    load_item(rig, 9, citizen)
+    rig.locker.load(9)
+    s = to_collect(rig)
+    identify(rig, replace(citizen, kind=DocumentKind.QR_CODE))
+    assert s.state is State.HANDOVER and rig.locker.opened == [9]
