@@ -174,3 +174,31 @@ def test_the_phones_identity_qr_code_collects_like_the_id_card(rig: Any,
     s = to_collect(rig)
     identify(rig, replace(citizen, kind=DocumentKind.QR_CODE))
     assert s.state is State.HANDOVER and rig.locker.opened == [9]
+
+
+def test_a_crash_between_an_ending_and_its_record_ends_in_one_event_each(
+        rig: Any, citizen: Identity) -> None:
+    """Each ending queues its event (keyed by the door intent) before it records itself; a
+    kill -9 on either side is found again at the next start, with one event all told."""
+    inv, wall = rig.inventory, rig.clock.wall()
+    load_item(rig, 1, citizen)
+    picked = inv.intend(1, "pickup", "APP-0001", wall)
+    inv.collected(1)  # recorded, then killed before the intent was settled
+    inv.begin_loading(2, "APP-2", "证", "Cert", citizen.id_number, now=wall, keep_s=10.0)
+    loaded = inv.intend(2, "load", "APP-2", wall)
+    inv.confirm_loaded(2)
+    load_item(rig, 3, citizen)
+    taken = inv.intend(3, "retrieve", "APP-0003", wall)
+    inv.retrieved(3)
+    from kiosk.records.submission import queue_event
+
+    queue_event(rig.sink, "locker.collected", {"door": 1}, key=f"locker.collected:{picked}")
+    states = {1: DoorState(1, False, False), 2: DoorState(2, False, True),
+              3: DoorState(3, False, False)}
+    found = {f.door: f.outcome for f in reconcile(
+        inv, states, sink=rig.sink, audit=rig.audit, terminal_id="T", now=wall)}
+    assert found == {1: "collected", 2: "loaded", 3: "retrieved"}
+    keys = [key for _, _, key in rig.sink.envelopes]
+    assert sorted(keys) == sorted([f"locker.collected:{picked}", f"locker.loaded:{loaded}",
+                                   f"locker.retrieved:{taken}"])  # one each
+    assert inv.unresolved() == [] and [i.door for i in inv.items()] == [2]

@@ -92,11 +92,13 @@ class LockerDesk:
             return DoorJob(False, door, "left_open", self.label(door))
         now = self.clock.wall()
         if sensors.item_present or not sensors.item_known:
+            # The event first, keyed by the intent (see reconcile: a crash on either side
+            # of it ends in exactly one).
+            self._event("locker.loaded", {"door": door, "application_no": application_no},
+                        f"locker.loaded:{intent}")
             self.inventory.confirm_loaded(door)
             self.inventory.resolve(intent, "loaded", now)
             self.audit.record("locker_item_loaded", door=door)
-            self._event("locker.loaded", {"door": door, "application_no": application_no},
-                        f"locker.loaded:{intent}")
             return DoorJob(True, door, "loaded", self.label(door))
         self.inventory.abandon_loading(door)
         self.inventory.resolve(intent, "load_abandoned", now)
@@ -116,9 +118,9 @@ class LockerDesk:
         if sensors.item_present:
             self.inventory.resolve(intent, "not_retrieved", now)
             return DoorJob(False, door, "still_inside", self.label(door))
+        self._event("locker.retrieved", {"door": door, "application_no": item.application_no},
+                    f"locker.retrieved:{intent}")
         self.inventory.retrieved(door)
         self.inventory.resolve(intent, "retrieved", now)
         self.audit.record("locker_item_retrieved", door=door)
-        self._event("locker.retrieved", {"door": door, "application_no": item.application_no},
-                    f"locker.retrieved:{intent}")
         return DoorJob(True, door, "retrieved", self.label(door))

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from devices.locker.protocol import DoorState
 from kiosk.records.audit import AuditLog
 from kiosk.records.locker_store import (
+    COLLECTED,
     LOAD,
+    LOADED,
     LOADING,
     PICKUP,
     RETRIEVE,
@@ -52,6 +54,8 @@ def reconcile(inventory: LockerInventory, states: Mapping[int, DoorState | None]
             queue_event(sink, "locker.collected", event, key=f"locker.collected:{intent.id}")
         elif finding.outcome == "loaded":  # the back office sends the citizen the pickup code
             queue_event(sink, "locker.loaded", event, key=f"locker.loaded:{intent.id}")
+        elif finding.outcome == "retrieved":
+            queue_event(sink, "locker.retrieved", event, key=f"locker.retrieved:{intent.id}")
         elif finding.outcome in ("to_staff", "open", "board_silent"):
             queue_event(sink, "locker.needs_staff", event,
                         key=f"locker.needs_staff:{intent.id}:{finding.outcome}")
@@ -79,20 +83,26 @@ def _settle(inventory: LockerInventory, intent: DoorIntent, sensors: DoorState |
             inventory.to_staff(door)
         return found("to_staff")
     present = sensors.item_present
+    # The session and the desk record the ending after queuing its event: an ending already
+    # recorded (the crash came between) is found again, and its event queued again under the
+    # same key, which the outbox keeps once.
+    ended = inventory.ended_as(door) if item is None else None
     if purpose == PICKUP:
         if present:
             return found("not_taken")
-        if item is not None and inventory.collected(door):
+        if (item is not None and inventory.collected(door)) or ended == COLLECTED:
             return found("collected")
         return found("empty")
     if purpose == LOAD:
-        if item is None or item.state != LOADING:
-            return found("to_staff" if present else "empty")
-        if present:
-            inventory.confirm_loaded(door)
+        if item is not None and item.state == LOADING:
+            if present:
+                inventory.confirm_loaded(door)
+                return found("loaded")
+            inventory.abandon_loading(door)
+            return found("load_abandoned")
+        if item is not None and item.state == LOADED and present:
             return found("loaded")
-        inventory.abandon_loading(door)
-        return found("load_abandoned")
+        return found("to_staff" if present else "empty")
     if purpose == RETRIEVE:
         if present:
             return found("not_retrieved")

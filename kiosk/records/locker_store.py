@@ -169,6 +169,13 @@ class LockerInventory:
         found = self._rows("WHERE door = ? AND state IN (?, ?, ?)", (door, *states))
         return found[0] if found else None
 
+    def ended_as(self, door: int) -> str | None:
+        """How the compartment's last item left (collected, retrieved), if it did."""
+        with self._lock:
+            row = self._conn().execute("SELECT state FROM items WHERE door = ? AND state IN"
+                                       " (?, ?)", (door, COLLECTED, RETRIEVED)).fetchone()
+        return None if row is None else str(row[0])
+
     def occupied(self) -> set[int]:
         """Compartments not free for loading: something is, or is being put, inside."""
         with self._lock:

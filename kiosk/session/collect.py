@@ -148,11 +148,13 @@ def on_door_state(s: Session, door: int, sensors: DoorState | None) -> None:
              else Notice("door_closed_unconfirmed"))
         return
     item = s.d.inventory.item(door)
+    # The event first, keyed by the intent: a crash after it is settled by the next start
+    # without a second one; a crash before it, by the sensors, with it.
+    queue_event_safely(s, "locker.collected", {
+        "door": door, "application_no": item.application_no if item else ""},
+        key=f"locker.collected:{intent}" if intent is not None else None)
     s.d.inventory.collected(door)
     if intent is not None:
         s.d.inventory.resolve(intent, "collected", now)
     s.d.audit.record("locker_item_collected", door=door)
-    queue_event_safely(s, "locker.collected", {
-        "door": door, "application_no": item.application_no if item else ""},
-        key=f"locker.collected:{intent}" if intent is not None else None)
     s.go(State.DONE)
