@@ -19,7 +19,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.config.catalogue import Intent
 from kiosk.session import SessionView, State
-from screens.base import KioskScreen
+from screens.base import KioskScreen, is_landscape
 from screens.i18n import identify_words
 from screens.widgets import BigButton, Text, clear_field, text_field
 
@@ -92,7 +92,7 @@ class IdentifyScreen(KioskScreen):
         self._built_for: tuple[str, bool] | None = None
         self._code = ""
         self._code_shown: Text | None = None
-        self._code_built_for: tuple[str, bool] | None = None
+        self._code_built_for: tuple[str, bool, bool] | None = None
         self._last_view: SessionView | None = None
 
     def render(self, view: SessionView) -> None:
@@ -111,7 +111,10 @@ class IdentifyScreen(KioskScreen):
         self._last_view = view
         self._pickup_code(view)
         if self.entering_code:  # the keypad says what to do: the card's words would not
-            ids.title.text, ids.prompt.text, ids.waiting.text = self.t("code.title"), "", ""
+            # (a landscape screen has no room for the line under the title: the title says it)
+            ids.title.text = self.t("code.title")
+            ids.prompt.text = "" if is_landscape() else self.t("code.prompt")
+            ids.waiting.text = ""
         waiting = not (view.face_gave_up or self.asking_passport or self.entering_code)
         ids.animation.opacity = ids.progress.opacity = 1 if waiting else 0
         self._passport(view)
@@ -127,7 +130,7 @@ class IdentifyScreen(KioskScreen):
             toggle.clear_widgets()
             self.entering_code = False
             return
-        key = (self.lang, view.elder)
+        key = (self.lang, view.elder, is_landscape())
         if key != self._code_built_for or not toggle.children:
             self._build_codepad()
             self._code_built_for = key
@@ -141,10 +144,11 @@ class IdentifyScreen(KioskScreen):
         switch.bind(on_release=lambda *_: self._toggle_code())
         toggle.add_widget(switch)
         pad.clear_widgets()
-        pad.add_widget(Text(theme=th, role="body", text=self.t("code.prompt")))
         self._code_shown = Text(theme=th, role="huge", bold=True, halign="center")
         pad.add_widget(self._code_shown)
-        keys = GridLayout(cols=3, spacing=th.gap / 2, size_hint_y=None)
+        # Two rows of six on a landscape screen: three rows of touch-sized keys would push the
+        # code itself under the top bar.
+        keys = GridLayout(cols=6 if is_landscape() else 3, spacing=th.gap / 2, size_hint_y=None)
         keys.bind(minimum_height=keys.setter("height"))
         for label in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "ok"):
             words = self.t(f"code.{label}") if label in ("clear", "ok") else label
