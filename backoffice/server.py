@@ -30,7 +30,7 @@ from backoffice.faces import (
 )
 from backoffice.lockers import COLLECTED_EVENT, LOADED_EVENT, LockerOffice
 from backoffice.qr_tokens import QrIssuer
-from backoffice.store import ACCEPTED, REJECTED, BackOfficeStore
+from backoffice.store import ACCEPTED, REJECTED, BackOfficeStore, parse_batch
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
         if raw is None:
             return
         try:
-            envelopes = _parse_batch(raw)
+            envelopes = parse_batch(raw)
         except ValueError as exc:
             self._send(400, {"error": str(exc)})
             return
@@ -394,24 +394,3 @@ class _Handler(BaseHTTPRequestHandler):
         token, expires = self.server.qr.issue({f: doc.get(f, "") for f in fields})
         self._send(200, {"token": token, "expires_at": expires})
 
-
-def _parse_batch(raw: bytes) -> list[tuple[str, str, str]]:
-    """Whole-body structure; anything without a usable key cannot get a per-envelope answer."""
-    try:
-        doc = json.loads(raw)
-    except ValueError as exc:
-        raise ValueError("body is not JSON") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("envelopes"), list):
-        raise ValueError("body must be an object with an 'envelopes' list")
-    out: list[tuple[str, str, str]] = []
-    for i, env in enumerate(doc["envelopes"]):
-        if not isinstance(env, dict) or not isinstance(env.get("idempotency_key"), str):
-            raise ValueError(f"envelopes[{i}] has no string idempotency_key")
-        kind, b64 = env.get("kind"), env.get("payload_b64")
-        # A bad kind or payload is that envelope's problem: it gets "rejected", not a 400.
-        out.append((
-            env["idempotency_key"],
-            kind if isinstance(kind, str) else "",
-            b64 if isinstance(b64, str) else "!",
-        ))
-    return out

@@ -219,3 +219,27 @@ def _nonempty_str(value: object, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _Rejected(f"field {name!r} is missing or not a non-empty string")
     return value
+
+
+def parse_batch(raw: bytes) -> list[tuple[str, str, str]]:
+    """A POST /v1/envelopes body: (key, kind, payload_b64) of each. Only the whole body's
+    structure is refused here: anything without a usable key cannot get an answer of its
+    own."""
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError("body is not JSON") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("envelopes"), list):
+        raise ValueError("body must be an object with an 'envelopes' list")
+    out: list[tuple[str, str, str]] = []
+    for i, env in enumerate(doc["envelopes"]):
+        if not isinstance(env, dict) or not isinstance(env.get("idempotency_key"), str):
+            raise ValueError(f"envelopes[{i}] has no string idempotency_key")
+        kind, b64 = env.get("kind"), env.get("payload_b64")
+        # A bad kind or payload is that envelope's problem: it gets "rejected", not a 400.
+        out.append((
+            env["idempotency_key"],
+            kind if isinstance(kind, str) else "",
+            b64 if isinstance(b64, str) else "!",
+        ))
+    return out
