@@ -21,6 +21,7 @@ from backoffice.db import open_private
 
 DB_FILE = "lockers.sqlite3"
 LOADED_EVENT, COLLECTED_EVENT = "locker.loaded", "locker.collected"
+RETRIEVED_EVENT = "locker.retrieved"  # staff took it out: its code is retired too
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pickups (
@@ -50,16 +51,24 @@ class LockerOffice:
             return
         if kind == LOADED_EVENT and isinstance(doc.get("door"), int):
             self.loaded(terminal, application, int(doc["door"]))
-        elif kind == COLLECTED_EVENT:
+        elif kind in (COLLECTED_EVENT, RETRIEVED_EVENT):
             self.collected(terminal, application)
 
     def loaded(self, terminal_id: str, application_no: str, door: int) -> str:
         """The pickup code for the item (the same one again for the same loading)."""
         code = f"{secrets.randbelow(10**6):06d}"
         with self._lock:
+            waiting = {r[0] for r in self._conn.execute(
+                "SELECT code FROM pickups WHERE terminal_id = ? AND collected_at IS NULL",
+                (terminal_id,))}
+            while code in waiting:  # two items with one code: one opens the other's door
+                code = f"{secrets.randbelow(10**6):06d}"
+            # Loaded again after it was collected or retrieved: a new code for the new item.
             self._conn.execute(
                 "INSERT INTO pickups (terminal_id, application_no, door, code, issued_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET door = excluded.door,"
+                " code = excluded.code, issued_at = excluded.issued_at, collected_at = NULL"
+                " WHERE collected_at IS NOT NULL",
                 (terminal_id, application_no, door, code, self._clock()))
             row = self._conn.execute(
                 "SELECT code FROM pickups WHERE terminal_id = ? AND application_no = ?",

@@ -28,7 +28,7 @@ from backoffice.faces import (
     PhotosOnFile,
     settle_deferred_face_check,
 )
-from backoffice.lockers import COLLECTED_EVENT, LOADED_EVENT, LockerOffice
+from backoffice.lockers import COLLECTED_EVENT, LOADED_EVENT, RETRIEVED_EVENT, LockerOffice
 from backoffice.qr_tokens import QrIssuer
 from backoffice.store import ACCEPTED, REJECTED, BackOfficeStore, parse_batch
 
@@ -255,7 +255,7 @@ class _Handler(BaseHTTPRequestHandler):
             serial = printed_serial(payload)
             if serial is not None:
                 self.server.certificates.mark_printed(serial)
-        elif kind in (LOADED_EVENT, COLLECTED_EVENT):
+        elif kind in (LOADED_EVENT, COLLECTED_EVENT, RETRIEVED_EVENT):
             self.server.lockers.on_event(kind, payload)
 
     def _json_object(self) -> dict[str, Any] | None:

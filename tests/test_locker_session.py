@@ -105,7 +105,26 @@ def test_wrong_codes_are_slowed_down_and_said_so(rig: Any, citizen: Identity) ->
     assert events(rig, "locker.codes_locked")
     rig.clock.advance(61)
     s.pickup_code("604218")
-    assert s.state is State.HANDOVER and rig.inventory.code_failures() == []
+    assert s.state is State.HANDOVER
+    # The right code clears nothing: whoever guesses between their own pickups gains nothing.
+    assert len(rig.inventory.code_failures(since=0)) == CODE_TRIES
+
+
+def test_two_items_never_answer_to_one_pickup_code(rig: Any, citizen: Identity) -> None:
+    load_item(rig, 5, citizen)
+    load_item(rig, 6, citizen)
+    assert rig.inventory.set_code("APP-0005", "604218")
+    assert not rig.inventory.set_code("APP-0006", "604218")  # it would open door 5
+    assert rig.inventory.for_code("604218").door == 5
+
+
+def test_a_new_opening_of_a_door_supersedes_one_left_open_there(rig: Any,
+                                                                 citizen: Identity) -> None:
+    inv, wall = rig.inventory, rig.clock.wall()
+    load_item(rig, 7, citizen)
+    first = inv.intend(7, "pickup", "APP-0007", wall)  # the door was left open
+    second = inv.intend(7, "pickup", "APP-0007", wall + 60)  # the citizen came back
+    assert [i.id for i in inv.unresolved()] == [second] and first != second
 
 
 def test_the_pause_after_wrong_codes_doubles_each_time() -> None:
@@ -202,3 +221,19 @@ def test_a_crash_between_an_ending_and_its_record_ends_in_one_event_each(
     assert sorted(keys) == sorted([f"locker.collected:{picked}", f"locker.loaded:{loaded}",
                                    f"locker.retrieved:{taken}"])  # one each
     assert inv.unresolved() == [] and [i.door for i in inv.items()] == [2]
+
+
+def test_the_locker_watch_leaves_the_citizen_at_the_screen_alone(rig: Any,
+                                                                 citizen: Identity) -> None:
+    from kiosk.locker.watch import LockerWatch
+
+    s = open_door_7(rig, citizen)
+    watch = LockerWatch(rig.inventory, s.d.devices.locker, sink=rig.sink, audit=rig.audit,
+                        terminal_id="T", clock=rig.clock, call_timeout_s=1, interval_s=60,
+                        in_use=lambda: s.door_intent)
+    rig.locker.citizen_takes_item_and_closes(7)
+    assert watch.run_once() == []  # the session's own door: the session settles it
+    rig.tick()
+    assert s.state is State.DONE and len(events(rig, "locker.collected")) == 1
+    s.finish()
+    assert watch.run_once() == []  # nothing left open

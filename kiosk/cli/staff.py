@@ -24,6 +24,12 @@ DEFAULT_DIR = Path("/var/lib/kiosk")
 PINS_FILE = "staff-pins.db"
 
 
+def kiosk_dir(data_dir: Path) -> Path:
+    """The terminal's own directory: `data_dir`, or its kiosk/ (a demo's directory)."""
+    inner = data_dir / "kiosk"
+    return inner if inner.is_dir() and not (data_dir / "locker.db").exists() else data_dir
+
+
 def read_pin(pin_stdin: bool, prompt: str = "PIN") -> str:
     if pin_stdin:
         return sys.stdin.readline().strip()
@@ -46,6 +52,7 @@ def set_pin(
     if roles[role].auth != "pin":
         _fail(f"{config}: staff role {role!r} signs in with {roles[role].auth}, not a PIN")
     pin = read_pin(pin_stdin)
+    data_dir = kiosk_dir(data_dir)
     pins = StaffPins(data_dir / PINS_FILE)
     try:
         pins.set_pin(staff_id, role, pin)

@@ -8,6 +8,7 @@ locker watch to settle.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -17,8 +18,10 @@ from devices.worker import DeviceWorker
 from kiosk.config.settings import Clock
 from kiosk.locker.layout import pick_free
 from kiosk.records.audit import AuditLog
-from kiosk.records.locker_store import LOAD, RETRIEVE, LockerInventory
+from kiosk.records.locker_store import RETRIEVE, LockerInventory
 from kiosk.records.submission import EnvelopeSink, queue_event
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,12 +50,22 @@ class LockerDesk:
     def label(self, door: int) -> str:
         return next((c.label for c in self.layout if c.number == door), str(door))
 
-    def _event(self, kind: str, body: dict[str, object], key: str) -> None:
-        queue_event(self.sink, kind, {"terminal_id": self.terminal_id,
-                                      "at": self.clock.wall(), **body}, key=key)
+    def _event(self, kind: str, body: dict[str, object], key: str) -> bool:
+        """False when the outbox cannot take it (a full disk): the ending is then left to the
+        reconciliation, which queues it under the same key."""
+        try:
+            queue_event(self.sink, kind, {"terminal_id": self.terminal_id,
+                                          "at": self.clock.wall(), **body}, key=key)
+        except Exception:
+            log.exception("could not queue %s", kind)
+            return False
+        return True
 
     def _open(self, door: int, purpose: str, application_no: str) -> tuple[int, DoorOutcome]:
         intent = self.inventory.intend(door, purpose, application_no, self.clock.wall())
+        return intent, self._unlock(door, intent)
+
+    def _unlock(self, door: int, intent: int) -> DoorOutcome:
         outcome = self.locker.call(lambda lk: lk.open_door(door), DoorOutcome.FAULT,
                                    timeout_s=self.call_timeout_s, what=f"open door {door}").value
         self.inventory.door_answered(intent, outcome is DoorOutcome.OPENED)
@@ -61,7 +74,7 @@ class LockerDesk:
             self.audit.record("locker_door_failed", door=door, outcome=outcome.value)
             if outcome is DoorOutcome.JAMMED:
                 self._event("locker.door_jammed", {"door": door}, f"locker.jammed:{intent}")
-        return intent, outcome
+        return outcome
 
     def _closed(self, door: int) -> DoorState | None:
         """The sensors once the door is closed; None if it stays open past the wait (or the
@@ -81,9 +94,10 @@ class LockerDesk:
         door = pick_free(self.layout, self.inventory.occupied(), size)
         if door is None:
             return DoorJob(False, None, "no_free_compartment")
-        self.inventory.begin_loading(door, application_no, title_zh, title_en, id_number,
-                                     now=self.clock.wall(), keep_s=keep_s)
-        intent, outcome = self._open(door, LOAD, application_no)
+        intent = self.inventory.begin_loading_intent(door, application_no, title_zh, title_en,
+                                                     id_number, now=self.clock.wall(),
+                                                     keep_s=keep_s)
+        outcome = self._unlock(door, intent)
         if outcome is not DoorOutcome.OPENED:
             self.inventory.abandon_loading(door)
             return DoorJob(False, door, outcome.value, self.label(door))
@@ -94,8 +108,10 @@ class LockerDesk:
         if sensors.item_present or not sensors.item_known:
             # The event first, keyed by the intent (see reconcile: a crash on either side
             # of it ends in exactly one).
-            self._event("locker.loaded", {"door": door, "application_no": application_no},
-                        f"locker.loaded:{intent}")
+            if not self._event("locker.loaded", {"door": door,
+                                                 "application_no": application_no},
+                               f"locker.loaded:{intent}"):
+                return DoorJob(False, door, "not_recorded_yet", self.label(door))
             self.inventory.confirm_loaded(door)
             self.inventory.resolve(intent, "loaded", now)
             self.audit.record("locker_item_loaded", door=door)
@@ -118,8 +134,10 @@ class LockerDesk:
         if sensors.item_present:
             self.inventory.resolve(intent, "not_retrieved", now)
             return DoorJob(False, door, "still_inside", self.label(door))
-        self._event("locker.retrieved", {"door": door, "application_no": item.application_no},
-                    f"locker.retrieved:{intent}")
+        if not self._event("locker.retrieved", {"door": door,
+                                                "application_no": item.application_no},
+                           f"locker.retrieved:{intent}"):
+            return DoorJob(False, door, "not_recorded_yet", self.label(door))
         self.inventory.retrieved(door)
         self.inventory.resolve(intent, "retrieved", now)
         self.audit.record("locker_item_retrieved", door=door)

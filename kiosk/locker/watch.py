@@ -36,16 +36,22 @@ class LockerWatch:
 
     def run_once(self) -> list[Finding]:
         """One pass: read every door (only when some intent is open) and settle what can be."""
-        live = self._in_use()
-
-        def skip(intent: DoorIntent) -> bool:
-            return intent.id == live
-
-        if not any(not skip(i) for i in self._inventory.unresolved()):
+        before = {i.id: i.door for i in self._inventory.unresolved()}
+        live = {self._in_use()}
+        if not set(before) - live:
             return []
         empty: dict[int, DoorState | None] = {}
         states = self._locker.call(lambda lk: lk.door_states(), empty,
                                    timeout_s=self._call_timeout_s, what="door states").value
+        # Only what was open before the reading (an intent the session made meanwhile is its
+        # own), and nothing on the door of the citizen at the screen, then or now.
+        live.add(self._in_use())
+        busy = {before[i] for i in live if i in before} | {
+            i.door for i in self._inventory.unresolved() if i.id in live}
+
+        def skip(intent: DoorIntent) -> bool:
+            return intent.id not in before or intent.id in live or intent.door in busy
+
         findings = reconcile(self._inventory, states, sink=self._sink, audit=self._audit,
                              terminal_id=self._terminal_id, now=self._clock.wall(), skip=skip)
         for f in findings:

@@ -192,16 +192,25 @@ class LockerInventory:
         ID number this is, kept until `keep_s` from now, once its door is seen closed on it
         (`confirm_loaded`)."""
         return self._insert(door, application_no, title_zh, title_en, id_number, now, keep_s,
-                            LOADING)
+                            LOADING)[0]
+
+    def begin_loading_intent(self, door: int, application_no: str, title_zh: str,
+                             title_en: str, id_number: str, *, now: float,
+                             keep_s: float) -> int:
+        """`begin_loading` and the door's loading intent in one transaction (a crash between
+        them would leave a compartment taken by nothing anyone can see): the intent."""
+        return self._insert(door, application_no, title_zh, title_en, id_number, now, keep_s,
+                            LOADING, intend=True)[1]
 
     def load(self, door: int, application_no: str, title_zh: str, title_en: str,
              id_number: str, *, now: float, keep_s: float) -> LockerItem:
         """An item already seen inside (the demo's seed, tests): loaded at once."""
         return self._insert(door, application_no, title_zh, title_en, id_number, now, keep_s,
-                            LOADED)
+                            LOADED)[0]
 
     def _insert(self, door: int, application_no: str, title_zh: str, title_en: str,
-                id_number: str, now: float, keep_s: float, state: str) -> LockerItem:
+                id_number: str, now: float, keep_s: float, state: str,
+                intend: bool = False) -> tuple[LockerItem, int]:
         salt, digest = new_hash(id_number)
         with self._write() as w:
             if w.execute("SELECT 1 FROM items WHERE door = ? AND state IN (?, ?, ?)",
@@ -213,7 +222,9 @@ class LockerInventory:
                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       (door, application_no, title_zh, title_en, salt, digest, now,
                        now + keep_s, state))
-        return LockerItem(door, application_no, title_zh, title_en, now, now + keep_s, state)
+            intent = self._intend(w, door, LOAD, application_no, now) if intend else 0
+        return LockerItem(door, application_no, title_zh, title_en, now, now + keep_s,
+                          state), intent
 
     def confirm_loaded(self, door: int) -> bool:
         """Its door was seen closed on the item: citizens can collect it now."""
@@ -229,7 +240,13 @@ class LockerInventory:
             return cur.rowcount > 0
 
     def set_code(self, application_no: str, code: str) -> bool:
-        """The back office's pickup code for an item: kept as a salted hash only."""
+        """The back office's pickup code for an item: kept as a salted hash only. A code
+        another item here already answers to is refused (it would open the wrong door)."""
+        other = self.for_code(code)
+        if other is not None and other.application_no != application_no:
+            log.error("locker: the pickup code for %s is %s's too; not taken",
+                      application_no, other.application_no)
+            return False
         salt, digest = new_hash(code)
         with self._write() as w:
             cur = w.execute("UPDATE items SET code_salt = ?, code_hash = ? WHERE"
@@ -273,27 +290,26 @@ class LockerInventory:
         return self._finish(door, RETRIEVED)
 
     def to_staff(self, door: int) -> bool:
-        """The terminal cannot tell where this item is: staff must look."""
+        """The terminal cannot tell where this item is (or whether it went in): staff look."""
         with self._write() as w:
-            cur = w.execute("UPDATE items SET state = ? WHERE door = ? AND state = ?",
-                            (NEEDS_STAFF, door, LOADED))
+            cur = w.execute("UPDATE items SET state = ? WHERE door = ? AND state IN (?, ?)",
+                            (NEEDS_STAFF, door, LOADED, LOADING))
             return cur.rowcount > 0
 
     # ---------------------------------------------------------------- wrong pickup codes
-    def code_failed(self, now: float) -> list[float]:
-        """A wrong pickup code: when each wrong one since the last right one was typed."""
+    def code_failed(self, now: float, window_s: float) -> list[float]:
+        """A wrong pickup code: when each wrong one in the last `window_s` was typed (older
+        ones are forgotten). A right code clears nothing: it would reset the count for whoever
+        is guessing between their own pickups."""
         with self._write() as w:
+            w.execute("DELETE FROM code_failures WHERE at < ?", (now - window_s,))
             w.execute("INSERT INTO code_failures (at) VALUES (?)", (now,))
             return [float(r[0]) for r in w.execute("SELECT at FROM code_failures ORDER BY id")]
 
-    def code_failures(self) -> list[float]:
+    def code_failures(self, since: float) -> list[float]:
         with self._lock:
             return [float(r[0]) for r in self._conn().execute(
-                "SELECT at FROM code_failures ORDER BY id")]
-
-    def code_succeeded(self) -> None:
-        with self._write() as w:
-            w.execute("DELETE FROM code_failures")
+                "SELECT at FROM code_failures WHERE at >= ? ORDER BY id", (since,))]
 
     # ---------------------------------------------------------------- door journal
     def intend(self, door: int, purpose: str, application_no: str, now: float) -> int:
@@ -301,9 +317,18 @@ class LockerInventory:
         if purpose not in PURPOSES:
             raise ValueError(f"unknown purpose {purpose!r}")
         with self._write() as w:
-            cur = w.execute("INSERT INTO door_intents (door, purpose, application_no, at)"
-                            " VALUES (?, ?, ?, ?)", (door, purpose, application_no, now))
-            return int(cur.lastrowid or 0)
+            return self._intend(w, door, purpose, application_no, now)
+
+    @staticmethod
+    def _intend(w: sqlite3.Connection, door: int, purpose: str, application_no: str,
+                now: float) -> int:
+        # An older intent still open on this door (a door left open) is this one's to settle
+        # now: two settling one door could record its ending twice.
+        w.execute("UPDATE door_intents SET resolved_at = ?, outcome = 'superseded' WHERE"
+                  " door = ? AND resolved_at IS NULL", (now, door))
+        cur = w.execute("INSERT INTO door_intents (door, purpose, application_no, at)"
+                        " VALUES (?, ?, ?, ?)", (door, purpose, application_no, now))
+        return int(cur.lastrowid or 0)
 
     def door_answered(self, intent: int, opened: bool) -> None:
         with self._write() as w:

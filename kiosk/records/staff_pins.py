@@ -62,30 +62,32 @@ class StaffPins:
                                                           _digest(pin, salt)))
 
     def sign_in(self, staff_id: str, pin: str, now: float) -> SignIn:
-        with self._lock:
-            row = self._conn.execute("SELECT role, salt, digest, wrong, locked_until FROM"
-                                     " staff_pins WHERE staff_id = ?", (staff_id,)).fetchone()
+        """The try is counted as wrong before the PIN is checked (in one transaction with
+        the lockout test), and cleared once it proves right: sign-ins run side by side in
+        several processes still count one try each."""
+        with self._lock, durable.write_transaction(self._conn) as conn:
+            row = conn.execute("SELECT role, salt, digest, wrong, locked_until FROM"
+                               " staff_pins WHERE staff_id = ?", (staff_id,)).fetchone()
+            if row is not None and now >= row[4]:
+                wrong = row[3] + 1
+                lock = 0.0 if wrong < FREE_TRIES else \
+                    now + min(MAX_LOCK_S, FIRST_LOCK_S * 2.0 ** (wrong - FREE_TRIES))
+                conn.execute("UPDATE staff_pins SET wrong = ?, locked_until = ? WHERE"
+                             " staff_id = ?", (wrong, lock, staff_id))
         if row is None:
             _digest(pin, b"\0" * 16)  # as slow as a known one: no telling who exists
             return SignIn(False, reason="unknown_staff")
-        role, salt, digest, wrong, locked_until = row
+        role, salt, digest, _, locked_until = row
         if now < locked_until:
             return SignIn(False, role, "locked", locked_until)
         if hmac.compare_digest(_digest(pin, bytes(salt)), bytes(digest)):
-            self._record(staff_id, 0, 0.0)
+            with self._lock, durable.write_transaction(self._conn) as conn:
+                conn.execute("UPDATE staff_pins SET wrong = 0, locked_until = 0 WHERE"
+                             " staff_id = ?", (staff_id,))
             return SignIn(True, role)
-        wrong += 1
-        lock = 0.0 if wrong < FREE_TRIES else \
-            now + min(MAX_LOCK_S, FIRST_LOCK_S * 2.0 ** (wrong - FREE_TRIES))
-        self._record(staff_id, wrong, lock)
         if lock:
             return SignIn(False, role, "locked", lock)
         return SignIn(False, role, "wrong_pin", tries_left=FREE_TRIES - wrong)
-
-    def _record(self, staff_id: str, wrong: int, locked_until: float) -> None:
-        with self._lock, durable.write_transaction(self._conn) as conn:
-            conn.execute("UPDATE staff_pins SET wrong = ?, locked_until = ? WHERE staff_id = ?",
-                         (wrong, locked_until, staff_id))
 
     def close(self) -> None:
         with self._lock:

@@ -26,11 +26,13 @@ if TYPE_CHECKING:
 CODE_TRIES = 5  # wrong codes in a row before the terminal stops taking codes for a while
 CODE_LOCK_S = 60.0  # the first pause; it doubles with every further run of wrong codes
 CODE_LOCK_MAX_S = 3600.0
+CODE_WINDOW_S = 6 * 3600.0  # wrong codes are counted over this long, right ones or not
 
 
 def code_locked_until(failures: list[float]) -> float | None:
-    """After every CODE_TRIES wrong codes in a row, no code is taken for a pause that doubles
-    each time (a guess at a six-digit code costs hours, not seconds); None: codes are taken."""
+    """After every CODE_TRIES wrong codes (over the last CODE_WINDOW_S), no code is taken for
+    a pause that doubles each time (a guess at a six-digit code costs hours, not seconds);
+    None: codes are taken."""
     runs = len(failures) // CODE_TRIES
     if runs == 0 or len(failures) % CODE_TRIES:
         return None
@@ -45,14 +47,14 @@ def by_code(s: Session, code: str) -> None:
             Intent.COLLECT:
         return
     now, store = s.d.clock.wall(), s.d.inventory
-    until = code_locked_until(store.code_failures())
+    until = code_locked_until(store.code_failures(since=now - CODE_WINDOW_S))
     if until is not None and now < until:
         s.notice = Notice("code_locked", (("minutes", str(max(1, round((until - now) / 60)))),))
         return
     digits = "".join(c for c in code if c.isdigit())
     item = store.for_code(digits) if len(digits) == 6 else None
     if item is None:
-        failures = store.code_failed(now)
+        failures = store.code_failed(now, CODE_WINDOW_S)
         s.d.audit.record("pickup_code_wrong", tries=len(failures))
         locked = code_locked_until(failures)
         if locked is not None:
@@ -64,7 +66,6 @@ def by_code(s: Session, code: str) -> None:
             s.notice = Notice("code_wrong",
                               (("left", str(CODE_TRIES - len(failures) % CODE_TRIES)),))
         return
-    store.code_succeeded()
     s.d.audit.record("pickup_code_accepted", door=item.door)
     collect(s, [item])
 
@@ -150,9 +151,12 @@ def on_door_state(s: Session, door: int, sensors: DoorState | None) -> None:
     item = s.d.inventory.item(door)
     # The event first, keyed by the intent: a crash after it is settled by the next start
     # without a second one; a crash before it, by the sensors, with it.
-    queue_event_safely(s, "locker.collected", {
+    queued = queue_event_safely(s, "locker.collected", {
         "door": door, "application_no": item.application_no if item else ""},
         key=f"locker.collected:{intent}" if intent is not None else None)
+    if not queued and intent is not None:  # the watch settles it, with its event, later
+        s.go(State.DONE)
+        return
     s.d.inventory.collected(door)
     if intent is not None:
         s.d.inventory.resolve(intent, "collected", now)

@@ -116,12 +116,13 @@ class Rs485Locker:
         sent_at = time.monotonic()
         try:
             self._bus.unlock(compartment.board, compartment.lock)
-        except (LinkError, BoardSilent) as e:
-            log.warning("locker door %d: unlock not heard: %s", door, e)
+        except LinkError as e:
+            log.warning("locker door %d: unlock not sent: %s", door, e)
             return DoorOutcome.FAULT
-        except FrameError as e:
-            # The board heard something: the door may be open. Its sensor decides.
-            log.warning("locker door %d: garbled acknowledgement: %s", door, e)
+        except (BoardSilent, FrameError) as e:
+            # The board may have heard it and its answer be lost or garbled: the door may be
+            # open. Its sensor decides (a board that hears nothing reads as FAULT there).
+            log.warning("locker door %d: no good acknowledgement: %s", door, e)
         return self._confirm(compartment, sent_at + self._open_confirm_s)
 
     def _confirm(self, compartment: Compartment, deadline: float) -> DoorOutcome:
