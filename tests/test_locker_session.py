@@ -211,16 +211,28 @@ def test_a_crash_between_an_ending_and_its_record_ends_in_one_event_each(
     inv.retrieved(3)
     from kiosk.records.submission import queue_event
 
-    queue_event(rig.sink, "locker.collected", {"door": 1}, key=f"locker.collected:{picked}")
+    queue_event(rig.sink, "locker.collected", {"door": 1},
+                key=inv.event_key("collected", picked))
     states = {1: DoorState(1, False, False), 2: DoorState(2, False, True),
               3: DoorState(3, False, False)}
     found = {f.door: f.outcome for f in reconcile(
         inv, states, sink=rig.sink, audit=rig.audit, terminal_id="T", now=wall)}
     assert found == {1: "collected", 2: "loaded", 3: "retrieved"}
     keys = [key for _, _, key in rig.sink.envelopes]
-    assert sorted(keys) == sorted([f"locker.collected:{picked}", f"locker.loaded:{loaded}",
-                                   f"locker.retrieved:{taken}"])  # one each
+    assert sorted(keys) == sorted([inv.event_key("collected", picked),
+                                   inv.event_key("loaded", loaded),
+                                   inv.event_key("retrieved", taken)])  # one each
     assert inv.unresolved() == [] and [i.door for i in inv.items()] == [2]
+
+
+def test_a_new_locker_database_never_reuses_an_earlier_ones_event_keys(tmp_path: Any) -> None:
+    from kiosk.records.locker_store import LockerInventory
+
+    first = LockerInventory(tmp_path / "a.db")
+    key = first.event_key("collected", 1)
+    first.close()
+    assert LockerInventory(tmp_path / "a.db").event_key("collected", 1) == key  # kept
+    assert LockerInventory(tmp_path / "b.db").event_key("collected", 1) != key  # a new one
 
 
 def test_the_locker_watch_leaves_the_citizen_at_the_screen_alone(rig: Any,

@@ -73,7 +73,8 @@ class LockerDesk:
             self.inventory.resolve(intent, outcome.value, self.clock.wall())
             self.audit.record("locker_door_failed", door=door, outcome=outcome.value)
             if outcome is DoorOutcome.JAMMED:
-                self._event("locker.door_jammed", {"door": door}, f"locker.jammed:{intent}")
+                self._event("locker.door_jammed", {"door": door},
+                            self.inventory.event_key("jammed", intent))
         return outcome
 
     def _closed(self, door: int) -> DoorState | None:
@@ -110,7 +111,7 @@ class LockerDesk:
             # of it ends in exactly one).
             if not self._event("locker.loaded", {"door": door,
                                                  "application_no": application_no},
-                               f"locker.loaded:{intent}"):
+                               self.inventory.event_key("loaded", intent)):
                 return DoorJob(False, door, "not_recorded_yet", self.label(door))
             self.inventory.confirm_loaded(door)
             self.inventory.resolve(intent, "loaded", now)
@@ -136,7 +137,7 @@ class LockerDesk:
             return DoorJob(False, door, "still_inside", self.label(door))
         if not self._event("locker.retrieved", {"door": door,
                                                 "application_no": item.application_no},
-                           f"locker.retrieved:{intent}"):
+                           self.inventory.event_key("retrieved", intent)):
             return DoorJob(False, door, "not_recorded_yet", self.label(door))
         self.inventory.retrieved(door)
         self.inventory.resolve(intent, "retrieved", now)

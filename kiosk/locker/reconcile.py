@@ -50,15 +50,14 @@ def reconcile(inventory: LockerInventory, states: Mapping[int, DoorState | None]
         event = {"terminal_id": terminal_id, "at": now, "door": intent.door,
                  "purpose": intent.purpose, "outcome": finding.outcome,
                  "application_no": intent.application_no}
-        if finding.outcome == "collected":
-            queue_event(sink, "locker.collected", event, key=f"locker.collected:{intent.id}")
-        elif finding.outcome == "loaded":  # the back office sends the citizen the pickup code
-            queue_event(sink, "locker.loaded", event, key=f"locker.loaded:{intent.id}")
-        elif finding.outcome == "retrieved":
-            queue_event(sink, "locker.retrieved", event, key=f"locker.retrieved:{intent.id}")
+        kinds = {"collected": "locker.collected", "retrieved": "locker.retrieved",
+                 "loaded": "locker.loaded"}  # loaded: the back office sends the pickup code
+        if finding.outcome in kinds:
+            queue_event(sink, kinds[finding.outcome], event,
+                        key=inventory.event_key(finding.outcome, intent.id))
         elif finding.outcome in ("to_staff", "open", "board_silent"):
             queue_event(sink, "locker.needs_staff", event,
-                        key=f"locker.needs_staff:{intent.id}:{finding.outcome}")
+                        key=inventory.event_key(f"needs_staff:{finding.outcome}", intent.id))
         if finding.settled:
             inventory.resolve(intent.id, finding.outcome, now)
             audit.record("locker_reconciled", door=intent.door, purpose=intent.purpose,

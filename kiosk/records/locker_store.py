@@ -107,6 +107,7 @@ CREATE TABLE IF NOT EXISTS door_intents (
 );
 CREATE INDEX IF NOT EXISTS door_intents_open ON door_intents(resolved_at);
 CREATE TABLE IF NOT EXISTS code_failures (id INTEGER PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _ITEM = ("door, application_no, title_zh, title_en, loaded_at, due_at, state,"
          " code_hash IS NOT NULL")
@@ -121,6 +122,9 @@ class LockerInventory:
                                        check_same_thread=False) if path is None else None
         self._db = durable.ThreadConnections(path) if path is not None else None
         self._conn().executescript(_SCHEMA)
+        with self._write() as w:
+            w.execute("INSERT OR IGNORE INTO meta VALUES ('id', ?)", (os.urandom(6).hex(),))
+            self._id = str(w.execute("SELECT value FROM meta WHERE name = 'id'").fetchone()[0])
         if path is not None:
             path.chmod(0o600)
             self._take_over_old_items()
@@ -312,6 +316,11 @@ class LockerInventory:
                 "SELECT at FROM code_failures WHERE at >= ? ORDER BY id", (since,))]
 
     # ---------------------------------------------------------------- door journal
+    def event_key(self, what: str, intent: int) -> str:
+        """The outbox key of a door intent's event: once per intent, and never the same as
+        another locker database's (intent ids start again in a new one)."""
+        return f"locker.{what}:{self._id}:{intent}"
+
     def intend(self, door: int, purpose: str, application_no: str, now: float) -> int:
         """Before the unlock goes to the board: what the door is being opened for."""
         if purpose not in PURPOSES:

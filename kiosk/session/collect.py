@@ -153,7 +153,7 @@ def on_door_state(s: Session, door: int, sensors: DoorState | None) -> None:
     # without a second one; a crash before it, by the sensors, with it.
     queued = queue_event_safely(s, "locker.collected", {
         "door": door, "application_no": item.application_no if item else ""},
-        key=f"locker.collected:{intent}" if intent is not None else None)
+        key=s.d.inventory.event_key("collected", intent) if intent is not None else None)
     if not queued and intent is not None:  # the watch settles it, with its event, later
         s.go(State.DONE)
         return

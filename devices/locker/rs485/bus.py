@@ -116,9 +116,13 @@ class Bus8a80(_Exchanges):
             except BoardSilent:
                 if self._item_sensors.get(board):
                     raise
-                log.info("locker board %d on %s has no item sensors", board, self._link.name)
-                self._item_sensors[board] = False
-                return Reading(doors, None)
+                try:  # once more before deciding: one lost reply is not a missing sensor
+                    bits = self._bits(board, Sensors.ITEMS)
+                except BoardSilent:
+                    log.info("locker board %d on %s has no item sensors", board,
+                             self._link.name)
+                    self._item_sensors[board] = False
+                    return Reading(doors, None)
             self._item_sensors[board] = True
             return Reading(doors, bits)
 
