@@ -96,14 +96,11 @@ class ResultScreen(KioskScreen):
     def _cells(self, outcome: Outcome) -> list[tuple[int, str, int, int]]:
         """The profile's compartments where they stand; the board's count when the profile
         has none (as many as the citizen's door needs)."""
-        from kiosk.locker.layout import MAP_ROWS, profile_layout
+        from kiosk.locker.layout import default_layout, profile_layout
 
-        cells = [(c.number, c.label, c.column, c.row) for c in profile_layout(self.profile)]
-        if cells:
-            return cells
-        n = max(outcome.door_count, outcome.door or 0)
-        return [(d, f"{d:02d}", (d - 1) // MAP_ROWS + 1, (d - 1) % MAP_ROWS + 1)
-                for d in range(1, n + 1)]
+        layout = profile_layout(self.profile) or default_layout(
+            max(outcome.door_count, outcome.door or 0), board=0)
+        return [(c.number, c.label, c.column, c.row) for c in layout]
 
     def _applications(self, outcome: Outcome) -> None:
         th, body = self.theme, self.ids.body

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 import typer
 
 from kiosk.cli.device import ConfigOpt, JsonOpt, _fail, _load
-from kiosk.cli.staff import PinStdin
+from kiosk.cli.staff import PinStdin, kiosk_dir
 from kiosk.config.errors import ConfigError
 from kiosk.config.profile import Profile
 from kiosk.config.settings import SystemClock
@@ -31,11 +31,11 @@ DEFAULT_DIR = Path("/var/lib/kiosk")
 
 
 def _data(data_dir: Path) -> Path:
-    for d in (data_dir, data_dir / "kiosk"):
-        if (d / "locker.db").is_file():
-            return d
-    _fail(f"{data_dir}: no locker records here (looked for locker.db and kiosk/locker.db)")
-    raise AssertionError  # unreachable
+    found = kiosk_dir(data_dir)
+    if not (found / "locker.db").is_file():
+        _fail(f"{data_dir}: no locker records here (looked for locker.db and "
+              "kiosk/locker.db)")
+    return found
 
 
 @locker_app.command("list")

@@ -4,10 +4,10 @@ has one (RS-485 boards), else doors 1..N in columns of 8 (the simulator)."""
 from __future__ import annotations
 
 from devices.config import AdapterConfig
-from devices.locker.rs485.config import MAP_ROWS, Compartment
+from devices.locker.rs485.config import Compartment, default_layout
 from kiosk.config.profile import Profile
 
-__all__ = ["MAP_ROWS", "Compartment", "layout_of", "pick_free", "profile_layout"]
+__all__ = ["Compartment", "default_layout", "layout_of", "pick_free", "profile_layout"]
 
 SIZES = ("small", "medium", "large")
 
@@ -17,10 +17,7 @@ def layout_of(config: AdapterConfig) -> tuple[Compartment, ...]:
     if callable(layout):
         found: tuple[Compartment, ...] = layout()
         return found
-    doors = int(getattr(config, "doors", 0))
-    return tuple(Compartment(number=n, board=0, lock=n, label=f"{n:02d}",
-                             column=(n - 1) // MAP_ROWS + 1, row=(n - 1) % MAP_ROWS + 1)
-                 for n in range(1, doors + 1))
+    return default_layout(int(getattr(config, "doors", 0)), board=0)
 
 
 def profile_layout(profile: Profile) -> tuple[Compartment, ...]:

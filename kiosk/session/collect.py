@@ -40,28 +40,43 @@ def code_locked_until(failures: list[float]) -> float | None:
     return failures[-1] + pause
 
 
+def _locked(until: float, now: float) -> Notice:
+    return Notice("code_locked", (("minutes", str(max(1, round((until - now) / 60)))),))
+
+
 def by_code(s: Session, code: str) -> None:
     """From the identify screen of 我要取: a pickup code instead of a document (no face
-    check: the code is what was sent to the citizen)."""
+    check: the code is what was sent to the citizen). Checking it hashes it with each item's
+    salt, off the session's lock."""
     if s.state is not State.IDENTIFY or s.service is None or s.service.intent is not \
             Intent.COLLECT:
         return
     now, store = s.d.clock.wall(), s.d.inventory
     until = code_locked_until(store.code_failures(since=now - CODE_WINDOW_S))
     if until is not None and now < until:
-        s.notice = Notice("code_locked", (("minutes", str(max(1, round((until - now) / 60)))),))
+        s.notice = _locked(until, now)
         return
     digits = "".join(c for c in code if c.isdigit())
-    item = store.for_code(digits) if len(digits) == 6 else None
-    if item is None:
-        failures = store.code_failed(now, CODE_WINDOW_S)
+    s._begin("pickup code", lambda: store.for_code(digits) if len(digits) == 6 else None,
+             lambda item: on_code(s, item), limit_s=s.d.timings.device_call_timeout_s,
+             late=LATE)
+
+
+LATE = "late"  # the check did not finish in time: neither right nor wrong
+
+
+def on_code(s: Session, item: LockerItem | str | None) -> None:
+    if item == LATE:
+        return
+    if not isinstance(item, LockerItem):
+        now = s.d.clock.wall()
+        failures = s.d.inventory.code_failed(now, CODE_WINDOW_S)
         s.d.audit.record("pickup_code_wrong", tries=len(failures))
         locked = code_locked_until(failures)
         if locked is not None:
             s.d.audit.record("pickup_code_locked", until=locked)
             queue_event_safely(s, "locker.codes_locked", {"wrong_codes": len(failures)})
-            s.notice = Notice("code_locked",
-                              (("minutes", str(max(1, round((locked - now) / 60)))),))
+            s.notice = _locked(locked, now)
         else:
             s.notice = Notice("code_wrong",
                               (("left", str(CODE_TRIES - len(failures) % CODE_TRIES)),))
@@ -70,9 +85,22 @@ def by_code(s: Session, code: str) -> None:
     collect(s, [item])
 
 
-def collect(s: Session, items: list[LockerItem]) -> None:
-    """Open the door of the first of the citizen's items (identified, or by pickup code)."""
+def by_identity(s: Session, id_number: str) -> None:
+    """The identified citizen's items, matched off the session's lock (a hash per item)."""
+    inventory = s.d.inventory
+    s._begin("find items", lambda: inventory.for_identity(id_number),
+             lambda items: collect(s, items), limit_s=s.d.timings.device_call_timeout_s,
+             late=None)
+
+
+def collect(s: Session, items: list[LockerItem] | None) -> None:
+    """Open the door of the first of the citizen's items (identified, or by pickup code);
+    None: they could not be looked up in time (the citizen is asked to call staff)."""
     locker = s.d.devices.locker
+    if items is None:
+        s.outcome = Outcome("locker")
+        s.go(State.DONE, Notice("door_failed"))
+        return
     if not items or locker is None:
         s.outcome = Outcome("locker", nothing_to_collect=not items)
         s.go(State.DONE, None if not items else Notice("door_failed"))

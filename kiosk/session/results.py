@@ -42,7 +42,7 @@ def after_identified(s: Session) -> None:
                  lambda apps: on_applications(s, apps),
                  limit_s=s.d.timings.backoffice_timeout_s, late=None)
     elif service.intent is Intent.COLLECT:
-        collect.collect(s, s.d.inventory.for_identity(identity.id_number))
+        collect.by_identity(s, identity.id_number)
     else:
         s.go(State.FILL if service.fields else State.CONFIRM)
 

@@ -83,10 +83,14 @@ class _Rs485Board(SerialPortConfig):
         first board numbered 1..N, labelled 01..N, in columns of 8."""
         if self.compartments:
             return tuple(sorted(self.compartments, key=lambda c: c.number))
-        return tuple(
-            Compartment(number=n, board=self.FIRST_BOARD, lock=n, label=f"{n:02d}",
-                        column=(n - 1) // MAP_ROWS + 1, row=(n - 1) % MAP_ROWS + 1)
-            for n in range(1, self.doors + 1))
+        return default_layout(self.doors, self.FIRST_BOARD)
+
+
+def default_layout(doors: int, board: int) -> tuple[Compartment, ...]:
+    """Locks 1..`doors` of one board, numbered 1..N, labelled 01..N, in columns of 8."""
+    return tuple(Compartment(number=n, board=board, lock=n, label=f"{n:02d}",
+                             column=(n - 1) // MAP_ROWS + 1, row=(n - 1) % MAP_ROWS + 1)
+                 for n in range(1, doors + 1))
 
 
 def _refuse_twice(values: list[object], what: str) -> None:
