@@ -242,8 +242,8 @@ def _result_locker_opening(r: SceneRig) -> None:
     r.reader.present(DEMO_CITIZENS[0])
     r.camera.show_face(FaceOutcome.CAPTURED)
     r.tick()
-    # The face is captured and verified; the door is still opening.
-    r.session.d.steps = HeldSteps(allow=2)
+    # The face is captured and verified, the citizen's item found; the door is still opening.
+    r.session.d.steps = HeldSteps(allow=3)
     r.tick()
 
 
