@@ -2,13 +2,12 @@
 
 from backoffice.running import RunningBackOffice, make_server, serve_forever, start_in_thread
 from backoffice.server import BackOfficeHTTPServer
-from backoffice.store import BackOfficeStore, citizen_hash
+from backoffice.store import BackOfficeStore
 
 __all__ = [
     "BackOfficeHTTPServer",
     "BackOfficeStore",
     "RunningBackOffice",
-    "citizen_hash",
     "make_server",
     "serve_forever",
     "start_in_thread",

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import os
 import threading
 import time
@@ -27,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from backoffice.db import open_private
-from backoffice.store import citizen_hash
+from backoffice.secrets import private_file
+from backoffice.store import parse_json
 
 KEY_FILE = "certificate-key.bin"
 # The event a terminal queues once a certificate came out of its printer; until then the
@@ -93,9 +93,11 @@ CREATE TABLE IF NOT EXISTS certificates (
 
 
 class CertificateOffice:
-    def __init__(self, data_dir: Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, data_dir: Path, citizen_hash: Callable[[str], str], *,
+                 clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._key = _key(data_dir / KEY_FILE)
+        self._citizen_hash = citizen_hash
+        self._key = private_file(data_dir / KEY_FILE, os.urandom(32))
         self._lock = threading.Lock()
         self._conn = open_private(data_dir / DB_FILE, _SCHEMA)
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(certificates)")}
@@ -107,7 +109,7 @@ class CertificateOffice:
         with self._lock:
             self._conn.execute("INSERT INTO residents VALUES (?, ?) ON CONFLICT DO UPDATE"
                                " SET district = excluded.district",
-                               (citizen_hash(id_number), district))
+                               (self._citizen_hash(id_number), district))
 
     def code(self, serial: str) -> str:
         digest = hmac.new(self._key, serial.encode("ascii"), hashlib.sha256).digest()
@@ -118,7 +120,7 @@ class CertificateOffice:
         if kind is None:
             raise ValueError(f"service {service_id!r} issues no certificate here "
                              f"(known: {', '.join(KINDS)})")
-        who = citizen_hash(id_number)
+        who = self._citizen_hash(id_number)
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -199,18 +201,8 @@ class CertificateOffice:
 def printed_serial(payload: bytes) -> str | None:
     """The serial a `certificate.printed` event names, if it names one."""
     try:
-        doc = json.loads(payload)
+        doc = parse_json(payload)
     except ValueError:
         return None
     serial = doc.get("serial") if isinstance(doc, dict) else None
     return serial if isinstance(serial, str) and serial else None
-
-
-def _key(path: Path) -> bytes:
-    if path.exists():
-        return path.read_bytes()
-    key = os.urandom(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-    return key

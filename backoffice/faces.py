@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from backoffice.store import parse_json
+
 # Two faces from one person lie under ~0.6 apart with this model (dlib's own figure, 99.38 %
 # on LFW); a kiosk that decides alone errs on the side of calling staff.
 DEFAULT_THRESHOLD = 0.55
@@ -167,7 +169,7 @@ def settle_deferred_face_check(kind: str, payload: bytes, faces: FaceMatcher,
     if kind != "application.submit":
         return payload
     try:
-        doc = json.loads(payload)
+        doc = parse_json(payload)
     except ValueError:
         return payload
     face = doc.get("face") if isinstance(doc, dict) else None

@@ -9,7 +9,6 @@ code. The store is SQLite, 0600, beside the other files of the back office.
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from backoffice.db import open_private
+from backoffice.store import parse_json
 
 DB_FILE = "lockers.sqlite3"
 LOADED_EVENT, COLLECTED_EVENT = "locker.loaded", "locker.collected"
@@ -41,7 +41,7 @@ class LockerOffice:
     def on_event(self, kind: str, payload: bytes) -> None:
         """A terminal's locker event, once accepted by the store."""
         try:
-            doc = json.loads(payload)
+            doc = parse_json(payload)
         except ValueError:
             return
         if not isinstance(doc, dict):

@@ -14,7 +14,8 @@ from backoffice.certificates import CertificateOffice
 from backoffice.faces import FaceMatcher, FaceSettings
 from backoffice.lockers import LockerOffice
 from backoffice.qr_tokens import QrIssuer
-from backoffice.server import DB_FILE, BackOfficeHTTPServer
+from backoffice.secrets import BackOfficeSecrets
+from backoffice.server import DB_FILE, BackOfficeHTTPServer, Limits
 from backoffice.store import BackOfficeStore
 
 log = logging.getLogger(__name__)
@@ -22,16 +23,22 @@ log = logging.getLogger(__name__)
 
 def make_server(
     host: str, port: int, data_dir: Path, token: str | None = None,
-    faces: FaceSettings | None = None,
+    faces: FaceSettings | None = None, limits: Limits | None = None,
 ) -> BackOfficeHTTPServer:
-    """Bind (port 0 picks a free port) and open the store in data_dir; does not serve yet."""
+    """Bind (port 0 picks a free port) and open the store in data_dir; does not serve yet.
+    Without `token`, terminals present the one made at first start (data_dir's
+    terminal.token)."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = BackOfficeStore(data_dir / DB_FILE)
-    certificates, lockers = CertificateOffice(data_dir), LockerOffice(data_dir)
+    data_dir.chmod(0o700)
+    keys = BackOfficeSecrets(data_dir, token)
+    store = BackOfficeStore(data_dir / DB_FILE, citizen_hash=keys.citizen_hash,
+                            cipher=keys.fernet)
+    certificates = CertificateOffice(data_dir, keys.citizen_hash)
+    lockers = LockerOffice(data_dir)
     try:
-        return BackOfficeHTTPServer((host, port), store, token, QrIssuer(data_dir),
-                                    certificates, lockers, FaceMatcher(faces))
+        return BackOfficeHTTPServer((host, port), store, keys, QrIssuer(data_dir),
+                                    certificates, lockers, FaceMatcher(faces), limits)
     except BaseException:
         store.close()
         certificates.close()
@@ -47,6 +54,9 @@ class RunningBackOffice:
         self.host = str(host)
         self.port = int(port)
         self.url = f"http://{self.host}:{self.port}"
+        self.secrets = server.secrets
+        self.token = server.secrets.token
+        self.headers = {"Authorization": f"Bearer {self.token}"}  # a terminal's
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05},
             name=f"backoffice-{self.port}", daemon=True,
@@ -61,9 +71,9 @@ class RunningBackOffice:
 
 def start_in_thread(
     host: str, port: int, data_dir: Path, token: str | None = None,
-    faces: FaceSettings | None = None,
+    faces: FaceSettings | None = None, limits: Limits | None = None,
 ) -> RunningBackOffice:
-    return RunningBackOffice(make_server(host, port, data_dir, token, faces))
+    return RunningBackOffice(make_server(host, port, data_dir, token, faces, limits))
 
 
 def serve_forever(host: str, port: int, data_dir: Path, token: str | None = None,

@@ -1,8 +1,10 @@
-"""Storage of the reference back office: dedupe by idempotency key, one row per application."""
+"""Storage of the reference back office: dedupe by idempotency key, one row per application.
+
+Payloads (names, ID numbers, forms) are kept encrypted under the back office's store key; the
+only citizen field in clear is the keyed citizen hash the applications are found by."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import sqlite3
@@ -14,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+from cryptography.fernet import Fernet
+
+from backoffice.db import create_private
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -26,20 +31,46 @@ _APP_COLUMNS = (
 )
 
 
+MAX_KEY = 128  # an idempotency key is a UUID (32 hex digits); far longer is not one of ours
+MAX_KIND = 64
+MAX_BATCH = 1000  # envelopes in one POST (terminals send 50)
+MAX_DEPTH = 32  # JSON nesting: a batch is 4 deep, an application 5
+
+
 class _Rejected(Exception):
     pass
 
 
-def citizen_hash(id_number: str) -> str:
-    """The contract's citizen key: SHA-256 of the ID number, trimmed and upper-cased (a
-    check digit read as 'x' and as 'X' is the same person). The kiosk hashes the same way."""
-    return hashlib.sha256(id_number.strip().upper().encode("utf-8")).hexdigest()
+def parse_json(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
+    """JSON, or ValueError saying why not: not JSON, not UTF-8, or nested deeper than
+    `max_depth` (which the parser itself would answer with a RecursionError, or a 500)."""
+    try:
+        doc = json.loads(raw)
+    except RecursionError:
+        raise ValueError(f"JSON nested deeper than {max_depth} levels") from None
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ValueError("not UTF-8 JSON") from e
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > max_depth:
+                raise ValueError(f"JSON nested deeper than {max_depth} levels")
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((v, depth + 1) for v in items if isinstance(v, dict | list))
+    return doc
 
 
 class BackOfficeStore:
-    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: Path, *, citizen_hash: Callable[[str], str], cipher: Fernet,
+                 clock: Callable[[], float] = time.time) -> None:
+        """`citizen_hash`: the keyed hash citizens are matched by (a check digit read as 'x'
+        and as 'X' is the same person); `cipher`: what payloads are stored under."""
         self.path = Path(path)
         self._clock = clock
+        self._citizen_hash = citizen_hash
+        self._cipher = cipher
+        create_private(self.path)
         # One connection behind a lock: the HTTP server makes a thread per connection, and a
         # connection per short-lived thread would be opened (PRAGMAs and all) per request.
         self._lock = threading.RLock()
@@ -96,17 +127,26 @@ class BackOfficeStore:
             return REJECTED, "idempotency_key is empty"
         if not kind:
             return REJECTED, "kind is empty"
+        if len(kind) > MAX_KIND:
+            return REJECTED, f"kind is longer than {MAX_KIND} characters"
         try:
             text = payload.decode("utf-8")
-            doc = json.loads(text)
-        except (UnicodeDecodeError, ValueError):
+            doc = parse_json(text)
+        except UnicodeDecodeError:
             return REJECTED, "payload is not UTF-8 JSON"
+        except ValueError as e:
+            return REJECTED, f"payload is {e}" if str(e).startswith("not") else f"payload: {e}"
         if not isinstance(doc, dict):
             return REJECTED, "payload is not a JSON object"
         try:
             app = _application_fields(doc) if kind == APPLICATION_SUBMIT else None
         except _Rejected as exc:
             return REJECTED, str(exc)
+        if app is not None:
+            # Only the keyed hash leaves the (encrypted) payload: lookups by citizen never
+            # need the number itself.
+            app["citizen_hash"] = self._citizen_hash(app.pop("id_number"))
+        sealed = self._cipher.encrypt(text.encode("utf-8")).decode("ascii")
 
         now = self._clock()
         try:
@@ -114,7 +154,7 @@ class BackOfficeStore:
                 cur = conn.execute(
                     "INSERT INTO envelopes(idempotency_key, kind, received_at, payload)"
                     " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    (key, kind, now, text),
+                    (key, kind, now, sealed),
                 )
                 if cur.rowcount == 0:
                     return DUPLICATE, "already received"
@@ -138,7 +178,7 @@ class BackOfficeStore:
                 conn.execute(
                     "INSERT INTO events(idempotency_key, kind, terminal_id, received_at, body)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (key, kind, terminal if isinstance(terminal, str) else None, now, text),
+                    (key, kind, terminal if isinstance(terminal, str) else None, now, sealed),
                 )
                 return ACCEPTED, f"{kind} event received"
         except _Rejected as exc:
@@ -154,7 +194,7 @@ class BackOfficeStore:
                 (tracking_no,)).fetchone()
         if row is None:
             return None
-        citizen = json.loads(row[0]).get("citizen")
+        citizen = json.loads(self._cipher.decrypt(row[0].encode("ascii"))).get("citizen")
         number = citizen.get("id_number") if isinstance(citizen, dict) else None
         return number if isinstance(number, str) else None
 
@@ -210,8 +250,7 @@ def _application_fields(doc: dict[str, Any]) -> dict[str, Any]:
     face = doc.get("face")
     check = face.get("check") if isinstance(face, dict) else None
     fields["face_check"] = check if isinstance(check, str) else None
-    # Only the hash leaves the envelopes table: lookups by citizen never need the raw number.
-    fields["citizen_hash"] = citizen_hash(id_number)
+    fields["id_number"] = id_number
     return fields
 
 
@@ -226,15 +265,19 @@ def parse_batch(raw: bytes) -> list[tuple[str, str, str]]:
     structure is refused here: anything without a usable key cannot get an answer of its
     own."""
     try:
-        doc = json.loads(raw)
+        doc = parse_json(raw, max_depth=3)  # {"envelopes": [{...}]}: a payload is base64
     except ValueError as exc:
-        raise ValueError("body is not JSON") from exc
+        raise ValueError(f"body: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("envelopes"), list):
         raise ValueError("body must be an object with an 'envelopes' list")
+    if len(doc["envelopes"]) > MAX_BATCH:
+        raise ValueError(f"at most {MAX_BATCH} envelopes in one batch")
     out: list[tuple[str, str, str]] = []
     for i, env in enumerate(doc["envelopes"]):
         if not isinstance(env, dict) or not isinstance(env.get("idempotency_key"), str):
             raise ValueError(f"envelopes[{i}] has no string idempotency_key")
+        if not 0 < len(env["idempotency_key"]) <= MAX_KEY:
+            raise ValueError(f"envelopes[{i}].idempotency_key must be 1 to {MAX_KEY} characters")
         kind, b64 = env.get("kind"), env.get("payload_b64")
         # A bad kind or payload is that envelope's problem: it gets "rejected", not a 400.
         out.append((

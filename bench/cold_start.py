@@ -36,13 +36,17 @@ def bare(t0: float) -> None:
 def kiosk(t0: float) -> None:
     from backoffice.running import start_in_thread
     from kiosk.config.profile import load_profile, with_simulated_devices
+    from kiosk.demo.enrolment import BackOfficeAccess
     from kiosk.terminal import Terminal, TerminalOptions
     from screens.app import launch
 
     data = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     backoffice = start_in_thread("127.0.0.1", 0, data / "backoffice")
+    token, key = BackOfficeAccess(backoffice.url, backoffice.secrets.token_file,
+                                  backoffice.secrets.citizen_key_file).enrol(data / "kiosk")
     terminal = Terminal(with_simulated_devices(load_profile("gov-hall")),
-                        TerminalOptions(data_dir=data / "kiosk", backoffice_url=backoffice.url))
+                        TerminalOptions(data_dir=data / "kiosk", backoffice_url=backoffice.url,
+                                        token_file=token, citizen_key_file=key))
     terminal.start()
 
     def first_frame() -> None:

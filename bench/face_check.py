@@ -26,8 +26,8 @@ def measure(runs: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         backoffice = start_in_thread("127.0.0.1", 0, Path(tmp))
         try:
-            put_photos_on_file(backoffice.url, ["L898902C"])
-            client = BackOfficeClient(backoffice.url, timeout_s=30)
+            put_photos_on_file(backoffice, ["L898902C"])
+            client = BackOfficeClient(backoffice.url, token=backoffice.token, timeout_s=30)
             gate, local, remote = [], [], []
             for _ in range(runs):
                 start = time.perf_counter()

@@ -160,6 +160,10 @@ class DeviceWorker(Generic[D]):
                 return Called(default, CallProblem.TIMEOUT)
         error, value = job.error, job.value
         job.value = job.error = None  # results (identities, faces) are not kept here
+        if job.abandoned:
+            # Given up on as hung (by another caller noticing the overrun) and its result
+            # dropped when it came: a timeout, never the dropped result's None.
+            return Called(default, CallProblem.TIMEOUT)
         if error is not None:
             log.error("%s: %s raised %r", self.name, job.what, error, exc_info=error)
             return Called(default, CallProblem.ERROR)

@@ -28,7 +28,10 @@ from kiosk.locker.layout import profile_layout
 from kiosk.locker.watch import LockerWatch
 from kiosk.ops.backoffice_client import BackOfficeClient
 from kiosk.records.audit import AuditLog
-from kiosk.records.locker_store import LockerInventory
+from kiosk.records.citizen_key import FILE_NAME as CITIZEN_KEY_FILE
+from kiosk.records.citizen_key import CitizenKey
+from kiosk.records.dir_lock import DataDirLock
+from kiosk.records.locker_store import LockerInventory, LockerKeyMismatch
 from kiosk.records.print_journal import PrintJournal
 from kiosk.records.staff_alerts import StaffAlerts
 from kiosk.records.used_tokens import UsedTokenStore
@@ -47,6 +50,7 @@ class TerminalOptions:
     clock: Clock = field(default_factory=SystemClock)
     devices: DeviceSet | None = None  # None: built from the profile
     token_file: str | None = None  # the terminal's bearer token, written at enrolment
+    citizen_key_file: str | None = None  # None: the profile's, else the data directory's
     steps: StepRunner | None = None  # None: each session step on a thread of its own
 
 
@@ -72,6 +76,19 @@ def read_token(path: str | None) -> str | None:
     if not token:
         raise ConfigError(f"backoffice.token_file: {path} is empty")
     return token
+
+
+def citizen_key_path(profile: Profile, data_dir: Path, given: str | None = None) -> Path:
+    """Where the terminal's citizen-hash key is: given, the profile's, or the data dir's."""
+    return Path(given or profile.backoffice.citizen_key_file or data_dir / CITIZEN_KEY_FILE)
+
+
+def open_inventory(path: Path, key: CitizenKey | None) -> LockerInventory:
+    """The locker's records; a store made under another key is a one-line ConfigError."""
+    try:
+        return LockerInventory(path, key)
+    except (LockerKeyMismatch, sqlite3.Error) as e:
+        raise ConfigError(str(e)) from e
 
 
 def _logo(profile: Profile) -> bytes | None:
@@ -145,6 +162,15 @@ class Terminal:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise ConfigError(f"{data_dir}: cannot create the data directory: {e.strerror}") from e
+        self._dir_lock = DataDirLock(data_dir)  # held until stop(): one process per directory
+        try:
+            self._open(profile, options)
+        except BaseException:
+            self._dir_lock.release()
+            raise
+
+    def _open(self, profile: Profile, options: TerminalOptions) -> None:
+        data_dir = options.data_dir
         catalogue = load_catalogue()
         self.services: list[Service] = [catalogue.get(sid) for sid in profile.services]
         self.audit = AuditLog(data_dir / "audit.jsonl", options.clock)
@@ -160,6 +186,9 @@ class Terminal:
             for worker in self.devices:  # what is wrong at start is said at start
                 self.alerts.device(worker.name, worker.report().status)
             token = read_token(options.token_file)
+            citizen_key = CitizenKey.from_file(
+                citizen_key_path(profile, data_dir, options.citizen_key_file))
+            self.inventory = open_inventory(data_dir / "locker.db", citizen_key)
         except BaseException:
             self.devices.stop()  # nothing started here outlives a refused start
             self.audit.close()
@@ -172,7 +201,6 @@ class Terminal:
             HttpTransport(self.backoffice.envelopes_url, headers=self.backoffice.headers),
             idle_poll_s=self.timings.outbox_poll_s,
         )
-        self.inventory = LockerInventory(data_dir / "locker.db")
         self.journal = PrintJournal(data_dir / "print-journal.db")
         self.session = Session(
             SessionDeps(
@@ -186,6 +214,7 @@ class Terminal:
                 faces=self.backoffice,
                 certificates=self.backoffice,
                 inventory=self.inventory,
+                citizen_key=citizen_key,
                 journal=self.journal,
                 audit=self.audit,
                 timings=self.timings,
@@ -244,3 +273,4 @@ class Terminal:
         self.inventory.close()
         self.journal.close()
         self.audit.close()
+        self._dir_lock.release()

@@ -22,6 +22,7 @@ class Envelope:
     status: str
     last_error: str | None
     next_attempt_at: float
+    server_answer: str | None = None  # what the back office last said of it, word for word
 
 
 @dataclass(frozen=True)

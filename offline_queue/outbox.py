@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,8 @@ from offline_queue.envelope import (
 )
 
 _COLUMNS = (
-    "id, idempotency_key, kind, payload, created_at, attempts, status, last_error, next_attempt_at"
+    "id, idempotency_key, kind, payload, created_at, attempts, status, last_error, next_attempt_at,"
+    " server_answer"
 )
 _KEY_CHECK = b"offline_queue key check"
 
@@ -88,12 +89,15 @@ class Outbox:
                 "next_attempt_at": float,
                 "lease_until": float,
                 "delivered_at": float,
+                "server_answer": str,
             },
             pk="id",
             not_null=["idempotency_key", "kind", "payload", "created_at", "attempts", "status",
                       "next_attempt_at"],
             if_not_exists=True,
         )
+        if "server_answer" not in envelopes.columns_dict:  # an outbox from before answers
+            envelopes.add_column("server_answer", str)
         envelopes.create_index(["idempotency_key"], unique=True, if_not_exists=True)
         envelopes.create_index(["status", "next_attempt_at", "id"], if_not_exists=True)
         db.table("meta").create({"name": str, "value": bytes}, pk="name", if_not_exists=True)
@@ -135,6 +139,7 @@ class Outbox:
             status=row[6],
             last_error=row[7],
             next_attempt_at=row[8],
+            server_answer=row[9],
         )
 
     # -- public API ------------------------------------------------------------------------
@@ -190,14 +195,17 @@ class Outbox:
                 self.park(row[0], str(exc))
         return claimed
 
-    def ack(self, ids: Iterable[int]) -> int:
-        """Mark delivered. Accepts pending/in-flight/parked: the server said it has them."""
+    def ack(self, ids: Iterable[int] | Mapping[int, str]) -> int:
+        """Mark delivered. Accepts pending/in-flight/parked: the server said it has them. A
+        mapping gives each id the server's answer, kept with the envelope."""
         now = self._clock()
+        answers = ids if isinstance(ids, Mapping) else dict.fromkeys(ids)
         with self._tx() as conn:
             cur = conn.executemany(
                 "UPDATE envelopes SET status = ?, delivered_at = ?, lease_until = NULL,"
-                " last_error = NULL WHERE id = ? AND status != ?",
-                [(DELIVERED, now, i, DELIVERED) for i in ids],
+                " last_error = NULL, server_answer = COALESCE(?, server_answer)"
+                " WHERE id = ? AND status != ?",
+                [(DELIVERED, now, answer, i, DELIVERED) for i, answer in answers.items()],
             )
             return cur.rowcount
 
@@ -208,8 +216,9 @@ class Outbox:
         with self._tx() as conn:
             cur = conn.execute(
                 "UPDATE envelopes SET status = ?, attempts = attempts + 1, last_error = ?,"
-                " next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status = ?",
-                (PENDING, error, now + max(0.0, delay_s), id, IN_FLIGHT),
+                " server_answer = ?, next_attempt_at = ?, lease_until = NULL"
+                " WHERE id = ? AND status = ?",
+                (PENDING, error, error, now + max(0.0, delay_s), id, IN_FLIGHT),
             )
             return cur.rowcount == 1
 
@@ -218,8 +227,8 @@ class Outbox:
         with self._tx() as conn:
             cur = conn.execute(
                 "UPDATE envelopes SET status = ?, attempts = attempts + 1, last_error = ?,"
-                " lease_until = NULL WHERE id = ? AND status IN (?, ?)",
-                (PARKED, error, id, PENDING, IN_FLIGHT),
+                " server_answer = ?, lease_until = NULL WHERE id = ? AND status IN (?, ?)",
+                (PARKED, error, error, id, PENDING, IN_FLIGHT),
             )
             return cur.rowcount == 1
 
@@ -231,6 +240,30 @@ class Outbox:
                 (PENDING, self._clock(), id, PARKED),
             )
             return cur.rowcount == 1
+
+    def unpark_all(self) -> int:
+        """Staff retry of every parked envelope (after the cause was fixed): all due now."""
+        with self._tx() as conn:
+            return conn.execute(
+                "UPDATE envelopes SET status = ?, next_attempt_at = ? WHERE status = ?",
+                (PENDING, self._clock(), PARKED),
+            ).rowcount
+
+    def due_now(self) -> int:
+        """Every pending envelope due now, whatever its backoff said (`kiosk queue drain`)."""
+        now = self._clock()
+        with self._tx() as conn:
+            return conn.execute(
+                "UPDATE envelopes SET next_attempt_at = ? WHERE status = ? AND next_attempt_at > ?",
+                (now, PENDING, now),
+            ).rowcount
+
+    def next_due_at(self) -> float | None:
+        """When the earliest pending envelope is due; None when none is pending."""
+        (at,) = self._conn().execute(
+            "SELECT MIN(next_attempt_at) FROM envelopes WHERE status = ?", (PENDING,)
+        ).fetchone()
+        return None if at is None else float(at)
 
     def stats(self) -> OutboxStats:
         conn = self._conn()

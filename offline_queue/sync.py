@@ -1,4 +1,6 @@
-"""Background delivery of the outbox: batches, exponential backoff with jitter, parking."""
+"""Background delivery of the outbox: batches, exponential backoff with full jitter (capped
+at a minute, so a terminal back online is heard from soon), the server's Retry-After
+honoured, parking."""
 
 from __future__ import annotations
 
@@ -37,21 +39,17 @@ class SyncWorker:
         batch_size: int = 50,
         lease_s: float = 60,
         base_delay_s: float = 1.0,
-        max_delay_s: float = 300.0,
-        jitter: float = 0.2,
+        max_delay_s: float = 60.0,
         idle_poll_s: float = 2.0,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
-        if not 0 <= jitter < 1:
-            raise ValueError("jitter must be in [0, 1)")
         self.outbox = outbox
         self.transport = transport
         self.batch_size = batch_size
         self.lease_s = lease_s
         self.base_delay_s = base_delay_s
         self.max_delay_s = max_delay_s
-        self.jitter = jitter
         self.idle_poll_s = idle_poll_s
         self._clock = clock
         self._rng = rng or random.Random()
@@ -62,11 +60,20 @@ class SyncWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._offline_streak = 0
+        self._asked_wait_s = 0.0  # the longest Retry-After of the last batch
 
     def backoff_delay(self, attempts: int) -> float:
-        """Delay before the next try of an envelope that has already failed `attempts` times."""
+        """Delay before the next try of an envelope that has already failed `attempts` times:
+        anywhere from 0 to the exponential bound ("full jitter"), so terminals that went
+        offline together do not come back in step."""
         raw = min(self.max_delay_s, self.base_delay_s * 2.0 ** min(attempts, _MAX_EXPONENT))
-        return raw * self._rng.uniform(1 - self.jitter, 1 + self.jitter)
+        return self._rng.uniform(0.0, raw)
+
+    def _retry_delay(self, env_attempts: int, result: DeliveryResult) -> float:
+        backoff = self.backoff_delay(env_attempts)
+        if result.retry_after_s is None:
+            return backoff
+        return max(backoff, result.retry_after_s)  # never sooner than the server asked
 
     def run_once(self) -> SyncReport:
         """Claim one batch, deliver it, and record every outcome in the outbox."""
@@ -82,19 +89,22 @@ class SyncWorker:
             results = {e.idempotency_key: failure for e in batch}
 
         missing = DeliveryResult(DeliveryOutcome.RETRYABLE, "transport gave no result")
-        done: list[int] = []
+        done: dict[int, str] = {}
         retried = parked = 0
         errors: list[str] = []
+        self._asked_wait_s = 0.0
         for env in batch:
             res = results.get(env.idempotency_key, missing)
             if res.outcome in (DeliveryOutcome.ACCEPTED, DeliveryOutcome.DUPLICATE):
-                done.append(env.id)
+                done[env.id] = f"{res.outcome.value}: {res.detail}" if res.detail \
+                    else res.outcome.value
             elif res.outcome is DeliveryOutcome.PERMANENT:
                 self.outbox.park(env.id, res.detail or "rejected")
                 parked += 1
                 errors.append(res.detail)
             else:
-                self.outbox.retry_later(env.id, res.detail, self.backoff_delay(env.attempts))
+                self.outbox.retry_later(env.id, res.detail, self._retry_delay(env.attempts, res))
+                self._asked_wait_s = max(self._asked_wait_s, res.retry_after_s or 0.0)
                 retried += 1
                 errors.append(res.detail)
         if done:
@@ -155,8 +165,34 @@ class SyncWorker:
                 return False
             time.sleep(min(0.05, remaining))
 
+    def drain(self, time_limit_s: float, sleep: Callable[[float], None] = time.sleep) -> bool:
+        """Deliver everything pending from the calling thread (not with start()), trying what
+        was backing off at once and then on its schedule, until nothing is pending or in
+        flight (True) or the time limit is reached (False). For a terminal whose own process
+        is not running (`kiosk queue drain`)."""
+        deadline = time.monotonic() + time_limit_s
+        self.outbox.due_now()
+        while True:
+            report = self.run_once()
+            stats = self.outbox.stats()
+            if stats.pending + stats.in_flight == 0:
+                return True
+            if report.delivered or report.parked:
+                continue  # the back office answers: go on at once
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            due = self.outbox.next_due_at()
+            wait = self.idle_poll_s if due is None else max(0.0, due - self._clock())
+            sleep(min(max(wait, self._asked_wait_s, 0.01), remaining))
+            self._asked_wait_s = 0.0
+
     def _loop(self) -> None:
         while not self._stop.is_set():
+            if self._asked_wait_s > 0:  # the server asked for quiet: not even notify() probes
+                self._stop.wait(self._asked_wait_s)
+                self._asked_wait_s = 0.0
+                continue
             try:
                 report = self.run_once()
             except Exception as exc:

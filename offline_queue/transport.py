@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import email.utils
+import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -17,6 +20,7 @@ from offline_queue.envelope import Envelope
 # parking the whole queue for a rotated token would leave staff unparking it by hand.
 _RETRYABLE_4XX = frozenset({401, 403, 404, 408, 425, 429})
 _DETAIL_MAX = 300
+RETRY_AFTER_MAX_S = 3600.0  # a server asking for longer is still tried again within the hour
 
 
 class DeliveryOutcome(StrEnum):
@@ -30,6 +34,7 @@ class DeliveryOutcome(StrEnum):
 class DeliveryResult:
     outcome: DeliveryOutcome
     detail: str = ""
+    retry_after_s: float | None = None  # the server's Retry-After, for a retryable answer
 
 
 class Transport(Protocol):
@@ -62,17 +67,7 @@ class HttpTransport:
     def deliver(self, batch: Sequence[Envelope]) -> dict[str, DeliveryResult]:
         if not batch:
             return {}
-        body = {
-            "envelopes": [
-                {
-                    "idempotency_key": e.idempotency_key,
-                    "kind": e.kind,
-                    "created_at": e.created_at,
-                    "payload_b64": base64.b64encode(e.payload).decode("ascii"),
-                }
-                for e in batch
-            ]
-        }
+        body = encode_batch(batch)
         try:
             resp = self.session.post(
                 self.url,
@@ -97,25 +92,57 @@ class HttpTransport:
     ) -> dict[str, DeliveryResult]:
         code = resp.status_code
         if code == 200:
-            return _parse_results(batch, resp)
+            return parse_results(batch, resp)
         if code == 413 and len(batch) > 1:
             # The batch, not any one envelope, is too big: halve it rather than park envelopes
             # that would each have been fine alone. Only a single oversized envelope is parked.
             mid = len(batch) // 2
             return {**self.deliver(batch[:mid]), **self.deliver(batch[mid:])}
         if code >= 500 or code in _RETRYABLE_4XX:
-            return _all(batch, DeliveryOutcome.RETRYABLE, f"HTTP {code}")
+            wait = retry_after(resp.headers.get("Retry-After"))
+            result = DeliveryResult(DeliveryOutcome.RETRYABLE, f"HTTP {code}", wait)
+            return {e.idempotency_key: result for e in batch}
         if 400 <= code < 500:
             return _all(batch, DeliveryOutcome.PERMANENT, f"HTTP {code}: {_trim(resp.text)}")
         # 1xx/2xx-other/3xx: not part of the contract; hold the envelopes and keep trying.
         return _all(batch, DeliveryOutcome.RETRYABLE, f"unexpected HTTP {code}")
 
 
-def _parse_results(batch: Sequence[Envelope], resp: requests.Response) -> dict[str, DeliveryResult]:
+def encode_batch(batch: Sequence[Envelope]) -> dict[str, Any]:
+    """The body of a POST /v1/envelopes (the contract: docs/backoffice-openapi.json)."""
+    return {"envelopes": [
+        {"idempotency_key": e.idempotency_key, "kind": e.kind, "created_at": e.created_at,
+         "payload_b64": base64.b64encode(e.payload).decode("ascii")}
+        for e in batch]}
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), capped at
+    RETRY_AFTER_MAX_S; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(RETRY_AFTER_MAX_S, float(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    wait = when - (time.time() if now is None else now)
+    return min(RETRY_AFTER_MAX_S, max(0.0, wait)) if math.isfinite(wait) else None
+
+
+def parse_results(batch: Sequence[Envelope], resp: requests.Response) -> dict[str, DeliveryResult]:
     try:
         doc: Any = resp.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return _all(batch, DeliveryOutcome.RETRYABLE, "HTTP 200 but body is not JSON")
+    return results_of(batch, doc)
+
+
+def results_of(batch: Sequence[Envelope], doc: Any) -> dict[str, DeliveryResult]:
+    """One result per key of the batch from a 200's JSON, whatever shape it has: what the
+    server does not answer for is retried, never taken as delivered."""
     if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
         return _all(batch, DeliveryOutcome.RETRYABLE, "HTTP 200 but no 'results' list")
     wanted = {e.idempotency_key for e in batch}

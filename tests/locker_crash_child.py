@@ -25,6 +25,7 @@ from kiosk.health.monitor import HealthMonitor
 from kiosk.locker.layout import layout_of
 from kiosk.locker.loading import LockerDesk
 from kiosk.records.audit import AuditLog
+from kiosk.records.citizen_key import CitizenKey
 from kiosk.records.locker_store import LockerInventory
 from kiosk.session import Session, SessionDeps, State
 from kiosk.terminal import open_outbox
@@ -38,7 +39,8 @@ def main() -> None:
     locker = Rs485Locker.from_config(config, BuildContext(data))
     devices = DeviceSet.around({"locker": locker, "id_reader": FakeIdReader(),
                                 "camera": FakeCamera()}, poll_interval_s=None)
-    store, outbox = LockerInventory(data / "locker.db"), open_outbox(data)
+    store = LockerInventory(data / "locker.db", CitizenKey.from_file(data / "citizen-hash.key"))
+    outbox = open_outbox(data)
     clock = SystemClock()
     audit = AuditLog(data / "audit.jsonl", clock)
     print("ready", flush=True)

@@ -48,7 +48,9 @@ def envelope(key: str, doc: Any, kind: str = "application.submit") -> dict[str, 
 
 
 def post(bo: RunningBackOffice, *envs: dict[str, Any], **kw: Any) -> requests.Response:
-    return requests.post(bo.url + "/v1/envelopes", json={"envelopes": list(envs)}, timeout=5, **kw)
+    kw.setdefault("headers", bo.headers)
+    return requests.post(bo.url + "/v1/envelopes", json={"envelopes": list(envs)}, timeout=5,
+                         **kw)
 
 
 def statuses(resp: requests.Response) -> list[tuple[str, str]]:
@@ -127,33 +129,47 @@ def test_tracking_no_reused_under_another_key_is_rejected(bo: RunningBackOffice)
     assert bo.store.counts() == {"applications": 1, "envelopes": 1, "events": 0}
 
 
-def test_raw_id_number_is_kept_only_in_envelopes_table(
+def test_no_name_or_id_number_is_stored_in_clear_and_files_are_private(
     bo: RunningBackOffice, tmp_path: Path
 ) -> None:
     post(bo, envelope("k1", submission("T-1")))
-    digest = hashlib.sha256(ID_NUMBER.encode()).hexdigest()
-    found = requests.get(bo.url + "/v1/applications", params={"citizen_hash": digest}, timeout=5)
+    digest = bo.secrets.citizen_hash(ID_NUMBER)
+    assert digest != hashlib.sha256(ID_NUMBER.encode()).hexdigest()  # keyed, not plain
+    found = requests.get(bo.url + "/v1/applications", params={"citizen_hash": digest},
+                         timeout=5, headers=bo.headers)
     assert [a["tracking_no"] for a in found.json()["applications"]] == ["T-1"]
     with sqlite3.connect(tmp_path / DB_FILE) as db:
         apps = repr(db.execute("SELECT * FROM applications").fetchall())
-        envs = repr(db.execute("SELECT * FROM envelopes").fetchall())
-    assert digest in apps and ID_NUMBER not in apps
-    assert ID_NUMBER in envs
+    assert digest in apps
+    bo.stop()
+    for path in tmp_path.iterdir():  # every file of the back office, WAL and all
+        data = path.read_bytes()
+        for clear in (ID_NUMBER, "Zhang San", "Bean There"):
+            assert clear.encode() not in data, (path.name, clear)
+        assert path.stat().st_mode & 0o077 == 0, path.name
+    assert tmp_path.stat().st_mode & 0o077 == 0
+    again = start_in_thread("127.0.0.1", 0, tmp_path)  # and the store still reads back
+    try:
+        assert again.store.assignee("T-1") == ID_NUMBER
+    finally:
+        again.stop()
 
 
 def test_application_lookup_by_tracking_no_and_unknown_is_404(bo: RunningBackOffice) -> None:
     post(bo, envelope("k1", submission("T/7 x")))
-    app = requests.get(bo.url + "/v1/applications/T%2F7%20x", timeout=5).json()
+    app = requests.get(bo.url + "/v1/applications/T%2F7%20x", timeout=5, headers=bo.headers).json()
     assert (app["tracking_no"], app["status"], app["terminal_id"]) == ("T/7 x", "received",
                                                                        "kiosk-07")
-    assert requests.get(bo.url + "/v1/applications/nope", timeout=5).status_code == 404
-    assert requests.get(bo.url + "/v1/applications", timeout=5).status_code == 400
+    assert requests.get(bo.url + "/v1/applications/nope", timeout=5,
+                        headers=bo.headers).status_code == 404
+    assert requests.get(bo.url + "/v1/applications", timeout=5,
+                        headers=bo.headers).status_code == 400
 
 
 def test_other_kinds_are_stored_as_events_once(bo: RunningBackOffice) -> None:
     event = envelope("e1", {"terminal_id": "kiosk-07", "locker": 3}, kind="locker.collected")
     assert statuses(post(bo, event, event)) == [("e1", "accepted"), ("e1", "duplicate")]
-    assert requests.get(bo.url + "/v1/stats", timeout=5).json() == {
+    assert requests.get(bo.url + "/v1/stats", timeout=5, headers=bo.headers).json() == {
         "applications": 0, "envelopes": 1, "events": 1,
     }
 
@@ -163,7 +179,7 @@ def test_other_kinds_are_stored_as_events_once(bo: RunningBackOffice) -> None:
     [b"{not json", b'{"envelopes": {}}', b"[]", b'{"envelopes": [{"kind": "x"}]}'],
 )
 def test_malformed_body_is_400_and_stores_nothing(bo: RunningBackOffice, body: bytes) -> None:
-    resp = requests.post(bo.url + "/v1/envelopes", data=body, timeout=5)
+    resp = requests.post(bo.url + "/v1/envelopes", data=body, timeout=5, headers=bo.headers)
     assert resp.status_code == 400
     assert "error" in resp.json()
     assert bo.store.counts()["envelopes"] == 0
@@ -180,6 +196,7 @@ def test_oversized_body_is_413_without_reading_it(bo: RunningBackOffice) -> None
     with socket.create_connection(("127.0.0.1", bo.port), timeout=5) as s:
         s.sendall(
             b"POST /v1/envelopes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {bo.token}\r\n".encode()
             + f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode()
         )
         head = s.recv(4096)
@@ -189,19 +206,37 @@ def test_oversized_body_is_413_without_reading_it(bo: RunningBackOffice) -> None
 def test_bearer_token_enforced(tmp_path: Path) -> None:
     bo = start_in_thread("127.0.0.1", 0, tmp_path, token="s3cret")
     try:
-        health = bo.url + "/v1/health"
-        assert requests.get(health, timeout=5).status_code == 401
+        stats = bo.url + "/v1/stats"
+        assert requests.get(stats, timeout=5).status_code == 401
         wrong = {"Authorization": "Bearer guess"}
-        assert requests.get(health, headers=wrong, timeout=5).status_code == 401
-        assert post(bo, envelope("k", submission())).status_code == 401
+        assert requests.get(stats, headers=wrong, timeout=5).status_code == 401
+        assert post(bo, envelope("k", submission()), headers={}).status_code == 401
         right = {"Authorization": "Bearer s3cret"}
-        assert requests.get(health, headers=right, timeout=5).json() == {"ok": True}
+        assert requests.get(stats, headers=right, timeout=5).status_code == 200
         assert statuses(post(bo, envelope("k", submission()), headers=right)) == [
             ("k", "accepted")
         ]
         assert bo.store.counts()["envelopes"] == 1
+        assert not (tmp_path / "terminal.token").exists()  # the given token, no other
     finally:
         bo.stop()
+
+
+@pytest.mark.parametrize("path", ["/v1/applications?citizen_hash=ab", "/v1/applications/T-1",
+                                  "/v1/applications/T-1/assignee", "/v1/stats",
+                                  "/v1/lockers/K/pickup-codes",
+                                  "/v1/pickup-notices?application_no=A"])
+def test_a_back_office_started_without_a_token_answers_queries_only_to_terminals(
+        bo: RunningBackOffice, path: str) -> None:
+    post(bo, envelope("k1", submission("T-1")))
+    assert requests.get(bo.url + path, timeout=5).status_code == 401
+    assert requests.get(bo.url + path, timeout=5, headers=bo.headers).status_code != 401
+    token = (bo.secrets.token_file or Path("/")).read_text().strip()
+    assert token == bo.token and len(token) >= 40  # made at first start, kept 0600
+    assert (bo.secrets.token_file or Path("/")).stat().st_mode & 0o077 == 0
+    # Open to anyone: the health check, the QR key, checking a certificate.
+    for public in ("/v1/health", "/v1/qr-public-key", "/v1/verify/HP0?code=x"):
+        assert requests.get(bo.url + public, timeout=5).status_code == 200
 
 
 def test_restart_on_same_data_dir_remembers_keys_and_cuts_kept_alive_connections(
@@ -209,6 +244,7 @@ def test_restart_on_same_data_dir_remembers_keys_and_cuts_kept_alive_connections
 ) -> None:
     first = start_in_thread("127.0.0.1", 0, tmp_path)
     session = requests.Session()  # keeps its connection open between requests
+    session.headers.update(first.headers)
     resp = session.post(first.url + "/v1/envelopes",
                         json={"envelopes": [envelope("k1", submission())]}, timeout=5)
     assert statuses(resp) == [("k1", "accepted")]
@@ -226,14 +262,17 @@ def test_restart_on_same_data_dir_remembers_keys_and_cuts_kept_alive_connections
         second.stop()
 
 
-def test_kiosk_and_back_office_hash_a_citizen_the_same_way() -> None:
-    """The kiosk asks for "my applications" by this hash: a lower-case check digit read from
-    a card must find what was stored under the upper-case one."""
-    from backoffice.store import citizen_hash as stored
-    from kiosk.records.submission import citizen_hash as asked
+def test_kiosk_and_back_office_hash_a_citizen_the_same_way(bo: RunningBackOffice) -> None:
+    """The kiosk asks for "my applications" by this hash, under the key it was enrolled with:
+    a lower-case check digit read from a card must find what was stored under the upper-case
+    one."""
+    from kiosk.records.citizen_key import CitizenKey
 
+    enrolled = CitizenKey.from_file(bo.secrets.citizen_key_file)
     for number in ("11010519491231002X", "11010519491231002x", " 11010519491231002X "):
-        assert stored(number) == asked(number) == asked("11010519491231002X")
+        assert bo.secrets.citizen_hash(number) == enrolled.citizen_hash(number) == \
+            enrolled.citizen_hash("11010519491231002X")
+    assert CitizenKey.random().citizen_hash(ID_NUMBER) != enrolled.citizen_hash(ID_NUMBER)
 
 
 def test_the_openapi_description_names_every_endpoint_the_server_answers(
@@ -252,7 +291,13 @@ def test_the_openapi_description_names_every_endpoint_the_server_answers(
         url = bo.url + path.replace("{tracking_no}", "T-none").replace("{serial}", "HP0") \
             .replace("{terminal_id}", "SH-PD-0001")
         for method in methods:
-            answer = requests.request(method, url, json={}, timeout=10,
+            answer = requests.request(method, url, json={}, timeout=10, headers=bo.headers,
                                       params={"citizen_hash": "x"} if method == "get" else None)
             assert answer.status_code != 404 or "{" in path, (method, path)
             assert str(answer.status_code) in methods[method]["responses"], (method, path)
+            # What the contract says needs the token does, and what it says is open is.
+            anonymous = requests.request(method, url, json={}, timeout=10)
+            if methods[method].get("security") == []:
+                assert anonymous.status_code != 401, (method, path)
+            else:
+                assert anonymous.status_code == 401, (method, path)

@@ -28,10 +28,11 @@ def certificate(tmp_path: Path) -> Iterator[tuple[RunningBackOffice, dict[str, A
     bo = start_in_thread("127.0.0.1", 0, tmp_path)
     try:
         requests.post(bo.url + "/v1/residents", timeout=10,
-                      json={"id_number": ZHANG, "district": "浦东新区"}).raise_for_status()
+                      json={"id_number": ZHANG, "district": "浦东新区"},
+                          headers=bo.headers).raise_for_status()
         answer = requests.post(bo.url + "/v1/certificates", timeout=10, json={
             "service_id": "household_proof", "tracking_no": "SH-PD-0001-20261201-AB12CD34",
-            "citizen": {"id_number": ZHANG, "name": "张三"}})
+            "citizen": {"id_number": ZHANG, "name": "张三"}}, headers=bo.headers)
         answer.raise_for_status()
         yield bo, answer.json()
     finally:

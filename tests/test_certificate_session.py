@@ -120,10 +120,10 @@ def test_offline_no_certificate_is_offered(rig: Any) -> None:
 def real(rig: Any, cups: CupsPeer, tmp_path: Path) -> Iterator[tuple[Any, CupsPeer,
                                                                      RunningBackOffice]]:
     bo = start_in_thread("127.0.0.1", 0, tmp_path / "bo")
-    register_demo_residents(bo.url)
+    register_demo_residents(bo)
     rig.refit("certificate_printer",
               CupsCertificatePrinter(QUEUE, server=cups.socket, job_timeout_s=5))
-    rig.session.d.certificates = BackOfficeClient(bo.url)
+    rig.session.d.certificates = BackOfficeClient(bo.url, token=bo.token)
     yield rig, cups, bo
     bo.stop()
 

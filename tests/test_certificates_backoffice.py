@@ -26,7 +26,8 @@ ZHANG = "310115198001010024"
 def bo(tmp_path: Path) -> Iterator[RunningBackOffice]:
     running = start_in_thread("127.0.0.1", 0, tmp_path)
     requests.post(running.url + "/v1/residents", timeout=10,
-                  json={"id_number": ZHANG, "district": "浦东新区"}).raise_for_status()
+                  json={"id_number": ZHANG, "district": "浦东新区"},
+                      headers=running.headers).raise_for_status()
     yield running
     running.stop()
 
@@ -35,7 +36,7 @@ def issue(bo: RunningBackOffice, tracking_no: str = "T-1", number: str = ZHANG,
           service: str = "household_proof") -> requests.Response:
     return requests.post(bo.url + "/v1/certificates", timeout=10, json={
         "service_id": service, "tracking_no": tracking_no,
-        "citizen": {"id_number": number, "name": "张三"}})
+        "citizen": {"id_number": number, "name": "张三"}}, headers=bo.headers)
 
 
 def verify(bo: RunningBackOffice, serial: str, code: str) -> dict[str, Any]:
@@ -69,7 +70,7 @@ def printed(bo: RunningBackOffice, serial: str) -> None:
     payload = base64.b64encode(json.dumps({"serial": serial, "terminal_id": "K1"}).encode())
     answer = requests.post(bo.url + "/v1/envelopes", timeout=10, json={"envelopes": [{
         "idempotency_key": f"printed-{serial}", "kind": "certificate.printed",
-        "payload_b64": payload.decode()}]})
+        "payload_b64": payload.decode()}]}, headers=bo.headers)
     assert answer.json()["results"][0]["status"] == "accepted", answer.text
 
 
@@ -98,7 +99,7 @@ def test_a_wrong_code_or_an_unknown_serial_does_not_verify(bo: RunningBackOffice
 
 
 def test_the_same_tracking_number_for_another_citizen_is_refused(bo: RunningBackOffice) -> None:
-    requests.post(bo.url + "/v1/residents", timeout=10,
+    requests.post(bo.url + "/v1/residents", timeout=10, headers=bo.headers,
                   json={"id_number": "310104195503150040", "district": "徐汇区"})
     assert issue(bo).status_code == 200
     answer = issue(bo, number="310104195503150040")
@@ -117,7 +118,7 @@ def test_the_same_tracking_number_for_another_citizen_is_refused(bo: RunningBack
 def test_a_malformed_request_is_a_400_naming_the_problem(bo: RunningBackOffice,
                                                          body: dict[str, Any],
                                                          field: str) -> None:
-    answer = requests.post(bo.url + "/v1/certificates", json=body, timeout=10)
+    answer = requests.post(bo.url + "/v1/certificates", json=body, timeout=10, headers=bo.headers)
     assert answer.status_code == 400 and field in answer.json()["error"]
 
 
@@ -126,7 +127,7 @@ def test_the_code_key_and_the_register_are_private_and_survive_a_restart(
     first = start_in_thread("127.0.0.1", 0, tmp_path)
     try:
         requests.post(first.url + "/v1/residents", timeout=10,
-                      json={"id_number": ZHANG, "district": "浦东新区"})
+                      json={"id_number": ZHANG, "district": "浦东新区"}, headers=first.headers)
         cert = issue(first).json()
     finally:
         first.stop()

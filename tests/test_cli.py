@@ -64,23 +64,31 @@ def backoffice_process(tmp_path: Path) -> Iterator[str]:
 def test_simulate_200_sessions_back_office_holds_exactly_200(
     backoffice_process: str, tmp_path: Path
 ) -> None:
+    bo = tmp_path / "bo"  # what its first start made for terminals: enrolled with these
     done = kiosk("simulate", "--sessions", "200", "--json", "--backoffice", backoffice_process,
-                 "--data-dir", str(tmp_path / "sim"))
+                 "--token-file", str(bo / "terminal.token"), "--citizen-key-file",
+                 str(bo / "citizen-hash.key"), "--data-dir", str(tmp_path / "sim"))
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["sessions_completed"] == 200
     assert report["envelopes_enqueued"] == 200
     assert report["delivered"] == 200 and report["failed"] == 0 and report["pending"] == 0
-    stats = requests.get(backoffice_process + "/v1/stats", timeout=5).json()
+    token = (bo / "terminal.token").read_text().strip()
+    stats = requests.get(backoffice_process + "/v1/stats", timeout=5,
+                         headers={"Authorization": f"Bearer {token}"}).json()
     assert stats["applications"] == 200
     status = kiosk("queue", "status", "--json", "--data-dir", str(tmp_path / "sim"))
     assert json.loads(status.stdout)["delivered"] == 200
 
 
 def test_simulate_with_back_office_down_keeps_everything_pending(tmp_path: Path) -> None:
+    from kiosk.records.citizen_key import CitizenKey
+
     dead = f"http://127.0.0.1:{free_port()}"
+    key = tmp_path / "citizen-hash.key"
+    CitizenKey.random().write(key)
     done = kiosk("simulate", "--sessions", "5", "--json", "--backoffice", dead, "--time-limit",
-                 "3", "--data-dir", str(tmp_path / "sim"))
+                 "3", "--citizen-key-file", str(key), "--data-dir", str(tmp_path / "sim"))
     assert done.returncode == 1  # not drained: said by the exit code
     report = json.loads(done.stdout)
     assert report["sessions_completed"] == 5 and report["delivered"] == 0

@@ -14,9 +14,10 @@ from devices.id_reader.simulator import DEMO_CITIZENS
 from kiosk.config.catalogue import Intent
 from kiosk.config.profile import load_profile
 from kiosk.config.settings import Timings
+from kiosk.demo.enrolment import backoffice_at
 from kiosk.demo.faces import put_photos_on_file
 from kiosk.demo.locker import DemoLockerStaff, locker_peer, with_locker_peer
-from kiosk.demo.simulate import backoffice_at, simulated_profile
+from kiosk.demo.simulate import simulated_profile
 from kiosk.session import State
 from kiosk.session.steps import InlineSteps
 from kiosk.terminal import Terminal, TerminalOptions
@@ -41,13 +42,14 @@ def test_the_demo_citizen_collects_through_the_boards_peer(adapter: str, tmp_pat
     path.write_text(shipped.replace('adapter = "rs485_8a80"', f'adapter = "{adapter}"'),
                     encoding="utf-8")
     raw = load_profile(str(path))
-    with locker_peer(raw) as peer, backoffice_at(None, tmp_path) as url:
+    with locker_peer(raw) as peer, backoffice_at(None, tmp_path) as access:
         assert peer is not None
-        put_photos_on_file(url, [c.id_number for c in DEMO_CITIZENS])
+        put_photos_on_file(access, [c.id_number for c in DEMO_CITIZENS])
         profile = with_locker_peer(simulated_profile(raw, tmp_path), peer)
         terminal = Terminal(profile, TerminalOptions(
-            data_dir=tmp_path / "kiosk", backoffice_url=url, timings=Timings.instant(),
-            steps=InlineSteps()))
+            data_dir=tmp_path / "kiosk", backoffice_url=access.url, timings=Timings.instant(),
+            steps=InlineSteps(), **dict(zip(("token_file", "citizen_key_file"),
+                                            access.enrol(tmp_path / "kiosk"), strict=True))))
         terminal.start()
         try:
             DemoLockerStaff(terminal.session, terminal.inventory, peer)

@@ -19,6 +19,7 @@ from devices.printer.escpos.printer import EscposPrinter
 from devices.status import DeviceState, LinkReason
 from kiosk.config.catalogue import Intent
 from kiosk.session import State
+from tests.enrol import enrol
 from tests.flows import RECEIPT_SERVICE, to_confirm_receipt
 from tests.waits import wait_until
 
@@ -91,7 +92,7 @@ def test_paper_low_and_out_reach_staff_through_the_outbox_and_so_does_the_fix(
                                                            instant=True), peer)
         terminal = Terminal(profile, TerminalOptions(
             data_dir=tmp_path, backoffice_url="http://127.0.0.1:9", timings=Timings.instant(),
-            steps=InlineSteps()))
+            steps=InlineSteps(), **enrol(tmp_path)))
         printer = terminal.devices.printer
         assert printer is not None
         try:
@@ -182,7 +183,8 @@ def test_a_receipt_or_certificate_printing_when_the_terminal_stopped_is_abandone
     journal.close()
     terminal = Terminal(with_simulated_devices(load_profile("gov-hall"), instant=True),
                         TerminalOptions(data_dir=tmp_path, backoffice_url="http://127.0.0.1:9",
-                                        timings=Timings.instant(), steps=InlineSteps()))
+                                        timings=Timings.instant(), steps=InlineSteps(),
+                                        **enrol(tmp_path)))
     try:
         terminal.start()
         terminal.sync.stop()

@@ -61,16 +61,18 @@ def bo(tmp_path: Path) -> Iterator[RunningBackOffice]:
 
 
 def verify(bo: RunningBackOffice, live: bytes, photo: bytes | None = None,
-           number: str = DOC) -> requests.Response:
+           number: str = DOC, headers: dict[str, str] | None = None) -> requests.Response:
     body: dict[str, Any] = {"document_number": number, "live_frame_b64": b64(live)}
     if photo is not None:
         body["document_photo_b64"] = b64(photo)
-    return requests.post(bo.url + "/v1/face-verifications", json=body, timeout=30)
+    return requests.post(bo.url + "/v1/face-verifications", json=body, timeout=30,
+                         headers=bo.headers if headers is None else headers)
 
 
 def put_on_file(bo: RunningBackOffice, photo: bytes, number: str = DOC) -> None:
     answer = requests.post(bo.url + "/v1/photos-on-file", timeout=10,
-                           json={"document_number": number, "photo_b64": b64(photo)})
+                           json={"document_number": number, "photo_b64": b64(photo)},
+                               headers=bo.headers)
     assert answer.status_code == 200, answer.text
 
 
@@ -134,7 +136,8 @@ def test_no_photo_sent_and_none_on_file_is_no_reference(bo: RunningBackOffice,
 ])
 def test_a_malformed_request_is_a_400_naming_the_field(bo: RunningBackOffice,
                                                        body: dict[str, Any], field: str) -> None:
-    answer = requests.post(bo.url + "/v1/face-verifications", json=body, timeout=10)
+    answer = requests.post(bo.url + "/v1/face-verifications", json=body, timeout=10,
+                           headers=bo.headers)
     assert answer.status_code == 400
     assert field in answer.json()["error"]
 
@@ -149,7 +152,7 @@ def test_verification_needs_the_token_when_the_back_office_has_one(tmp_path: Pat
                                                                     live_frame: bytes) -> None:
     guarded = start_in_thread("127.0.0.1", 0, tmp_path, token="s3cret")
     try:
-        assert verify(guarded, live_frame, photo=photo_on_file()).status_code == 401
+        assert verify(guarded, live_frame, photo=photo_on_file(), headers={}).status_code == 401
         answer = requests.post(guarded.url + "/v1/photos-on-file", timeout=10,
                                json={"document_number": DOC, "photo_b64": b64(photo_on_file())})
         assert answer.status_code == 401
@@ -168,10 +171,12 @@ def test_a_deferred_check_is_made_on_receipt_and_no_photo_is_stored(
     }
     envelope = {"idempotency_key": "k-9", "kind": "application.submit",
                 "payload_b64": b64(json.dumps(application).encode())}
-    answer = requests.post(bo.url + "/v1/envelopes", json={"envelopes": [envelope]}, timeout=30)
+    answer = requests.post(bo.url + "/v1/envelopes", json={"envelopes": [envelope]}, timeout=30,
+                           headers=bo.headers)
     assert answer.json()["results"][0]["status"] == "accepted"
     assert bo.store.application("T-9")["face_check"] == "match"
     with sqlite3.connect(tmp_path / DB_FILE) as db:
-        (stored,) = db.execute("SELECT payload FROM envelopes").fetchone()
+        (sealed,) = db.execute("SELECT payload FROM envelopes").fetchone()
+    stored = bo.secrets.fernet.decrypt(sealed.encode()).decode()
     assert json.loads(stored)["face"]["check"] == "match"
     assert b64(live_frame)[:200] not in stored and "live_frame_b64" not in stored

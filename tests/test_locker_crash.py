@@ -26,6 +26,7 @@ from devices.locker.rs485.peer import LockerBoardPeer
 from kiosk.config.settings import SystemClock
 from kiosk.locker.reconcile import reconcile
 from kiosk.records.audit import AuditLog
+from kiosk.records.citizen_key import CitizenKey
 from kiosk.records.locker_store import LockerInventory
 from kiosk.terminal import open_outbox
 
@@ -73,7 +74,9 @@ def run_trial(trial: int, root: Path) -> str:
     data.mkdir()
     peer = LockerBoardPeer("8a80", {1: 24}, reaction_s=0.02)
     try:
-        store = LockerInventory(data / "locker.db")
+        key = CitizenKey.random()
+        key.write(data / "citizen-hash.key")
+        store = LockerInventory(data / "locker.db", key)
         if pickup:
             store.load(DOOR, "APP-5", "证", "Cert", ID_NUMBER, now=time.time(), keep_s=1e6)
             store.set_code("APP-5", CODE)
@@ -101,7 +104,8 @@ def run_trial(trial: int, root: Path) -> str:
 def check_after_restart(data: Path, peer: LockerBoardPeer, pickup: bool) -> None:
     config = Rs485_8a80Config(port=peer.port, doors=24)
     locker = Rs485Locker.from_config(config, BuildContext(data))
-    store, outbox = LockerInventory(data / "locker.db"), open_outbox(data)
+    store = LockerInventory(data / "locker.db", CitizenKey.from_file(data / "citizen-hash.key"))
+    outbox = open_outbox(data)
     audit = AuditLog(data / "audit.jsonl", SystemClock())
     try:
         # As the locker watch does: passes until every intent is settled (the first reading

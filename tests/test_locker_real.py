@@ -28,9 +28,11 @@ from kiosk.locker.loading import LockerDesk
 from kiosk.locker.watch import LockerWatch
 from kiosk.ops.backoffice_client import BackOfficeClient
 from kiosk.records.audit import AuditLog
+from kiosk.records.citizen_key import CitizenKey
 from kiosk.records.locker_store import LockerInventory
 from kiosk.records.staff_pins import StaffPins
 from kiosk.session import State
+from tests.enrol import enrol
 from tests.flows import identify, load_item
 from tests.waits import wait_until
 
@@ -166,7 +168,7 @@ def test_pickup_by_code_and_by_id_card_works_with_the_back_office_down(
         watch = LockerWatch(rig.inventory, rig.session.d.devices.locker, sink=rig.sink,
                             audit=rig.audit, terminal_id="TEST-0001", clock=rig.clock,
                             call_timeout_s=3, interval_s=60, pickup_codes=lambda:
-                            BackOfficeClient(bo.url).pickup_codes("TEST-0001"))
+                            BackOfficeClient(bo.url, token=bo.token).pickup_codes("TEST-0001"))
         assert watch.take_pickup_codes() == 2
         code = bo.server.lockers.notice("APP-0003")["pickup_code"]  # type: ignore[index]
     finally:
@@ -204,11 +206,15 @@ def hall(peer: LockerBoardPeer, tmp_path: Path) -> tuple[Path, Path]:
                                        f'port = "{peer.port}"\ndoors = 24\nopen_confirm_s = 0.5'),
                        encoding="utf-8")
     data = tmp_path / "data"
-    data.mkdir()
+    enrol(data)
     LockerInventory(data / "locker.db").close()
     AuditLog(data / "audit.jsonl", SystemClock()).close()
     StaffPins(data / "staff-pins.db").set_pin("S-007", "locker_clerk", PIN)
     return profile, data
+
+
+def key(data: Path) -> CitizenKey:
+    return CitizenKey.from_file(data / "citizen-hash.key")
 
 
 def staff_kiosk(*args: str, pin: str = "") -> subprocess.CompletedProcess[str]:
@@ -221,7 +227,7 @@ def staff_kiosk(*args: str, pin: str = "") -> subprocess.CompletedProcess[str]:
 def test_staff_load_list_and_retrieve_from_the_console(hall: tuple[Path, Path],
                                                        peer: LockerBoardPeer) -> None:
     profile, data = hall
-    store = LockerInventory(data / "locker.db")
+    store = LockerInventory(data / "locker.db", key(data))
     staff = staff_put_in_and_shut(peer, store)
     done = staff_kiosk("locker", "load", "APP-9", "--id-number", "310115198001010024",
                        "--config", str(profile), "--data-dir", str(data), "--close-wait-s",
@@ -310,15 +316,17 @@ def test_staff_load_by_application_number_alone_the_back_office_says_whose(
     try:
         text = profile.read_text(encoding="utf-8")
         text = text.replace('url = "https://backoffice.example.gov.cn/kiosk"', f'url = "{bo.url}"')
-        profile.write_text(text.replace('token_file = "/etc/kiosk/terminal-token"\n', ""),
+        enrolled = enrol(data, bo)
+        profile.write_text(text.replace("/etc/kiosk/terminal-token", str(enrolled["token_file"])),
                            encoding="utf-8")
         application = {"tracking_no": "APP-77", "service_id": "employment_certificate",
                        "terminal_id": "SH-PD-0001", "citizen": {"id_number": LI, "name": "李秀英"},
                        "form": {}, "submitted_at": 1.0}
         requests.post(bo.url + "/v1/envelopes", timeout=10, json={"envelopes": [{
             "idempotency_key": "k-77", "kind": "application.submit",
-            "payload_b64": base64.b64encode(json.dumps(application).encode()).decode()}]})
-        store = LockerInventory(data / "locker.db")
+            "payload_b64": base64.b64encode(json.dumps(application).encode()).decode()}]},
+                headers=bo.headers)
+        store = LockerInventory(data / "locker.db", key(data))
         staff = staff_put_in_and_shut(peer, store)
         done = staff_kiosk("locker", "load", "APP-77", "--config", str(profile), "--data-dir",
                            str(data), "--close-wait-s", "10")

@@ -132,7 +132,8 @@ def qr_png(token: str, path: Path) -> Path:
 @pytest.mark.realstack
 def test_back_office_token_as_a_qr_image_is_read_and_verified(backoffice: RunningBackOffice,
                                                               tmp_path: Path) -> None:
-    issued = requests.post(backoffice.url + "/v1/qr-tokens", json=ZHANG, timeout=5).json()
+    issued = requests.post(backoffice.url + "/v1/qr-tokens", json=ZHANG, timeout=5,
+                           headers=backoffice.headers).json()
     key = requests.get(backoffice.url + "/v1/qr-public-key", timeout=5).json()["public_key_pem"]
     import cv2
 
@@ -140,14 +141,16 @@ def test_back_office_token_as_a_qr_image_is_read_and_verified(backoffice: Runnin
     (text,) = decode_qr(frame)
     check = TokenVerifier(key.encode()).verify(text)
     assert check.identity is not None and check.identity.id_number == ZHANG["id"]
-    bad = requests.post(backoffice.url + "/v1/qr-tokens", json={"name": "x"}, timeout=5)
+    bad = requests.post(backoffice.url + "/v1/qr-tokens", json={"name": "x"}, timeout=5,
+                        headers=backoffice.headers)
     assert bad.status_code == 400
 
 
 @pytest.mark.realstack
 def test_kiosk_device_scan_verifies_and_refuses(backoffice: RunningBackOffice,
                                                 tmp_path: Path) -> None:
-    token = requests.post(backoffice.url + "/v1/qr-tokens", json=ZHANG, timeout=5).json()["token"]
+    token = requests.post(backoffice.url + "/v1/qr-tokens", json=ZHANG, timeout=5,
+                          headers=backoffice.headers).json()["token"]
     key = tmp_path / "qr.pub"
     key.write_text(requests.get(backoffice.url + "/v1/qr-public-key", timeout=5)
                    .json()["public_key_pem"])

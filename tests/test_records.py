@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from kiosk.records.audit import AuditLog, UndeclaredAuditEvent, check_event, declared_events
-from kiosk.records.locker_store import LockerInventory
+from kiosk.records.citizen_key import CitizenKey
+from kiosk.records.locker_store import LockerInventory, LockerKeyMismatch
+
+KEY = CitizenKey.random()
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,12 +85,12 @@ ZHANG, LI = "310115198001010024", "310104195503150040"
 
 def test_locker_inventory_survives_a_restart_and_a_collection(tmp_path: Path) -> None:
     path = tmp_path / "locker.db"
-    first = LockerInventory(path)
+    first = LockerInventory(path, KEY)
     first.load(3, "APP-3", "营业执照", "Business licence", ZHANG, now=100.0, keep_s=50.0)
     first.load(5, "APP-5", "就业创业证", "Employment certificate", LI, now=100.0, keep_s=500.0)
     assert first.collected(3) and not first.collected(3)  # once
     first.close()
-    again = LockerInventory(path)
+    again = LockerInventory(path, KEY)
     (left,) = again.items()
     assert (left.door, left.application_no, left.due_at) == (5, "APP-5", 600.0)
     assert [i.door for i in again.for_identity(f" {LI.lower()} ")] == [5]  # as typed
@@ -97,7 +100,7 @@ def test_locker_inventory_survives_a_restart_and_a_collection(tmp_path: Path) ->
 
 
 def test_locker_inventory_is_as_durable_as_the_outbox(tmp_path: Path) -> None:
-    inventory = LockerInventory(tmp_path / "locker.db")
+    inventory = LockerInventory(tmp_path / "locker.db", KEY)
     inventory.load(1, "APP-1", "证", "Cert", ZHANG, now=0.0, keep_s=10.0)
     conn = inventory._conn()
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -111,7 +114,7 @@ def test_locker_inventory_is_as_durable_as_the_outbox(tmp_path: Path) -> None:
 
 def test_no_id_number_or_pickup_code_is_kept_in_clear(tmp_path: Path) -> None:
     path = tmp_path / "locker.db"
-    store = LockerInventory(path)
+    store = LockerInventory(path, KEY)
     store.load(1, "APP-1", "证", "Cert", ZHANG, now=0.0, keep_s=10.0)
     store.load(2, "APP-2", "证", "Cert", ZHANG, now=0.0, keep_s=10.0)
     assert store.set_code("APP-1", "482913")
@@ -125,15 +128,20 @@ def test_no_id_number_or_pickup_code_is_kept_in_clear(tmp_path: Path) -> None:
     hashes = {r[0] for r in conn.execute("SELECT assignee_hash FROM items")}
     conn.close()
     assert len(salts) == len(hashes) == 2  # the same citizen twice: two salts, two hashes
+    with pytest.raises(LockerKeyMismatch, match="another citizen-hash key"):
+        LockerInventory(path, CitizenKey.random())  # re-enrolled: staff retrieve, not guess
+    again = LockerInventory(path, KEY)
+    assert [i.door for i in again.for_identity(ZHANG)] == [1, 2]
+    again.close()
 
 
 def test_a_door_intent_outlives_a_crash_until_it_is_resolved(tmp_path: Path) -> None:
     path = tmp_path / "locker.db"
-    store = LockerInventory(path)
+    store = LockerInventory(path, KEY)
     store.load(4, "APP-4", "证", "Cert", ZHANG, now=0.0, keep_s=10.0)
     intent = store.intend(4, "pickup", "APP-4", 1.0)
     store.close()  # the terminal is killed before the board answers
-    again = LockerInventory(path)
+    again = LockerInventory(path, KEY)
     (open_intent,) = again.unresolved()
     assert (open_intent.id, open_intent.door, open_intent.opened) == (intent, 4, None)
     again.door_answered(intent, True)
@@ -150,7 +158,7 @@ def test_items_of_an_older_version_go_to_staff_not_lost(tmp_path: Path) -> None:
     conn.execute("INSERT INTO locker_items VALUES (7, 'plainhash', '营业执照', 'Licence')")
     conn.commit()
     conn.close()
-    store = LockerInventory(path)
+    store = LockerInventory(path, KEY)
     (item,) = store.items()
     assert (item.door, item.state) == (7, "needs_staff") and store.overdue(0.0) == [item]
     store.close()

@@ -25,7 +25,8 @@ from tests.waits import wait_until
 
 pytestmark = pytest.mark.realstack
 
-Responder = Callable[[dict[str, object]], tuple[int, bytes]]
+# An answer: (status, body), or (status, body, headers).
+Responder = Callable[[dict[str, object]], tuple[int, bytes] | tuple[int, bytes, dict[str, str]]]
 
 
 def application(i: int) -> bytes:
@@ -46,8 +47,9 @@ def enqueue_applications(outbox: Outbox, n: int) -> None:
 
 
 
-def fast_worker(outbox: Outbox, url: str, **kw: float) -> SyncWorker:
-    transport = HttpTransport(url, timeout_s=kw.pop("timeout_s", 2.0))
+def fast_worker(outbox: Outbox, url: str, headers: dict[str, str] | None = None,
+                **kw: float) -> SyncWorker:
+    transport = HttpTransport(url, timeout_s=kw.pop("timeout_s", 2.0), headers=headers)
     opts: dict[str, float] = {"base_delay_s": 0.01, "max_delay_s": 0.05, "idle_poll_s": 0.02}
     opts.update(kw)
     return SyncWorker(outbox, transport, rng=random.Random(1), **opts)  # type: ignore[arg-type]
@@ -76,8 +78,10 @@ def stub() -> Iterator[Callable[[Responder], str]]:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                code, answer = respond(json.loads(body))
+                code, answer, *extra = respond(json.loads(body))
                 self.send_response(code)
+                for name, value in (extra[0] if extra else {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
@@ -123,27 +127,68 @@ class AlwaysRetryable:
         return {e.idempotency_key: DeliveryResult(DeliveryOutcome.RETRYABLE, "x") for e in batch}
 
 
-def test_backoff_delays_grow_exponentially_with_jitter_and_are_bounded(tmp_path: Path) -> None:
+def test_backoff_delays_are_full_jitter_under_an_exponential_bound_capped_at_a_minute(
+        tmp_path: Path) -> None:
     now = [1_000.0]
     outbox = Outbox(tmp_path / "o.db", clock=lambda: now[0])
     outbox.enqueue("k", b"p", "only")
-    worker = SyncWorker(
-        outbox, AlwaysRetryable(), base_delay_s=1.0, max_delay_s=60.0, jitter=0.2,
-        clock=lambda: now[0], rng=random.Random(42),
-    )
+    worker = SyncWorker(outbox, AlwaysRetryable(), base_delay_s=1.0, clock=lambda: now[0],
+                        rng=random.Random(42))
     delays = []
-    for _ in range(12):
+    for _ in range(40):
         assert worker.run_once().retried == 1
         (env,) = outbox.list("pending")
         delays.append(env.next_attempt_at - now[0])
         now[0] = env.next_attempt_at
     for attempt, delay in enumerate(delays):
-        nominal = min(60.0, 2.0**attempt)
-        assert nominal * 0.8 <= delay <= nominal * 1.2
-    assert delays[5] > delays[0] * 16  # grows
-    assert max(delays) <= 72.0  # bounded by max_delay_s * (1 + jitter)
-    assert len({round(d, 6) for d in delays[-5:]}) == 5  # jittered, not lock-step
-    assert outbox.list("pending")[0].attempts == 12
+        assert 0.0 <= delay <= min(60.0, 2.0**attempt)  # the default cap is a minute
+    late = delays[10:]
+    assert max(late) > 45.0 and min(late) < 15.0  # spread over the whole range, not bunched
+    assert len({round(d, 6) for d in late}) == len(late)  # terminals never retry in step
+    assert outbox.list("pending")[0].attempts == 40
+
+
+class AnswersWithRetryAfter:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def deliver(self, batch: Sequence[Envelope]) -> dict[str, DeliveryResult]:
+        return {e.idempotency_key: DeliveryResult(DeliveryOutcome.RETRYABLE, "HTTP 503",
+                                                  self.seconds) for e in batch}
+
+
+def test_an_envelope_is_never_retried_sooner_than_the_servers_retry_after(
+        tmp_path: Path) -> None:
+    now = [1_000.0]
+    outbox = Outbox(tmp_path / "o.db", clock=lambda: now[0])
+    outbox.enqueue("k", b"p", "only")
+    worker = SyncWorker(outbox, AnswersWithRetryAfter(120.0), base_delay_s=1.0,
+                        clock=lambda: now[0], rng=random.Random(3))
+    worker.run_once()
+    (env,) = outbox.list("pending")
+    assert env.next_attempt_at - now[0] == pytest.approx(120.0)
+    assert env.server_answer == "HTTP 503"
+
+
+@pytest.mark.parametrize(("header", "seconds"), [
+    ("30", 30.0), ("Wed, 02 Dec 2026 00:01:00 GMT", 60.0), ("soon", None), ("", None),
+    ("999999", 3600.0), ("Wed, 02 Dec 2026 00:00:00 GMT", 0.0)])
+def test_retry_after_as_seconds_or_a_date_is_read_and_capped(header: str,
+                                                            seconds: float | None) -> None:
+    from offline_queue.transport import retry_after
+    now = 1_796_169_600.0  # 2026-12-02 00:00:00 UTC
+    assert retry_after(header, now=now) == seconds
+
+
+def test_a_503_with_retry_after_from_a_real_server_holds_the_envelopes(
+        outbox: Outbox, stub: Callable[[Responder], str]) -> None:
+    url = stub(lambda body: (503, b'{"error": "busy"}', {"Retry-After": "45"}))
+    enqueue_applications(outbox, 3)
+    report = fast_worker(outbox, url).run_once()
+    assert report.retried == 3
+    for env in outbox.list("pending"):
+        assert env.next_attempt_at - env.created_at >= 45.0 - 1.0
+        assert env.server_answer == "HTTP 503"
 
 
 # -- exactly once against the real back office -------------------------------------------
@@ -152,7 +197,8 @@ def test_backoff_delays_grow_exponentially_with_jitter_and_are_bounded(tmp_path:
 def test_worker_delivers_200_envelopes_exactly_once_to_real_back_office(
     outbox: Outbox, backoffice: RunningBackOffice
 ) -> None:
-    worker = fast_worker(outbox, backoffice.url + "/v1/envelopes", batch_size=25)
+    worker = fast_worker(outbox, backoffice.url + "/v1/envelopes", backoffice.headers,
+                         batch_size=25)
     assert worker.online is None
     worker.start()
     try:
@@ -174,7 +220,7 @@ def test_back_office_restart_mid_drain_still_delivers_exactly_once(
     data_dir = tmp_path / "backoffice"
     first = start_in_thread("127.0.0.1", 0, data_dir)
     enqueue_applications(outbox, 300)
-    worker = fast_worker(outbox, first.url + "/v1/envelopes", batch_size=5)
+    worker = fast_worker(outbox, first.url + "/v1/envelopes", first.headers, batch_size=5)
     worker.start()
     try:
         wait_until(lambda: outbox.stats().delivered >= 40)
@@ -200,7 +246,7 @@ def test_rejected_envelope_is_parked_not_dropped(
     del bad["citizen"]["id_number"]
     outbox.enqueue("application.submit", json.dumps(bad).encode(), "bad")
     outbox.enqueue("application.submit", application(2), "good")
-    worker = fast_worker(outbox, backoffice.url + "/v1/envelopes")
+    worker = fast_worker(outbox, backoffice.url + "/v1/envelopes", backoffice.headers)
     report = worker.run_once()
     assert (report.delivered, report.parked) == (1, 1)
     assert worker.online is True  # a rejection is an answer: the back office is reachable

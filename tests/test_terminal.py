@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from backoffice.running import start_in_thread
+from backoffice.running import RunningBackOffice, start_in_thread
 from devices.id_reader.simulator import DEMO_CITIZENS
 from kiosk.config.catalogue import Intent
 from kiosk.config.errors import ConfigError
@@ -18,28 +18,34 @@ from kiosk.demo.simulate import run_one_session, simulated_profile
 from kiosk.session import State
 from kiosk.session.steps import InlineSteps
 from kiosk.terminal import Terminal, TerminalOptions
+from tests.enrol import enrol
 
 pytestmark = pytest.mark.realstack
 
 
-def make_terminal(data: Path, url: str, **timings: float) -> Terminal:
+def make_terminal(data: Path, at: str | RunningBackOffice, **timings: float) -> Terminal:
+    """A terminal enrolled with the back office `at` (or, given a URL, already enrolled)."""
+    url = at if isinstance(at, str) else at.url
     terminal = Terminal(simulated_profile(load_profile("gov-hall"), data),
                         TerminalOptions(data_dir=data, backoffice_url=url, steps=InlineSteps(),
-                                        timings=Timings.instant().model_copy(update=timings)))
+                                        timings=Timings.instant().model_copy(update=timings),
+                                        **enrol(data, None if isinstance(at, str) else at)))
     seed_demo_locker(terminal)
     return terminal
 
 
 def test_submission_survives_a_restart_while_the_back_office_is_down(tmp_path: Path) -> None:
-    dead = "http://127.0.0.1:9"  # discard port: nothing answers
-    terminal = make_terminal(tmp_path / "kiosk", dead)
+    backoffice = start_in_thread("127.0.0.1", 0, tmp_path / "bo")
+    enrol(tmp_path / "kiosk", backoffice)
+    backoffice.stop()  # down: nothing answers on its port
+    terminal = make_terminal(tmp_path / "kiosk", backoffice.url)
     terminal.start()
     service = next(s for s in terminal.services if s.id == "social_security_card_renewal")
     assert run_one_session(terminal, service, 0)
     stats = terminal.outbox.stats()
     assert stats.pending + stats.in_flight == 1 and stats.delivered == 0
     terminal.stop()
-    backoffice = start_in_thread("127.0.0.1", 0, tmp_path / "bo")
+    backoffice = start_in_thread("127.0.0.1", backoffice.port, tmp_path / "bo")
     try:
         again = make_terminal(tmp_path / "kiosk", backoffice.url)
         again.start()
@@ -53,8 +59,8 @@ def test_submission_survives_a_restart_while_the_back_office_is_down(tmp_path: P
 def test_delivered_envelopes_past_retention_are_purged_at_start(tmp_path: Path) -> None:
     backoffice = start_in_thread("127.0.0.1", 0, tmp_path / "bo")
     try:
-        put_photos_on_file(backoffice.url, [c.id_number for c in DEMO_CITIZENS])
-        terminal = make_terminal(tmp_path / "kiosk", backoffice.url)
+        put_photos_on_file(backoffice, [c.id_number for c in DEMO_CITIZENS])
+        terminal = make_terminal(tmp_path / "kiosk", backoffice)
         terminal.start()
         service = next(s for s in terminal.services if s.id == "social_security_card_renewal")
         assert run_one_session(terminal, service, 0)
@@ -71,8 +77,8 @@ def test_delivered_envelopes_past_retention_are_purged_at_start(tmp_path: Path) 
 def test_demo_locker_collection_opens_a_door_and_records_it(tmp_path: Path) -> None:
     backoffice = start_in_thread("127.0.0.1", 0, tmp_path / "bo")
     try:
-        put_photos_on_file(backoffice.url, [DEMO_CITIZENS[0].id_number])
-        terminal = make_terminal(tmp_path / "kiosk", backoffice.url)
+        put_photos_on_file(backoffice, [DEMO_CITIZENS[0].id_number])
+        terminal = make_terminal(tmp_path / "kiosk", backoffice)
         terminal.sync.stop()  # the event stays in the outbox, to be looked at
         s = terminal.session
         s.touch()
@@ -107,7 +113,7 @@ def test_the_terminal_says_what_a_citizen_can_identify_with(tmp_path: Path) -> N
         update={"qr_public_key_file": str(key)})})
     with_qr = Terminal(profile, TerminalOptions(data_dir=tmp_path / "b",
                                                 backoffice_url="http://127.0.0.1:9",
-                                                steps=InlineSteps()))
+                                                steps=InlineSteps(), **enrol(tmp_path / "b")))
     assert with_qr.session.d.documents == ("resident_id", "residence_permit", "passport",
                                            "qr_code")
     assert [w.name for w in with_qr.devices.id_readers] == ["id_reader.1", "id_reader.2",
@@ -118,4 +124,5 @@ def test_the_terminal_says_what_a_citizen_can_identify_with(tmp_path: Path) -> N
         update={"qr_public_key_file": str(tmp_path / "broken.pem")})})
     with pytest.raises(ConfigError, match=r"backoffice\.qr_public_key_file"):
         Terminal(broken, TerminalOptions(data_dir=tmp_path / "c",
-                                         backoffice_url="http://127.0.0.1:9"))
+                                         backoffice_url="http://127.0.0.1:9",
+                                         **enrol(tmp_path / "c")))

@@ -87,10 +87,11 @@ def kiosk_ui(window: Any, tmp_path: Path) -> Iterator[Any]:
     from screens.bridge import SessionBridge
     from screens.shell import Shell
     from screens.theme import Theme
+    from tests.enrol import enrol
 
     backoffice = start_in_thread("127.0.0.1", 0, tmp_path / "backoffice")
-    register_demo_residents(backoffice.url)
-    put_photos_on_file(backoffice.url, [c.id_number for c in DEMO_CITIZENS])
+    register_demo_residents(backoffice)
+    put_photos_on_file(backoffice, [c.id_number for c in DEMO_CITIZENS])
     # A certificate is issued only on a face the back office matched: the real camera adapter
     # looks at the demo citizen's face.
     view = CameraView(tmp_path / "camera-view.png")
@@ -99,7 +100,8 @@ def kiosk_ui(window: Any, tmp_path: Path) -> Iterator[Any]:
         "id_reader": {"present_after_s": 0.2}, "locker": {"close_after_s": 0.2}}), view)
     terminal = Terminal(profile, TerminalOptions(
         data_dir=tmp_path / "kiosk", backoffice_url=backoffice.url,
-        timings=Timings(goodbye_s=0.3, ui_tick_s=0.02, outbox_poll_s=0.05)))
+        timings=Timings(goodbye_s=0.3, ui_tick_s=0.02, outbox_poll_s=0.05),
+        **enrol(tmp_path / "kiosk", backoffice)))
     terminal.start()
     holder: dict[str, Any] = {}
     bridge = SessionBridge(terminal.session, lambda v: holder["shell"].show(v))

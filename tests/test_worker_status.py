@@ -162,3 +162,35 @@ def test_a_call_queued_behind_a_hung_poll_marks_the_device_hung_and_never_runs_l
         release.set()
     worker.refresh()  # the worker is free again: whatever it had queued has been dealt with
     assert ran == [] and worker.stop()
+
+
+def test_a_call_given_up_as_hung_by_another_caller_is_a_timeout_when_collected_late() -> None:
+    """Two readers asked at once, the second collected only after the first answered: its
+    call, meanwhile noticed as hung (and its result dropped when it came), is a timeout with
+    the default, never the dropped result (None)."""
+    started, release = threading.Event(), threading.Event()
+
+    def slow_read(printer: FakePrinter) -> str:
+        started.set()
+        release.wait(10)
+        return "a document"
+
+    worker = DeviceWorker("reader", "printer", FakePrinter(), call_timeout_s=0.05)
+    worker.start()
+    try:
+        pending = worker.submit(slow_read, "nothing", what="read")
+        assert started.wait(5)
+        deadline = time.monotonic() + 5
+        while worker.report().status.reason != LinkReason.NOT_ANSWERING:  # noticed as hung
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        release.set()  # it answers after all, late: the answer is dropped
+        deadline = time.monotonic() + 5
+        while worker.report().status.reason == LinkReason.NOT_ANSWERING:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        called = pending.wait()
+        assert called.value == "nothing" and called.problem is CallProblem.TIMEOUT
+    finally:
+        release.set()
+        worker.stop()

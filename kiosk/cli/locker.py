@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -92,7 +92,9 @@ def _signed_in(profile: Profile, data: Path, staff_id: str, pin_stdin: bool,
 @contextmanager
 def _desk(config: str | None, data_dir: Path, close_wait_s: float, staff_id: str,
           pin_stdin: bool) -> Iterator[LockerDesk]:
-    from kiosk.terminal import build_devices, open_outbox
+    from kiosk.records.citizen_key import CitizenKey
+    from kiosk.records.dir_lock import DataDirLock
+    from kiosk.terminal import build_devices, citizen_key_path, open_inventory, open_outbox
 
     if config is None:
         _fail("--config is required (a profile name or file)")
@@ -114,22 +116,23 @@ def _desk(config: str | None, data_dir: Path, close_wait_s: float, staff_id: str
         devices.stop()
         _fail(f"{config}: no locker is fitted")
     assert devices.locker is not None
-    store, audit = LockerInventory(data / "locker.db"), AuditLog(data / "audit.jsonl", clock)
-    try:
-        outbox = open_outbox(data, recover_leases=False)
-    except ConfigError as e:
-        devices.stop()
-        _fail(str(e))
-        raise AssertionError from e  # unreachable
-    try:
+    with ExitStack() as opened:
+        opened.callback(devices.stop)
+        try:
+            # No kiosk drives these doors meanwhile (and none starts while staff load).
+            opened.enter_context(DataDirLock(data))
+            store = open_inventory(data / "locker.db",
+                                   CitizenKey.from_file(citizen_key_path(profile, data)))
+            opened.callback(store.close)
+            outbox = open_outbox(data, recover_leases=False)
+            opened.callback(outbox.close)
+        except ConfigError as e:
+            _fail(str(e))
+        audit = AuditLog(data / "audit.jsonl", clock)
+        opened.callback(audit.close)
         yield LockerDesk(devices.locker, store, outbox, audit, clock, profile.terminal.id,
                          profile_layout(profile), call_timeout_s=
                          profile.timings.device_call_timeout_s * 2, close_wait_s=close_wait_s)
-    finally:
-        devices.stop()
-        outbox.close()
-        store.close()
-        audit.close()
 
 
 def _assignee(config: str | None, application_no: str) -> str:

@@ -16,13 +16,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
+from kiosk.cli.checks import PortOpt, UrlOpt
 from kiosk.cli.device import device_app
 from kiosk.cli.locker import locker_app
 from kiosk.cli.queue import queue_app
 from kiosk.cli.staff import staff_app
 from kiosk.config.errors import ConfigError
 from kiosk.config.profile import Profile, load_profile, with_simulated_devices
+from kiosk.records.dir_lock import DataDirLock
 from kiosk.terminal import Terminal, TerminalOptions, read_token
 
 app = typer.Typer(
@@ -39,6 +42,10 @@ app.add_typer(staff_app, name="staff")
 ProfileOpt = Annotated[str, typer.Option("--profile", help="Profile name or TOML file.")]
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where state is kept.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+TokenFileOpt = Annotated[Path | None, typer.Option(
+    help="With --backoffice: the bearer token it issued to terminals.")]
+CitizenKeyOpt = Annotated[Path | None, typer.Option(
+    help="With --backoffice: the citizen-hash key it issued to terminals.")]
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -78,8 +85,10 @@ def demo(
     profile: ProfileOpt = "gov-hall",
     data_dir: DataDirOpt = None,
     backoffice: Annotated[
-        str | None, typer.Option(help="Back-office URL; default: an embedded one on loopback.")
+        str | None, UrlOpt(help="Back-office URL; default: an embedded one on loopback.")
     ] = None,
+    token_file: TokenFileOpt = None,
+    citizen_key_file: CitizenKeyOpt = None,
     autoplay: Annotated[
         bool | None,
         typer.Option(help="A simulated citizen taps through the screens (default: when "
@@ -93,6 +102,7 @@ def demo(
     printer behind a private cupsd, the locker through the RS-485 adapter to its lock boards'
     peer on a pty."""
     from devices.id_reader.pcsc.config import PcscConfig
+    from kiosk.demo.enrolment import backoffice_at
     from kiosk.demo.faces import CameraView, put_photos_on_file, with_camera_view
     from kiosk.demo.locker import DemoLockerStaff, locker_peer, with_locker_peer
     from kiosk.demo.peers import (
@@ -109,7 +119,6 @@ def demo(
         with_printer_peer,
     )
     from kiosk.demo.seed import register_demo_residents, seed_demo_locker
-    from kiosk.demo.simulate import backoffice_at
 
     data = data_dir or Path("var/demo")
     try:
@@ -117,16 +126,23 @@ def demo(
     except OSError as e:
         fail(f"{data}: cannot create the data directory: {e.strerror}")
     raw = _profile(profile)
-    with backoffice_at(backoffice, data) as url, sam_peer() as sam, optional_pcscd() as pcsc, \
+    try:
+        held = DataDirLock(data / "kiosk")  # before enrolling: never another demo's secrets
+    except ConfigError as e:
+        fail(str(e))
+    with held, backoffice_at(backoffice, data, token_file=token_file,
+                       citizen_key_file=citizen_key_file) as access, \
+            sam_peer() as sam, optional_pcscd() as pcsc, \
             printer_peer(data / "printed") as printer, \
             certificate_printer_peer(data / "certificates") as a4, locker_peer(raw) as locker:
         view = CameraView(data / "camera-view.png")
         prof = with_demo_readers(with_simulated_devices(raw), raw, sam.port, pcsc=pcsc)
         prof = with_certificate_printer_peer(with_printer_peer(prof, printer), a4)
         prof = with_locker_peer(prof, locker)
+        url = access.url
         prof = with_camera_view(with_backoffice_qr_key(prof, url, data / "kiosk"), view)
-        put_photos_on_file(url, demo_document_numbers())
-        register_demo_residents(url)
+        put_photos_on_file(access, demo_document_numbers())
+        register_demo_residents(access)
         typer.echo(f"kiosk demo: profile {prof.profile}, back office {url}, data in {data}; "
                    f"SAM reader peer on {sam.port}; PC/SC "
                    f"{'on ' + VPCD_READER if pcsc else 'not available'}; "
@@ -137,7 +153,9 @@ def demo(
                    + (f"; the locker's boards answer on {locker.port}" if locker else
                       "; the locker is simulated (the profile fits no RS-485 locker)"))
         try:
-            terminal = Terminal(prof, TerminalOptions(data_dir=data / "kiosk", backoffice_url=url))
+            token, key = access.enrol(data / "kiosk")
+            terminal = Terminal(prof, TerminalOptions(data_dir=data / "kiosk", backoffice_url=url,
+                                                      token_file=token, citizen_key_file=key))
         except ConfigError as e:
             fail(str(e))
         seed_demo_locker(terminal)
@@ -145,7 +163,7 @@ def demo(
             DemoLockerStaff(terminal.session, terminal.inventory, locker)
         pcsc_documents = tuple(d for c in prof.devices.configs("id_reader")
                                if isinstance(c, PcscConfig) for d in c.documents)
-        hands = DemoHands(terminal.session, sam, view=view, backoffice_url=url,
+        hands = DemoHands(terminal.session, sam, view=view, backoffice=access,
                           pcsc_documents=pcsc_documents, locker=locker)
         try:
             _run_ui(terminal, autoplay=autoplay if autoplay is not None else _headless())
@@ -174,7 +192,7 @@ def run(
     try:
         terminal = Terminal(prof, TerminalOptions(
             data_dir=data_dir, backoffice_url=prof.backoffice.url,
-            token_file=prof.backoffice.token_file))
+            token_file=prof.backoffice.token_file))  # the key: the profile's or data dir's
     except ConfigError as e:
         fail(str(e))
     _run_ui(terminal, autoplay=False)
@@ -185,10 +203,12 @@ def simulate(
     sessions: Annotated[int, typer.Option("--sessions", min=1, help="How many citizens.")],
     profile: ProfileOpt = "gov-hall",
     backoffice: Annotated[
-        str | None, typer.Option(help="Back-office URL; default embedded.")
+        str | None, UrlOpt(help="Back-office URL; default embedded.")
     ] = None,
     data_dir: DataDirOpt = None,
     time_limit: Annotated[float, typer.Option(help="Seconds before giving up on draining.")] = 120,
+    token_file: TokenFileOpt = None,
+    citizen_key_file: CitizenKeyOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Headless end-to-end citizen sessions through the core, outbox and back office."""
@@ -197,7 +217,8 @@ def simulate(
     prof = _profile(profile)
     data = data_dir or Path(tempfile.mkdtemp(prefix="kiosk-simulate-"))
     try:
-        report = run_simulation(prof, sessions, data, backoffice, time_limit)
+        report = run_simulation(prof, sessions, data, backoffice, time_limit,
+                                token_file=token_file, citizen_key_file=citizen_key_file)
     except (ConfigError, ValueError) as e:
         fail(str(e))
     except OSError as e:
@@ -244,7 +265,7 @@ def screenshot(
 @app.command()
 def backoffice(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8640,
+    port: Annotated[int, PortOpt(help="Port to listen on.")] = 8640,
     data_dir: Annotated[Path, typer.Option("--data-dir")] = Path("var/backoffice"),
     token_file: Annotated[Path | None, typer.Option(help="Require this bearer token.")] = None,
     face_threshold: Annotated[float | None, typer.Option(
@@ -273,7 +294,25 @@ def main() -> None:
     )
     for handler in logging.getLogger().handlers:  # Kivy's start-up banner is noise here
         handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith("kivy"))
-    app()
+    sys.exit(run_cli())
+
+
+def run_cli(args: list[str] | None = None) -> int:
+    """The command, with a wrong argument said in one line (`kiosk simulate: Invalid value
+    for '--sessions': ...`) rather than a usage box; the exit code to leave with."""
+    try:
+        code = app(args=args, prog_name="kiosk", standalone_mode=False)
+    except NoArgsIsHelpError as e:
+        e.show()
+        return e.exit_code
+    except ClickException as e:
+        where = e.ctx.command_path if isinstance(e, UsageError) and e.ctx else "kiosk"
+        typer.echo(f"{where}: {e.format_message()}", err=True)
+        return e.exit_code
+    except typer.Abort:
+        typer.echo("kiosk: aborted", err=True)
+        return 1
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

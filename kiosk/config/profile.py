@@ -137,6 +137,9 @@ class BackOffice(_Strict):
     """Base URL of the back office; empty in a demo profile means an embedded reference one."""
     token_file: str | None = None
     """File holding the terminal's bearer token (written at enrolment)."""
+    citizen_key_file: str | None = None
+    """File (0600) holding the citizen-hash key citizens are matched by (written at
+    enrolment); empty: citizen-hash.key in the data directory."""
     qr_public_key_file: str | None = None
     """The back office's public key (PEM) for verifying citizens' identity QR codes offline
     (written at enrolment)."""
@@ -207,6 +210,10 @@ def load_profile(name_or_path: str | Path) -> Profile:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"{path}: cannot read: {e.strerror}") from e
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[:e.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: line {line}: not UTF-8 text (byte 0x{e.object[e.start]:02x}"
+                          "); save the profile as UTF-8") from e
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

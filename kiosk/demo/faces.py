@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 import requests
 
+from kiosk.demo.enrolment import Reachable
+
 if TYPE_CHECKING:
     from kiosk.config.profile import Profile
 
@@ -108,18 +110,19 @@ def with_camera_view(profile: Profile, view: CameraView) -> Profile:
     return profile.model_copy(update={"devices": devices})
 
 
-def put_photos_on_file(backoffice_url: str, numbers: Iterable[str]) -> int:
+def put_photos_on_file(access: Reachable, numbers: Iterable[str]) -> int:
     """The demo citizens' photo on file at the (reference) back office; how many it took."""
     photo = base64.b64encode(photo_on_file()).decode()
     taken = 0
     for number in numbers:
         try:
-            answer = requests.post(backoffice_url + "/v1/photos-on-file", timeout=30,
+            answer = requests.post(access.url + "/v1/photos-on-file", timeout=30,
+                                   headers=access.headers,
                                    json={"document_number": number, "photo_b64": photo})
         except requests.RequestException as e:
             log.warning("the back office took no photo on file: %s", type(e).__name__)
             break
         taken += answer.status_code == 200
     if taken == 0:
-        log.warning("no photo on file at %s: face checks will not match", backoffice_url)
+        log.warning("no photo on file at %s: face checks will not match", access.url)
     return taken

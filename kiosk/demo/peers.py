@@ -43,6 +43,7 @@ from devices.printer.escpos.config import EscposNetworkConfig
 from devices.printer.escpos.peer import EscposPeer
 from kiosk.config.devices import with_configs
 from kiosk.config.profile import Profile
+from kiosk.demo.enrolment import BackOfficeAccess
 from kiosk.demo.faces import CameraView, photo_on_file
 from kiosk.session import Session, SessionView, State
 
@@ -207,16 +208,16 @@ class DemoHands:
     back once the visit is over."""
 
     def __init__(self, session: Session, peer: SamPeerProcess, *,
-                 view: CameraView | None = None, backoffice_url: str | None = None,
+                 view: CameraView | None = None, backoffice: BackOfficeAccess | None = None,
                  pcsc_documents: tuple[str, ...] = (), locker: LockerPeerProcess | None = None,
                  present_after_s: float = 1.5, take_back_after_s: float = 2.0,
                  collect_after_s: float = 2.0) -> None:
         self._session, self._peer, self._locker = session, peer, locker
-        self._view, self._backoffice_url = view, backoffice_url
+        self._view, self._backoffice = view, backoffice
         self._present_after_s, self._take_back_after_s = present_after_s, take_back_after_s
         self._collect_after_s = collect_after_s
         self._documents = ["id_card"]
-        if view is not None and backoffice_url is not None:
+        if view is not None and backoffice is not None:
             self._documents.append("qr_code")
         self._documents += [d for d in ("passport", "bank_card") if d in pcsc_documents]
         self._visits = itertools.count()
@@ -320,10 +321,11 @@ class DemoHands:
 
     def _show_qr(self, who: Identity) -> bool:
         """The government app's identity code, issued now, shown to the camera."""
-        if self._view is None or self._backoffice_url is None:
+        if self._view is None or self._backoffice is None:
             return False
         try:
-            token = requests.post(self._backoffice_url + "/v1/qr-tokens", timeout=5, json={
+            token = requests.post(self._backoffice.url + "/v1/qr-tokens", timeout=5,
+                                  headers=self._backoffice.headers, json={
                 "id": who.id_number, "name": who.name, "sex": who.sex,
                 "birth": who.birth_date}).json()["token"]
         except (requests.RequestException, ValueError, KeyError, TypeError):

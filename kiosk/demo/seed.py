@@ -10,6 +10,7 @@ from collections.abc import Iterable
 import requests
 
 from devices.id_reader.simulator import DEMO_CITIZENS
+from kiosk.demo.enrolment import Reachable
 from kiosk.terminal import Terminal
 
 log = logging.getLogger(__name__)
@@ -27,14 +28,16 @@ def seed_demo_locker(terminal: Terminal) -> None:
                                 person.id_number, now=time.time(), keep_s=KEEP_S)
 
 
-def register_demo_residents(backoffice_url: str, numbers: Iterable[str] | None = None) -> int:
+def register_demo_residents(access: Reachable,
+                            numbers: Iterable[str] | None = None) -> int:
     """The demo citizens (or `numbers`) on the reference back office's household register, so
     that their household and entry-exit proofs are issued (a passport holder is not: "not
     eligible"); how many it took."""
     registered = 0
     for number in numbers if numbers is not None else [c.id_number for c in DEMO_CITIZENS]:
         try:
-            answer = requests.post(backoffice_url + "/v1/residents", timeout=30, json={
+            answer = requests.post(access.url + "/v1/residents", timeout=30,
+                                   headers=access.headers, json={
                 "id_number": number, "district": DISTRICTS.get(number[:6], "浦东新区")})
         except requests.RequestException as e:
             log.warning("the back office took no resident: %s", type(e).__name__)

@@ -7,8 +7,6 @@ the demo citizen's face (verified by the back office against the photo on file).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,7 +14,9 @@ from devices.id_reader.simulator import DEMO_CITIZENS
 from kiosk.config.catalogue import Intent, Service
 from kiosk.config.profile import Profile, with_simulated_devices
 from kiosk.config.settings import Timings
+from kiosk.demo.enrolment import backoffice_at
 from kiosk.demo.faces import CameraView, put_photos_on_file, with_camera_view
+from kiosk.records.dir_lock import DataDirLock
 from kiosk.session import State
 from kiosk.session.steps import InlineSteps
 from kiosk.terminal import Terminal, TerminalOptions
@@ -41,21 +41,6 @@ class SimulationReport:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
-
-
-@contextmanager
-def backoffice_at(url: str | None, data_dir: Path) -> Iterator[str]:
-    """The given back office, or an embedded reference one on loopback for the duration."""
-    if url:
-        yield url
-        return
-    from backoffice.running import start_in_thread
-
-    running = start_in_thread("127.0.0.1", 0, data_dir / "backoffice")
-    try:
-        yield running.url
-    finally:
-        running.stop()
 
 
 def _tick_until(terminal: Terminal, states: set[State]) -> bool:
@@ -104,14 +89,25 @@ def run_simulation(
     data_dir: Path,
     backoffice_url: str | None = None,
     time_limit_s: float = 120.0,
+    *,
+    token_file: Path | None = None,
+    citizen_key_file: Path | None = None,
 ) -> SimulationReport:
+    """`token_file` and `citizen_key_file`: what the given back office issued to terminals
+    (the embedded one's are used without a URL)."""
     started = time.monotonic()
     profile = simulated_profile(profile, data_dir)
-    with backoffice_at(backoffice_url, data_dir) as url:
-        put_photos_on_file(url, (c.id_number for c in DEMO_CITIZENS))
+    # Held before enrolling: another simulation's secrets are never overwritten.
+    with DataDirLock(data_dir / "kiosk"), \
+            backoffice_at(backoffice_url, data_dir, token_file=token_file,
+                          citizen_key_file=citizen_key_file) as access:
+        url = access.url
+        put_photos_on_file(access, (c.id_number for c in DEMO_CITIZENS))
+        token, key = access.enrol(data_dir / "kiosk")
         terminal = Terminal(profile, TerminalOptions(
             data_dir=data_dir / "kiosk", backoffice_url=url, timings=Timings.instant(),
             steps=InlineSteps(),  # each session step done before the next tick: no timing luck
+            token_file=token, citizen_key_file=key,
         ))
         try:
             before = terminal.outbox.stats()

@@ -3,9 +3,11 @@ durable as the outbox (WAL, synchronous=FULL, explicit write transactions): a po
 kill -9 forgets nothing that was loaded, opened or collected.
 
 A compartment's item is kept with no plain personal data: the assignee's ID number and the
-pickup code are kept only as salted scrypt hashes (a fresh salt each), so the file does not
-give away whose certificate is inside, and a pickup code or ID number is checked by hashing
-what the citizen presents with each item's salt.
+pickup code are kept only as salted scrypt hashes (a fresh salt each) of their HMAC under a
+key derived from the terminal's citizen-hash key (kiosk/records/citizen_key.py), so the file
+gives away whose certificate is inside neither to a search of ID numbers nor of codes without
+the key; a pickup code or ID number is checked by hashing what the citizen presents with each
+item's salt. A store opened with another key than the one it was made with refuses to open.
 
 Every door-opening intent (a pickup, a loading, a retrieval, a test) is journaled before the
 command goes to the board, and resolved once the door and item sensors say how it ended. At
@@ -27,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.records.citizen_key import CitizenKey
 from offline_queue import durable
 
 log = logging.getLogger(__name__)
@@ -42,20 +45,20 @@ PICKUP, LOAD, RETRIEVE, TEST = "pickup", "load", "retrieve", "test"
 PURPOSES = (PICKUP, LOAD, RETRIEVE, TEST)
 
 
-def salted_hash(secret: str, salt: bytes) -> bytes:
-    """A pickup code or an ID number, normalised (spaces, case), under its item's salt."""
+def salted_hash(pepper: bytes, secret: str, salt: bytes) -> bytes:
+    """A pickup code or an ID number, normalised (spaces, case), keyed, under its item's
+    salt."""
     normal = "".join(secret.split()).upper().encode()
-    return hashlib.scrypt(normal, salt=salt, **SCRYPT)
+    keyed = hmac.new(pepper, normal, hashlib.sha256).digest()
+    return hashlib.scrypt(keyed, salt=salt, **SCRYPT)
 
 
-def new_hash(secret: str) -> tuple[bytes, bytes]:
-    salt = os.urandom(SALT_BYTES)
-    return salt, salted_hash(secret, salt)
+def _key_check(pepper: bytes) -> str:
+    return hmac.new(pepper, b"locker key check", hashlib.sha256).hexdigest()
 
 
-def _matches(secret: str, salt: bytes | None, digest: bytes | None) -> bool:
-    return salt is not None and digest is not None and \
-        hmac.compare_digest(salted_hash(secret, salt), digest)
+class LockerKeyMismatch(ValueError):
+    """The store's hashes were made under another citizen-hash key."""
 
 
 @dataclass(frozen=True)
@@ -114,9 +117,12 @@ _ITEM = ("door, application_no, title_zh, title_en, loaded_at, due_at, state,"
 
 
 class LockerInventory:
-    """`path` None keeps everything in memory (scenes and unit tests)."""
+    """`path` None keeps everything in memory (scenes and unit tests); `key` None is a key
+    of this process alone (only for a store in memory, or one never asked to hash)."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, key: CitizenKey | None = None) -> None:
+        self._pepper = (key or CitizenKey.random()).pepper("locker")
+        self._keyed = key is not None or path is None
         self._lock = threading.RLock()
         self._memory = sqlite3.connect(":memory:", isolation_level=None,
                                        check_same_thread=False) if path is None else None
@@ -125,9 +131,27 @@ class LockerInventory:
         with self._write() as w:
             w.execute("INSERT OR IGNORE INTO meta VALUES ('id', ?)", (os.urandom(6).hex(),))
             self._id = str(w.execute("SELECT value FROM meta WHERE name = 'id'").fetchone()[0])
+            if self._keyed:
+                w.execute("INSERT OR IGNORE INTO meta VALUES ('key_check', ?)",
+                          (_key_check(self._pepper),))
+                stored = w.execute("SELECT value FROM meta WHERE name = 'key_check'").fetchone()
+                if not hmac.compare_digest(str(stored[0]), _key_check(self._pepper)):
+                    raise LockerKeyMismatch(
+                        f"{path}: the locker's items were stored under another citizen-hash"
+                        " key (the terminal was enrolled again?); staff must retrieve them")
         if path is not None:
             path.chmod(0o600)
             self._take_over_old_items()
+
+    def _hash(self, secret: str) -> tuple[bytes, bytes]:
+        if not self._keyed:
+            raise RuntimeError("this locker store was opened without the citizen-hash key")
+        salt = os.urandom(SALT_BYTES)
+        return salt, salted_hash(self._pepper, secret, salt)
+
+    def _matches(self, secret: str, salt: bytes | None, digest: bytes | None) -> bool:
+        return self._keyed and salt is not None and digest is not None and \
+            hmac.compare_digest(salted_hash(self._pepper, secret, salt), digest)
 
     def _conn(self) -> sqlite3.Connection:
         if self._memory is not None:
@@ -215,7 +239,7 @@ class LockerInventory:
     def _insert(self, door: int, application_no: str, title_zh: str, title_en: str,
                 id_number: str, now: float, keep_s: float, state: str,
                 intend: bool = False) -> tuple[LockerItem, int]:
-        salt, digest = new_hash(id_number)
+        salt, digest = self._hash(id_number)
         with self._write() as w:
             if w.execute("SELECT 1 FROM items WHERE door = ? AND state IN (?, ?, ?)",
                          (door, LOADED, NEEDS_STAFF, LOADING)).fetchone():
@@ -251,7 +275,7 @@ class LockerInventory:
             log.error("locker: the pickup code for %s is %s's too; not taken",
                       application_no, other.application_no)
             return False
-        salt, digest = new_hash(code)
+        salt, digest = self._hash(code)
         with self._write() as w:
             cur = w.execute("UPDATE items SET code_salt = ?, code_hash = ? WHERE"
                             " application_no = ? AND state = ?",
@@ -267,13 +291,13 @@ class LockerInventory:
     def for_identity(self, id_number: str) -> list[LockerItem]:
         """The loaded items whose assignee has this ID number."""
         doors = [door for door, salt, digest in self._secrets("assignee_salt", "assignee_hash")
-                 if _matches(id_number, salt, digest)]
+                 if self._matches(id_number, salt, digest)]
         return [i for i in self.items() if i.door in doors]
 
     def for_code(self, code: str) -> LockerItem | None:
         """The loaded item this pickup code opens, if any."""
         for door, salt, digest in self._secrets("code_salt", "code_hash"):
-            if _matches(code, salt, digest):
+            if self._matches(code, salt, digest):
                 return self.item(door)
         return None
 

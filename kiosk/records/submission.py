@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import uuid
@@ -19,10 +18,6 @@ class EnvelopeSink(Protocol):
     """The durable outbox as the session sees it: returns once the envelope is on disk."""
 
     def enqueue(self, kind: str, payload: bytes, idempotency_key: str) -> object: ...
-
-
-def citizen_hash(id_number: str) -> str:
-    return hashlib.sha256(id_number.strip().upper().encode()).hexdigest()
 
 
 @dataclass(frozen=True)

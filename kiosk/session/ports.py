@@ -11,6 +11,7 @@ from devices.status import DeviceStatus
 from kiosk.config.catalogue import Service
 from kiosk.config.settings import Clock, SystemClock, Timings
 from kiosk.records.audit import AuditLog
+from kiosk.records.citizen_key import CitizenKey
 from kiosk.records.locker_store import LockerInventory
 from kiosk.records.print_journal import PrintJournal
 from kiosk.records.submission import EnvelopeSink
@@ -125,6 +126,7 @@ class SessionDeps:
     faces: FaceVerifier | None = None
     certificates: CertificateIssuer | None = None
     inventory: LockerInventory = field(default_factory=lambda: LockerInventory(None))
+    citizen_key: CitizenKey = field(default_factory=CitizenKey.random)  # the enrolled one
     journal: PrintJournal = field(default_factory=lambda: PrintJournal(None))
     audit: AuditLog = field(default_factory=lambda: AuditLog(None))
     timings: Timings = field(default_factory=Timings)

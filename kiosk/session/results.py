@@ -17,7 +17,7 @@ from devices.id_reader.pcsc.icao9303.mrz import MrzError, MrzKey
 from devices.id_reader.protocol import ReadFailure
 from devices.id_reader.validity import refusal
 from kiosk.config.catalogue import Intent, Service
-from kiosk.records.submission import citizen_hash, queue_application
+from kiosk.records.submission import queue_application
 from kiosk.session import collect
 from kiosk.session.events import queue_event_safely
 from kiosk.session.ports import FaceAnswer
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 def after_identified(s: Session) -> None:
     service, identity = s.service, s.identity
     assert service is not None and identity is not None
-    who = citizen_hash(identity.id_number)
+    who = s.d.citizen_key.citizen_hash(identity.id_number)
     if service.intent is Intent.QUERY:
         s.notice = Notice("querying")  # the back office may take seconds: say so
         directory = s.d.directory
