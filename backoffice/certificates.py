@@ -18,14 +18,13 @@ import base64
 import hashlib
 import hmac
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from backoffice.db import open_private
+from backoffice.db import Database, Tx
 from backoffice.secrets import private_file
 from backoffice.store import parse_json
 
@@ -93,23 +92,23 @@ CREATE TABLE IF NOT EXISTS certificates (
 
 
 class CertificateOffice:
-    def __init__(self, data_dir: Path, citizen_hash: Callable[[str], str], *,
+    def __init__(self, data_dir: Path, db: Database, citizen_hash: Callable[[str], str], *,
                  clock: Callable[[], float] = time.time) -> None:
+        """The code key is a file of data_dir (0600): every process of one back office reads
+        the same one."""
         self._clock = clock
         self._citizen_hash = citizen_hash
         self._key = private_file(data_dir / KEY_FILE, os.urandom(32))
-        self._lock = threading.Lock()
-        self._conn = open_private(data_dir / DB_FILE, _SCHEMA)
-        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(certificates)")}
-        if "printed_at" not in columns:  # a store from before terminals said what printed
-            self._conn.execute("ALTER TABLE certificates ADD COLUMN printed_at REAL")
+        self._db = db
+        db.schema(_SCHEMA)
+        if "printed_at" not in db.columns("certificates"):  # from before terminals said so
+            db.schema("ALTER TABLE certificates ADD COLUMN printed_at REAL")
 
     def register(self, id_number: str, district: str) -> None:
         """Put a resident on the register (the demo and tests do)."""
-        with self._lock:
-            self._conn.execute("INSERT INTO residents VALUES (?, ?) ON CONFLICT DO UPDATE"
-                               " SET district = excluded.district",
-                               (self._citizen_hash(id_number), district))
+        self._db.run(lambda tx: tx.execute(
+            "INSERT INTO residents VALUES (?, ?) ON CONFLICT (citizen_hash) DO UPDATE"
+            " SET district = excluded.district", (self._citizen_hash(id_number), district)))
 
     def code(self, serial: str) -> str:
         digest = hmac.new(self._key, serial.encode("ascii"), hashlib.sha256).digest()
@@ -121,30 +120,30 @@ class CertificateOffice:
             raise ValueError(f"service {service_id!r} issues no certificate here "
                              f"(known: {', '.join(KINDS)})")
         who = self._citizen_hash(id_number)
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._conn.execute(
-                    "SELECT serial, service_id, citizen_hash, holder, district, issued_at,"
-                    " tracking_no FROM certificates WHERE tracking_no = ?",
-                    (tracking_no,)).fetchone()
-                if row is None:
-                    row = self._unprinted(service_id, who) \
-                        or self._new(kind, service_id, tracking_no, who, name)
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+
+        def find_or_issue(tx: Tx) -> tuple[Any, ...]:
+            # Two processes issuing at once: the serial and the tracking number are unique
+            # keys, so the one that loses is tried again and finds the winner's certificate.
+            row = tx.execute(
+                "SELECT serial, service_id, citizen_hash, holder, district, issued_at,"
+                " tracking_no FROM certificates WHERE tracking_no = ?",
+                (tracking_no,)).fetchone()
+            if row is None:
+                row = self._unprinted(tx, service_id, who) \
+                    or self._new(tx, kind, service_id, tracking_no, who, name)
+            return tuple(row)
+
+        row = self._db.run(find_or_issue)
         serial, issued_for, holder_hash, holder, district, issued_at, first_tracking_no = row
         if issued_for != service_id or holder_hash != who:
             raise ValueError(f"tracking_no {tracking_no!r} was issued another certificate")
         return Certificate(serial, self.code(serial), service_id, kind.title_zh, kind.title_en,
                            kind.issuer, holder, district, issued_at, first_tracking_no)
 
-    def _unprinted(self, service_id: str, who: str) -> tuple[Any, ...] | None:
+    def _unprinted(self, tx: Tx, service_id: str, who: str) -> tuple[Any, ...] | None:
         """The citizen's certificate of this kind that no terminal has said it printed: asked
         for again (a new visit after a failed print), it is given again, never a second one."""
-        row = self._conn.execute(
+        row = tx.execute(
             "SELECT serial, service_id, citizen_hash, holder, district, issued_at, tracking_no"
             " FROM certificates WHERE service_id = ? AND citizen_hash = ? AND printed_at IS NULL"
             " ORDER BY issued_at DESC LIMIT 1", (service_id, who)).fetchone()
@@ -152,36 +151,34 @@ class CertificateOffice:
 
     def mark_printed(self, serial: str, at: float | None = None) -> bool:
         """A terminal said the certificate came out of its printer (an outbox event)."""
-        with self._lock:
-            cur = self._conn.execute(
-                "UPDATE certificates SET printed_at = ? WHERE serial = ? AND printed_at IS NULL",
-                (self._clock() if at is None else at, serial))
-            return cur.rowcount == 1
+        when = self._clock() if at is None else at
+        return bool(self._db.run(lambda tx: tx.execute(
+            "UPDATE certificates SET printed_at = ? WHERE serial = ? AND printed_at IS NULL",
+            (when, serial)).rowcount == 1))
 
-    def _new(self, kind: CertificateKind, service_id: str, tracking_no: str, who: str,
-             name: str) -> tuple[Any, ...]:
-        resident = self._conn.execute("SELECT district FROM residents WHERE citizen_hash = ?",
-                                      (who,)).fetchone()
+    def _new(self, tx: Tx, kind: CertificateKind, service_id: str, tracking_no: str,
+             who: str, name: str) -> tuple[Any, ...]:
+        resident = tx.execute("SELECT district FROM residents WHERE citizen_hash = ?",
+                              (who,)).fetchone()
         if resident is None:
             raise NotEligible("not_on_register",
                               "no household registration on record for this ID number")
         now = self._clock()
         year = time.strftime("%Y", time.localtime(now))
-        count = self._conn.execute("SELECT COUNT(*) FROM certificates WHERE serial LIKE ?",
-                                   (f"{kind.prefix}{year}%",)).fetchone()[0]
+        count = tx.execute("SELECT COUNT(*) FROM certificates WHERE serial LIKE ?",
+                           (f"{kind.prefix}{year}%",)).fetchone()[0]
         row = (f"{kind.prefix}{year}{count + 1:06d}", service_id, who, mask_name(name),
                resident[0], now)
-        self._conn.execute("INSERT INTO certificates (serial, service_id, citizen_hash, holder,"
-                           " district, issued_at, tracking_no) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (*row, tracking_no))
+        tx.execute("INSERT INTO certificates (serial, service_id, citizen_hash, holder,"
+                   " district, issued_at, tracking_no) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (*row, tracking_no))
         return (*row, tracking_no)
 
     def verify(self, serial: str, code: str) -> dict[str, Any]:
         """What the paper says, when the serial exists and the code is its own."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT service_id, holder, district, issued_at FROM certificates"
-                " WHERE serial = ?", (serial,)).fetchone()
+        rows = self._db.query("SELECT service_id, holder, district, issued_at FROM certificates"
+                              " WHERE serial = ?", (serial,))
+        row = rows[0] if rows else None
         if row is None or not hmac.compare_digest(self.code(serial), code.strip().upper()):
             return {"valid": False}
         kind = KINDS[row[0]]
@@ -190,12 +187,7 @@ class CertificateOffice:
                 "district": row[2], "issued_at": row[3]}
 
     def count(self) -> int:
-        with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM certificates").fetchone()[0])
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        return int(self._db.query("SELECT COUNT(*) FROM certificates")[0][0])
 
 
 def printed_serial(payload: bytes) -> str | None:

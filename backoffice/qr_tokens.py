@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 import uuid
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from backoffice.secrets import private_file
 
 PREFIX = "KQ1."
 KEY_FILE = "qr-signing-key.pem"
@@ -32,15 +33,11 @@ def _b64(data: bytes) -> str:
 class QrIssuer:
     def __init__(self, data_dir: Path) -> None:
         path = data_dir / KEY_FILE
-        if not path.exists():
-            key = Ed25519PrivateKey.generate()
-            pem = key.private_bytes(serialization.Encoding.PEM,
-                                    serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(pem)
-        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        made = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption())
+        # Made at first start; several processes of one back office share the one kept.
+        loaded = serialization.load_pem_private_key(private_file(path, made), password=None)
         if not isinstance(loaded, Ed25519PrivateKey):
             raise ValueError(f"{path} is not an Ed25519 key")
         self._key = loaded
@@ -50,11 +47,11 @@ class QrIssuer:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
     def issue(self, claims: dict[str, str], lifetime_s: float = LIFETIME_S,
-              now: float | None = None) -> tuple[str, float]:
+              now: float | None = None) -> tuple[str, int]:
         """(token, expires_at) for a citizen's identity claims."""
         issued = time.time() if now is None else now
         payload = {"typ": "identity", "jti": uuid.uuid4().hex, "iat": int(issued),
                    "exp": int(issued + lifetime_s), **claims}
         body = PREFIX + _b64(json.dumps(payload, ensure_ascii=False,
                                         separators=(",", ":")).encode())
-        return body + "." + _b64(self._key.sign(body.encode("ascii"))), issued + lifetime_s
+        return body + "." + _b64(self._key.sign(body.encode("ascii"))), int(issued + lifetime_s)

@@ -10,8 +10,11 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from backoffice.certificates import DB_FILE as CERTIFICATES_DB
 from backoffice.certificates import CertificateOffice
+from backoffice.db import Databases
 from backoffice.faces import FaceMatcher, FaceSettings
+from backoffice.lockers import DB_FILE as LOCKERS_DB
 from backoffice.lockers import LockerOffice
 from backoffice.qr_tokens import QrIssuer
 from backoffice.secrets import BackOfficeSecrets
@@ -24,25 +27,27 @@ log = logging.getLogger(__name__)
 def make_server(
     host: str, port: int, data_dir: Path, token: str | None = None,
     faces: FaceSettings | None = None, limits: Limits | None = None,
+    database: str | None = None,
 ) -> BackOfficeHTTPServer:
-    """Bind (port 0 picks a free port) and open the store in data_dir; does not serve yet.
-    Without `token`, terminals present the one made at first start (data_dir's
-    terminal.token)."""
+    """Bind (port 0 picks a free port) and open the stores; does not serve yet. Its keys and
+    token are files of data_dir (several processes of one back office share it); its records
+    are SQLite files there too, or the PostgreSQL database `database` names. Without
+    `token`, terminals present the one made at first start (data_dir's terminal.token)."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir.chmod(0o700)
     keys = BackOfficeSecrets(data_dir, token)
-    store = BackOfficeStore(data_dir / DB_FILE, citizen_hash=keys.citizen_hash,
-                            cipher=keys.fernet)
-    certificates = CertificateOffice(data_dir, keys.citizen_hash)
-    lockers = LockerOffice(data_dir)
+    dbs = Databases(data_dir, database)
     try:
+        store = BackOfficeStore(dbs.open(DB_FILE), citizen_hash=keys.citizen_hash,
+                                cipher=keys.fernet)
+        certificates = CertificateOffice(data_dir, dbs.open(CERTIFICATES_DB), keys.citizen_hash)
+        lockers = LockerOffice(dbs.open(LOCKERS_DB))
         return BackOfficeHTTPServer((host, port), store, keys, QrIssuer(data_dir),
-                                    certificates, lockers, FaceMatcher(faces), limits)
+                                    certificates, lockers, FaceMatcher(faces), limits,
+                                    databases=dbs)
     except BaseException:
-        store.close()
-        certificates.close()
-        lockers.close()
+        dbs.close()
         raise
 
 
@@ -72,14 +77,15 @@ class RunningBackOffice:
 def start_in_thread(
     host: str, port: int, data_dir: Path, token: str | None = None,
     faces: FaceSettings | None = None, limits: Limits | None = None,
+    database: str | None = None,
 ) -> RunningBackOffice:
-    return RunningBackOffice(make_server(host, port, data_dir, token, faces, limits))
+    return RunningBackOffice(make_server(host, port, data_dir, token, faces, limits, database))
 
 
 def serve_forever(host: str, port: int, data_dir: Path, token: str | None = None,
-                  faces: FaceSettings | None = None) -> None:
+                  faces: FaceSettings | None = None, database: str | None = None) -> None:
     """Serve in the calling thread until Ctrl-C or SIGTERM, then shut down cleanly."""
-    server = make_server(host, port, data_dir, token, faces)
+    server = make_server(host, port, data_dir, token, faces, database=database)
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt

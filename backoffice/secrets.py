@@ -27,17 +27,26 @@ STORE_KEY_FILE = "store.key"
 
 def private_file(path: Path, make: bytes) -> bytes:
     """The file's bytes; written first (0600 from the first byte) when it is not there. Two
-    processes starting at once agree: the one that loses the race reads the winner's."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    processes starting at once agree: each writes a file of its own in full and links it in
+    place (which only one can), and the one that loses reads the winner's, never half of it.
+    """
+    if path.exists():
         path.chmod(0o600)
         return path.read_bytes()
-    with os.fdopen(fd, "wb") as f:
-        f.write(make)
-        f.flush()
-        os.fsync(f.fileno())
-    return make
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(make)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_bytes()
+        return make
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class BackOfficeSecrets:

@@ -24,6 +24,7 @@ from backoffice.certificates import (
     NotEligible,
     printed_serial,
 )
+from backoffice.db import Databases
 from backoffice.faces import (
     BadImage,
     FaceMatcher,
@@ -70,7 +71,8 @@ class BackOfficeHTTPServer(ThreadingHTTPServer):
     def __init__(self, addr: tuple[str, int], store: BackOfficeStore,
                  secrets: BackOfficeSecrets, qr: QrIssuer, certificates: CertificateOffice,
                  lockers: LockerOffice, faces: FaceMatcher | None = None,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, databases: Databases | None = None) -> None:
+        self.databases = databases
         self.limits = limits or Limits()
         self._pool = ThreadPoolExecutor(self.limits.workers, thread_name_prefix="backoffice")
         self._slots = threading.BoundedSemaphore(self.limits.workers + self.limits.waiting)
@@ -165,9 +167,8 @@ class BackOfficeHTTPServer(ThreadingHTTPServer):
         self.server_close()
         self._pool.shutdown(wait=True)
         self._deadlines.join()
-        self.store.close()
-        self.certificates.close()
-        self.lockers.close()
+        if self.databases is not None:
+            self.databases.close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.warning("error serving %s", client_address, exc_info=True)

@@ -7,18 +7,13 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import sqlite_utils
 from cryptography.fernet import Fernet
 
-from backoffice.db import create_private
+from backoffice.db import Database, Tx
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -61,65 +56,36 @@ def parse_json(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
     return doc
 
 
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS envelopes (
+    idempotency_key TEXT PRIMARY KEY, kind TEXT NOT NULL, received_at REAL NOT NULL,
+    payload TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS applications (
+    tracking_no TEXT PRIMARY KEY, idempotency_key TEXT NOT NULL, service_id TEXT NOT NULL,
+    terminal_id TEXT NOT NULL, citizen_hash TEXT NOT NULL, status TEXT NOT NULL,
+    submitted_at REAL NOT NULL, received_at REAL NOT NULL, face_check TEXT);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_applications_idempotency_key
+    ON applications (idempotency_key);
+CREATE INDEX IF NOT EXISTS idx_applications_citizen_hash ON applications (citizen_hash);
+CREATE TABLE IF NOT EXISTS events (
+    id {id}, idempotency_key TEXT NOT NULL, kind TEXT NOT NULL, terminal_id TEXT,
+    received_at REAL NOT NULL, body TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_events_idempotency_key ON events (idempotency_key);
+"""
+
+
 class BackOfficeStore:
-    def __init__(self, path: Path, *, citizen_hash: Callable[[str], str], cipher: Fernet,
+    def __init__(self, db: Database, *, citizen_hash: Callable[[str], str], cipher: Fernet,
                  clock: Callable[[], float] = time.time) -> None:
         """`citizen_hash`: the keyed hash citizens are matched by (a check digit read as 'x'
         and as 'X' is the same person); `cipher`: what payloads are stored under."""
-        self.path = Path(path)
+        self._db = db
         self._clock = clock
         self._citizen_hash = citizen_hash
         self._cipher = cipher
-        create_private(self.path)
-        # One connection behind a lock: the HTTP server makes a thread per connection, and a
-        # connection per short-lived thread would be opened (PRAGMAs and all) per request.
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            self.path, isolation_level=None, timeout=5.0, check_same_thread=False
-        )
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA busy_timeout=5000")
-        self._conn.execute("PRAGMA journal_size_limit=8388608")
-        self._create_schema()
-
-    def _create_schema(self) -> None:
-        db = sqlite_utils.Database(self._conn)
-        db.table("envelopes").create(
-            {"idempotency_key": str, "kind": str, "received_at": float, "payload": str},
-            pk="idempotency_key", not_null=["kind", "received_at", "payload"], if_not_exists=True,
-        )
-        apps = db.table("applications")
-        apps.create(
-            {"tracking_no": str, "idempotency_key": str, "service_id": str, "terminal_id": str,
-             "citizen_hash": str, "status": str, "submitted_at": float, "received_at": float},
-            pk="tracking_no", not_null=_APP_COLUMNS[1:-1], if_not_exists=True,
-        )
-        if "face_check" not in apps.columns_dict:  # a store from before face checks
-            apps.add_column("face_check", str)
-        apps.create_index(["idempotency_key"], unique=True, if_not_exists=True)
-        apps.create_index(["citizen_hash"], if_not_exists=True)
-        events = db.table("events")
-        events.create(
-            {"id": int, "idempotency_key": str, "kind": str, "terminal_id": str,
-             "received_at": float, "body": str},
-            pk="id", not_null=["idempotency_key", "kind", "received_at", "body"],
-            if_not_exists=True,
-        )
-        events.create_index(["idempotency_key"], unique=True, if_not_exists=True)
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            # IMMEDIATE: the duplicate check and the inserts must see and hold the same state,
-            # also against another process writing the same file.
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        db.schema(_SCHEMA)
+        if "face_check" not in db.columns("applications"):  # a store from before face checks
+            db.schema("ALTER TABLE applications ADD COLUMN face_check TEXT")
 
     def accept(self, key: str, kind: str, payload: bytes) -> tuple[str, str]:
         """Store one envelope exactly once. Returns (accepted|duplicate|rejected, detail)."""
@@ -147,84 +113,69 @@ class BackOfficeStore:
             # need the number itself.
             app["citizen_hash"] = self._citizen_hash(app.pop("id_number"))
         sealed = self._cipher.encrypt(text.encode("utf-8")).decode("ascii")
-
+        terminal = doc.get("terminal_id")
         now = self._clock()
-        try:
-            with self._tx() as conn:
-                cur = conn.execute(
-                    "INSERT INTO envelopes(idempotency_key, kind, received_at, payload)"
-                    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    (key, kind, now, sealed),
-                )
-                if cur.rowcount == 0:
-                    return DUPLICATE, "already received"
-                if app is not None:
-                    cur = conn.execute(
-                        "INSERT INTO applications(tracking_no, idempotency_key, service_id,"
-                        " terminal_id, citizen_hash, status, submitted_at, received_at,"
-                        " face_check) VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?)"
-                        " ON CONFLICT DO NOTHING",
-                        (app["tracking_no"], key, app["service_id"], app["terminal_id"],
-                         app["citizen_hash"], app["submitted_at"], now, app["face_check"]),
-                    )
-                    if cur.rowcount == 0:
-                        # Raising rolls the envelope row back too: a rejected key stays unknown.
-                        raise _Rejected(
-                            f"tracking_no {app['tracking_no']!r} already exists under another"
-                            " idempotency key"
-                        )
-                    return ACCEPTED, f"application {app['tracking_no']} received"
-                terminal = doc.get("terminal_id")
-                conn.execute(
+
+        def store(tx: Tx) -> tuple[str, str]:
+            # The envelope's key is unique in the database: a second process (or a second
+            # delivery racing this one) finds it taken and answers "duplicate".
+            cur = tx.execute(
+                "INSERT INTO envelopes(idempotency_key, kind, received_at, payload)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", (key, kind, now, sealed))
+            if cur.rowcount == 0:
+                return DUPLICATE, "already received"
+            if app is None:
+                tx.execute(
                     "INSERT INTO events(idempotency_key, kind, terminal_id, received_at, body)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (key, kind, terminal if isinstance(terminal, str) else None, now, sealed),
-                )
+                    (key, kind, terminal if isinstance(terminal, str) else None, now, sealed))
                 return ACCEPTED, f"{kind} event received"
+            cur = tx.execute(
+                "INSERT INTO applications(tracking_no, idempotency_key, service_id,"
+                " terminal_id, citizen_hash, status, submitted_at, received_at,"
+                " face_check) VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
+                (app["tracking_no"], key, app["service_id"], app["terminal_id"],
+                 app["citizen_hash"], app["submitted_at"], now, app["face_check"]))
+            if cur.rowcount == 0:
+                # Raising rolls the envelope row back too: a rejected key stays unknown.
+                raise _Rejected(f"tracking_no {app['tracking_no']!r} already exists under"
+                                " another idempotency key")
+            return ACCEPTED, f"application {app['tracking_no']} received"
+
+        try:
+            return self._db.run(store)
         except _Rejected as exc:
             return REJECTED, str(exc)
 
     def assignee(self, tracking_no: str) -> str | None:
         """The ID number of the citizen an application is for (staff loading its certificate
         into a terminal's locker: the terminal keeps it only as a salted hash)."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT e.payload FROM applications a JOIN envelopes e"
-                " ON e.idempotency_key = a.idempotency_key WHERE a.tracking_no = ?",
-                (tracking_no,)).fetchone()
-        if row is None:
+        rows = self._db.query(
+            "SELECT e.payload FROM applications a JOIN envelopes e"
+            " ON e.idempotency_key = a.idempotency_key WHERE a.tracking_no = ?",
+            (tracking_no,))
+        if not rows:
             return None
-        citizen = json.loads(self._cipher.decrypt(row[0].encode("ascii"))).get("citizen")
+        citizen = json.loads(self._cipher.decrypt(rows[0][0].encode("ascii"))).get("citizen")
         number = citizen.get("id_number") if isinstance(citizen, dict) else None
         return number if isinstance(number, str) else None
 
     def applications_for(self, citizen_hash: str) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {', '.join(_APP_COLUMNS)} FROM applications WHERE citizen_hash = ?"
-                " ORDER BY submitted_at, tracking_no",
-                (citizen_hash,),
-            ).fetchall()
+        rows = self._db.query(
+            f"SELECT {', '.join(_APP_COLUMNS)} FROM applications WHERE citizen_hash = ?"
+            " ORDER BY submitted_at, tracking_no", (citizen_hash,))
         return [dict(zip(_APP_COLUMNS, r, strict=True)) for r in rows]
 
     def application(self, tracking_no: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT {', '.join(_APP_COLUMNS)} FROM applications WHERE tracking_no = ?",
-                (tracking_no,),
-            ).fetchone()
-        return None if row is None else dict(zip(_APP_COLUMNS, row, strict=True))
+        rows = self._db.query(
+            f"SELECT {', '.join(_APP_COLUMNS)} FROM applications WHERE tracking_no = ?",
+            (tracking_no,))
+        return dict(zip(_APP_COLUMNS, rows[0], strict=True)) if rows else None
 
     def counts(self) -> dict[str, int]:
-        with self._lock:
-            return {
-                table: self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-                for table in ("applications", "envelopes", "events")
-            }
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        return {table: int(self._db.query(f"SELECT COUNT(*) FROM {table}")[0][0])
+                for table in ("applications", "envelopes", "events")}
 
 
 def _application_fields(doc: dict[str, Any]) -> dict[str, Any]:

@@ -20,10 +20,12 @@ esac
 # every interface); libcups2-dev for pycups (it compiles against it) and cups-daemon, the CUPS
 # the certificate printer is driven through (the tests and the demo start a private cupsd
 # with a virtual A4 printer; a terminal uses the system's); libusb-1.0-0 for USB receipt
-# printers.
+# printers; postgresql, the server the tests and benchmarks run the reference back office on
+# (they start a private cluster of their own and remove it; the package's own cluster is not
+# used).
 APT_PACKAGES=(python3 python3-venv python3-pip python3-dev gcc libgl1 libegl1 libmtdev1
               fonts-wqy-microhei espeak-ng pcscd libpcsclite-dev vsmartcard-vpcd
-              libcups2-dev cups-daemon libusb-1.0-0)
+              libcups2-dev cups-daemon libusb-1.0-0 postgresql)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

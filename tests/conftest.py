@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from devices.locker.fake import FakeLocker  # noqa: E402
 from devices.printer.fake import FakePrinter  # noqa: E402
 from kiosk.config.catalogue import load_catalogue  # noqa: E402
 from kiosk.config.settings import FakeClock, Timings  # noqa: E402
+from kiosk.demo.postgres import PostgresServer  # noqa: E402
 from kiosk.health.monitor import HealthMonitor  # noqa: E402
 from kiosk.records.audit import AuditLog  # noqa: E402
 from kiosk.records.locker_store import LockerInventory  # noqa: E402
@@ -134,3 +136,26 @@ def rig() -> Iterator[Rig]:
 @pytest.fixture
 def citizen():  # type: ignore[no-untyped-def]
     return DEMO_CITIZENS[0]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A private PostgreSQL server for the session (started only when a test asks for it),
+    stopped and removed at the end."""
+    from kiosk.demo.postgres import postgres_server
+
+    with postgres_server(fsync=False) as server:  # test data: durability is not the point
+        yield server
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """A new, empty database of the session's server for this test."""
+    import re
+
+    name = "t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50] + \
+        f"_{next(_databases)}"
+    return postgres.create_database(name)
+
+
+_databases = itertools.count()

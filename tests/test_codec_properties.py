@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from backoffice.db import SqliteDatabase
 from backoffice.store import (
     ACCEPTED,
     DUPLICATE,
@@ -105,8 +106,8 @@ def test_json_deeper_than_the_limit_is_refused_and_shallower_is_not(depth: int, 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> BackOfficeStore:
     path: Path = tmp_path_factory.mktemp("bo") / "store.sqlite3"
-    return BackOfficeStore(path, citizen_hash=lambda n: n[::-1], cipher=Fernet(
-        Fernet.generate_key()))
+    return BackOfficeStore(SqliteDatabase(path), citizen_hash=lambda n: n[::-1],
+                           cipher=Fernet(Fernet.generate_key()))
 
 
 @PROPERTIES

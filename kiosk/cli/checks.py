@@ -27,6 +27,23 @@ def check_url(value: str | None) -> str | None:
     return value
 
 
+def check_database_url(value: str | None) -> str | None:
+    """A postgresql:// URL with a host or a socket directory, or BadParameter."""
+    if value is None or value == "":
+        return value
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError when out of range
+    except ValueError as e:
+        raise typer.BadParameter(f"{value!r} is not a usable database URL: {e}") from e
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise typer.BadParameter("only PostgreSQL is supported: postgresql://user@host/db "
+                                 "(without --database: SQLite files in --data-dir)")
+    if not parts.path.strip("/"):
+        raise typer.BadParameter(f"{value!r} names no database (…/DBNAME)")
+    return value
+
+
 def UrlOpt(*names: str, **kwargs: Any) -> Any:
     """A typer.Option holding a back office's base URL."""
     return typer.Option(*names, callback=check_url, **kwargs)

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
-from kiosk.cli.checks import PortOpt, UrlOpt
+from kiosk.cli.checks import PortOpt, UrlOpt, check_database_url
 from kiosk.cli.device import device_app
 from kiosk.cli.locker import locker_app
 from kiosk.cli.queue import queue_app
@@ -268,11 +268,16 @@ def backoffice(
     port: Annotated[int, PortOpt(help="Port to listen on.")] = 8640,
     data_dir: Annotated[Path, typer.Option("--data-dir")] = Path("var/backoffice"),
     token_file: Annotated[Path | None, typer.Option(help="Require this bearer token.")] = None,
+    database: Annotated[str | None, typer.Option(
+        callback=check_database_url, help="A PostgreSQL database (postgresql://user@host/db) "
+        "that several back-office processes share; default: SQLite files in --data-dir "
+        "(its keys and token are there in either case).")] = None,
     face_threshold: Annotated[float | None, typer.Option(
         min=0.1, max=1.0, help="Largest face distance that still counts as one person "
         "(dlib's model; default 0.55).")] = None,
 ) -> None:
-    """The reference back office (the contract the kiosk talks to), from its own SQLite file."""
+    """The reference back office (the contract the kiosk talks to), from its own SQLite files
+    or a PostgreSQL database."""
     from backoffice.faces import FaceSettings
     from backoffice.running import serve_forever
 
@@ -282,7 +287,9 @@ def backoffice(
         fail(str(e))
     try:
         faces = FaceSettings() if face_threshold is None else FaceSettings(threshold=face_threshold)
-        serve_forever(host, port, data_dir, token, faces)
+        serve_forever(host, port, data_dir, token, faces, database)
+    except ConnectionError as e:  # the database cannot be reached: its URL without password
+        fail(str(e))
     except OSError as e:
         fail(f"cannot serve on {host}:{port} from {data_dir}: {e.strerror}")
 
