@@ -8,6 +8,7 @@ devices, databases or HTTP sessions of its own.
 from __future__ import annotations
 
 import logging
+import shutil
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,6 +90,14 @@ def open_inventory(path: Path, key: CitizenKey | None) -> LockerInventory:
         return LockerInventory(path, key)
     except (LockerKeyMismatch, sqlite3.Error) as e:
         raise ConfigError(str(e)) from e
+
+
+def free_bytes(path: Path) -> int | None:
+    """Free space for an unprivileged writer where `path` is; None when it cannot be read."""
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return None
 
 
 def _logo(profile: Profile) -> bytes | None:
@@ -228,6 +237,7 @@ class Terminal:
                 door_labels={c.number: c.label for c in profile_layout(profile)},
                 steps=options.steps or ThreadedSteps(),
                 documents=accepted_documents(profile, self.devices),
+                storage_free=lambda: free_bytes(data_dir),
             )
         )
         locker = self.devices.locker

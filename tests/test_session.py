@@ -283,3 +283,17 @@ def test_card_left_in_the_reader_is_called_out_until_it_is_taken(rig, citizen): 
     rig.reader.remove_card()
     rig.tick(1)
     assert s.state is State.GOODBYE and not s.view().card_left
+
+
+def test_too_little_space_to_keep_a_submission_refuses_new_sessions_and_says_so(rig):  # type: ignore[no-untyped-def]
+    free = [10 * 1024 * 1024 * 1024]
+    rig.session.d.storage_free = lambda: free[0]
+    rig.tick()
+    assert rig.session.state is State.ATTRACT
+    free[0] = rig.session.d.timings.min_free_bytes - 1  # filled up between two ticks
+    rig.session.touch()
+    v = rig.session.view()
+    assert v.state is State.OUT_OF_SERVICE and v.notice.key == "storage_full"
+    free[0] = rig.session.d.timings.min_free_bytes
+    rig.tick()
+    assert rig.session.state is State.ATTRACT

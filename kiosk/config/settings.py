@@ -53,6 +53,10 @@ class Timings(BaseModel):
     """How often the sync worker looks for due envelopes when nothing woke it."""
     ui_tick_s: float = Field(default=0.25, gt=0)
     """How often the UI asks the session to look at devices and time."""
+    min_free_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    """Free space the data directory must have for a new session to start: below it the
+    terminal is out of service ("storage full"), so that no citizen fills in a form that
+    could not be kept. What was already accepted stays and is delivered."""
     delivered_retention_s: float = Field(default=30 * 86400, ge=0)
     """How long delivered envelopes stay in the outbox (for audit) before they are purged."""
     elder_factor: float = Field(default=2.0, ge=1)

@@ -51,11 +51,11 @@ def _tick_until(terminal: Terminal, states: set[State]) -> bool:
     return terminal.session.state in states
 
 
-def run_one_session(terminal: Terminal, service: Service, n: int) -> bool:
-    """One citizen applying for `service`; True when they left with a tracking number."""
+def run_one_session(terminal: Terminal, service: Service, n: int) -> str | None:
+    """One citizen applying for `service`; the tracking number they left with, if any."""
     s = terminal.session
     if not _tick_until(terminal, {State.ATTRACT}):
-        return False
+        return None
     s.touch()
     s.choose_intent(Intent.APPLY)
     if service.group:
@@ -63,16 +63,21 @@ def run_one_session(terminal: Terminal, service: Service, n: int) -> bool:
     s.choose(service.id)
     if not _tick_until(terminal, {State.FILL, State.CONFIRM}):
         s.back()
-        return False
+        return None
     if s.state is State.FILL:
         for f in service.fields:
             s.set_field(f.name, f.choices[0].value if f.choices else f"模拟 {f.name} {n}")
         s.submit_form()
     s.confirm()
     view = s.view()
-    ok = view.state is State.DONE and view.outcome is not None and bool(view.outcome.tracking_no)
-    s.finish()
-    return ok
+    done = view.state is State.DONE and view.outcome is not None
+    tracking_no = view.outcome.tracking_no if done and view.outcome else None
+    if tracking_no:
+        s.finish()
+    else:  # e.g. it could not be kept (a full disk): the citizen leaves, nothing is kept
+        s.go_home()
+        s.back()
+    return tracking_no or None
 
 
 def simulated_profile(profile: Profile, data_dir: Path) -> Profile:
@@ -121,7 +126,8 @@ def run_simulation(
             for n in range(sessions):
                 if time.monotonic() - started > time_limit_s:
                     break
-                completed += run_one_session(terminal, apply_services[n % len(apply_services)], n)
+                service = apply_services[n % len(apply_services)]
+                completed += run_one_session(terminal, service, n) is not None
             remaining = max(0.0, time_limit_s - (time.monotonic() - started))
             drained = terminal.sync.wait_until_drained(remaining)
             elapsed = time.monotonic() - started

@@ -105,5 +105,8 @@ class AuditLog:
     def close(self) -> None:
         with self._lock:
             if self._file is not None:
-                self._file.close()
+                try:
+                    self._file.close()
+                except OSError:  # what a full disk would not take is lost, not the shutdown
+                    log.exception("audit log could not be closed cleanly")
                 self._file = None

@@ -26,7 +26,7 @@ from kiosk.config.catalogue import Intent, Service
 from kiosk.health.availability import available_services
 from kiosk.session import certify, collect, results
 from kiosk.session.events import queue_event_safely
-from kiosk.session.hours import maintenance_until
+from kiosk.session.hours import serving
 from kiosk.session.ports import SessionDeps
 from kiosk.session.snapshot import build_view, can_reprint, choices
 from kiosk.session.stepping import Step, StepSlot
@@ -169,6 +169,10 @@ class Session:
     def touch(self) -> None:
         """The attract screen was touched: a session begins, with nothing of the last one."""
         if self.state is State.ATTRACT:
+            target, notice = serving(self)  # looked at again: it may have changed
+            if target is State.OUT_OF_SERVICE:
+                self.go(target, notice)
+                return
             self._reset_citizen_data()
             self.d.audit.record("session_started")
             self.go(State.HOME)
@@ -352,10 +356,7 @@ class Session:
                       overdue.limit_s)
             overdue.apply(overdue.late)
         if self.state in (State.ATTRACT, State.OUT_OF_SERVICE):
-            until = maintenance_until(self.d.maintenance, self.d.clock)
-            anything = any(r is None for r in self.availability().values())
-            target = State.ATTRACT if anything and until is None else State.OUT_OF_SERVICE
-            notice = Notice("maintenance", (("until", until),)) if until else None
+            target, notice = serving(self)
             if target is not self.state or notice != self.notice:
                 self.go(target, notice)
             return

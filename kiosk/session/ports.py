@@ -142,3 +142,6 @@ class SessionDeps:
     # What a citizen can identify with here (resident_id, residence_permit, passport,
     # bank_card, qr_code), as the identify screen says; empty: an ID card.
     documents: tuple[str, ...] = ()
+    # Free bytes where the terminal keeps what citizens submit; None: not known (then no
+    # session is refused for it).
+    storage_free: Callable[[], int | None] = lambda: None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+import sqlite3
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -79,7 +80,12 @@ def start_print(s: Session, service: Service, tracking_no: str) -> None:
         terminal_id=s.d.terminal_id, offline=s.d.online() is False,
         qr_prefix=s.d.receipt_qr_prefix, logo=s.d.receipt_logo)
     printer, limit = s.d.devices.printer, s.d.timings.print_timeout_s
-    job = s.d.journal.begin(tracking_no, s.d.clock.wall())  # the second one is the reprint
+    try:
+        job = s.d.journal.begin(tracking_no, s.d.clock.wall())  # the second one: the reprint
+    except (sqlite3.Error, OSError):  # a full disk: no print the journal cannot account for
+        log.exception("the print journal cannot be written; the receipt is not printed")
+        on_printed(s, service, None, handover.Printed(False, "not_recorded"))
+        return
     # The limit covers the print and the status refresh that follows it.
     s._begin("print", lambda: handover.print_receipt(printer, receipt, limit),
              lambda r: on_printed(s, service, job, r),
@@ -94,6 +100,13 @@ def leave_unprinted(s: Session) -> None:
     outcome = s.outcome
     if outcome is None or outcome.printed is not False:
         return
+    try:
+        _abandon(s, outcome)
+    except (sqlite3.Error, OSError):  # a full disk: the session still ends, and is wiped
+        log.exception("the print journal cannot be written; the job stays for the next start")
+
+
+def _abandon(s: Session, outcome: Outcome) -> None:
     if outcome.serial_no:
         if s.d.journal.abandon(outcome.serial_no, s.d.clock.wall()):
             s.d.audit.record("certificate_abandoned", serial=outcome.serial_no)
@@ -270,8 +283,13 @@ def on_applications(s: Session, apps: tuple[ApplicationSummary, ...] | None) -> 
     s.go(State.DONE)
 
 
-def on_printed(s: Session, service: Service, job: int, printed: handover.Printed) -> None:
-    s.d.journal.finish(job, printed.ok, s.d.clock.wall())
+def on_printed(s: Session, service: Service, job: int | None,
+               printed: handover.Printed) -> None:
+    if job is not None:
+        try:
+            s.d.journal.finish(job, printed.ok, s.d.clock.wall())
+        except (sqlite3.Error, OSError):  # left "printing": abandoned (staff told) at start
+            log.exception("the print journal cannot be written")
     if printed.ok:
         s.d.audit.record("receipt_printed", service=service.id)
     else:
