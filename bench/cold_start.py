@@ -35,7 +35,7 @@ def bare(t0: float) -> None:
 
 def kiosk(t0: float) -> None:
     from backoffice.running import start_in_thread
-    from kiosk.config.profile import load_profile, with_simulated_devices
+    from kiosk.config.profile import load_profile, with_simulated_devices, without_maintenance
     from kiosk.demo.enrolment import BackOfficeAccess
     from kiosk.terminal import Terminal, TerminalOptions
     from screens.app import launch
@@ -44,7 +44,7 @@ def kiosk(t0: float) -> None:
     backoffice = start_in_thread("127.0.0.1", 0, data / "backoffice")
     token, key = BackOfficeAccess(backoffice.url, backoffice.secrets.token_file,
                                   backoffice.secrets.citizen_key_file).enrol(data / "kiosk")
-    terminal = Terminal(with_simulated_devices(load_profile("gov-hall")),
+    terminal = Terminal(with_simulated_devices(without_maintenance(load_profile("gov-hall"))),
                         TerminalOptions(data_dir=data / "kiosk", backoffice_url=backoffice.url,
                                         token_file=token, citizen_key_file=key))
     terminal.start()

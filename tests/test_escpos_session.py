@@ -79,7 +79,7 @@ def test_a_silent_printer_is_offline_for_staff_never_paper_ok(rig: Any,
 
 def test_paper_low_and_out_reach_staff_through_the_outbox_and_so_does_the_fix(
         tmp_path: Path) -> None:
-    from kiosk.config.profile import load_profile, with_simulated_devices
+    from kiosk.config.profile import load_profile, with_simulated_devices, without_maintenance
     from kiosk.config.settings import Timings
     from kiosk.demo.peers import with_printer_peer
     from kiosk.session.steps import InlineSteps
@@ -88,8 +88,8 @@ def test_paper_low_and_out_reach_staff_through_the_outbox_and_so_does_the_fix(
     peer = EscposPeer()
     try:
         peer.set(paper="near_end")
-        profile = with_printer_peer(with_simulated_devices(load_profile("gov-hall"),
-                                                           instant=True), peer)
+        hall = without_maintenance(load_profile("gov-hall"))
+        profile = with_printer_peer(with_simulated_devices(hall, instant=True), peer)
         terminal = Terminal(profile, TerminalOptions(
             data_dir=tmp_path, backoffice_url="http://127.0.0.1:9", timings=Timings.instant(),
             steps=InlineSteps(), **enrol(tmp_path)))
@@ -171,7 +171,7 @@ def test_a_receipt_left_behind_is_never_printed_for_the_next_citizen(
 
 def test_a_receipt_or_certificate_printing_when_the_terminal_stopped_is_abandoned_at_start(
         tmp_path: Path) -> None:
-    from kiosk.config.profile import load_profile, with_simulated_devices
+    from kiosk.config.profile import load_profile, with_simulated_devices, without_maintenance
     from kiosk.config.settings import Timings
     from kiosk.records.print_journal import PrintJournal
     from kiosk.session.steps import InlineSteps
@@ -181,7 +181,8 @@ def test_a_receipt_or_certificate_printing_when_the_terminal_stopped_is_abandone
     journal.begin("SH-PD-0001-20261201-DEADBEEF", 1.0)  # the power went, mid-job
     journal.begin("HP2026000007", 1.0, "certificate")  # and on the A4 printer
     journal.close()
-    terminal = Terminal(with_simulated_devices(load_profile("gov-hall"), instant=True),
+    hall = without_maintenance(load_profile("gov-hall"))
+    terminal = Terminal(with_simulated_devices(hall, instant=True),
                         TerminalOptions(data_dir=tmp_path, backoffice_url="http://127.0.0.1:9",
                                         timings=Timings.instant(), steps=InlineSteps(),
                                         **enrol(tmp_path)))

@@ -79,7 +79,7 @@ def all_text(shell: Any) -> str:
 def kiosk_ui(window: Any, tmp_path: Path) -> Iterator[Any]:
     from backoffice.running import start_in_thread
     from devices.id_reader.simulator import DEMO_CITIZENS
-    from kiosk.config.profile import load_profile, with_simulated_devices
+    from kiosk.config.profile import load_profile, with_simulated_devices, without_maintenance
     from kiosk.config.settings import Timings
     from kiosk.demo.faces import CameraView, put_photos_on_file, with_camera_view
     from kiosk.demo.seed import register_demo_residents
@@ -96,7 +96,8 @@ def kiosk_ui(window: Any, tmp_path: Path) -> Iterator[Any]:
     # looks at the demo citizen's face.
     view = CameraView(tmp_path / "camera-view.png")
     view.show_face()
-    profile = with_camera_view(with_simulated_devices(load_profile("gov-hall"), settings={
+    hall = without_maintenance(load_profile("gov-hall"))
+    profile = with_camera_view(with_simulated_devices(hall, settings={
         "id_reader": {"present_after_s": 0.2}, "locker": {"close_after_s": 0.2}}), view)
     terminal = Terminal(profile, TerminalOptions(
         data_dir=tmp_path / "kiosk", backoffice_url=backoffice.url,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.config.profile import load_profile, with_simulated_devices
+from kiosk.config.profile import load_profile, with_simulated_devices, without_maintenance
 from tests.test_ui_flow import pump, tap_button, widgets, window  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.ui
@@ -21,7 +21,7 @@ def passport_screen(window: Any) -> Iterator[tuple[Any, Any]]:  # noqa: F811
     from screens.shell import Shell
     from screens.theme import Theme
 
-    profile = with_simulated_devices(load_profile("gov-hall"))
+    profile = with_simulated_devices(without_maintenance(load_profile("gov-hall")))
     rig = build_scene("identify-passport", profile, lang="en")
     holder: dict[str, Any] = {}
     bridge = SessionBridge(rig.session, lambda v: holder["shell"].show(v), threaded=False)

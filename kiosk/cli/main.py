@@ -24,7 +24,12 @@ from kiosk.cli.locker import locker_app
 from kiosk.cli.queue import queue_app
 from kiosk.cli.staff import staff_app
 from kiosk.config.errors import ConfigError
-from kiosk.config.profile import Profile, load_profile, with_simulated_devices
+from kiosk.config.profile import (
+    Profile,
+    load_profile,
+    with_simulated_devices,
+    without_maintenance,
+)
 from kiosk.records.dir_lock import DataDirLock
 from kiosk.terminal import Terminal, TerminalOptions, read_token
 
@@ -136,7 +141,8 @@ def demo(
             printer_peer(data / "printed") as printer, \
             certificate_printer_peer(data / "certificates") as a4, locker_peer(raw) as locker:
         view = CameraView(data / "camera-view.png")
-        prof = with_demo_readers(with_simulated_devices(raw), raw, sam.port, pcsc=pcsc)
+        prof = with_demo_readers(with_simulated_devices(without_maintenance(raw)), raw,
+                                 sam.port, pcsc=pcsc)
         prof = with_certificate_printer_peer(with_printer_peer(prof, printer), a4)
         prof = with_locker_peer(prof, locker)
         url = access.url

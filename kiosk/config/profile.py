@@ -233,6 +233,13 @@ def load_profile(name_or_path: str | Path) -> Profile:
     return profile
 
 
+def without_maintenance(profile: Profile) -> Profile:
+    """The profile with no maintenance window: the demo and the simulator serve at any hour
+    (and a test run at 03:10 finds them serving, as at any other time)."""
+    hours = profile.hours.model_copy(update={"maintenance_window": None})
+    return profile.model_copy(update={"hours": hours})
+
+
 def with_simulated_devices(
     profile: Profile, *, instant: bool = False,
     settings: Mapping[str, Mapping[str, Any]] | None = None,

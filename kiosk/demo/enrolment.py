@@ -4,7 +4,6 @@ data directory (0600) as `kiosk provision enroll` will do for a real terminal.""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from typing import Protocol
 
 from kiosk.config.errors import ConfigError
 from kiosk.records.citizen_key import FILE_NAME as CITIZEN_KEY_FILE
+from kiosk.records.citizen_key import write_private
 
 TOKEN_FILE = "terminal.token"
 
@@ -58,9 +58,7 @@ class BackOfficeAccess:
                 raise ConfigError(f"{source}: cannot be read: {e.strerror}") from e
             target = terminal_dir / name
             if source.resolve() != target.resolve():
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "wb") as f:
-                    f.write(secret)
+                write_private(target, secret)  # a kill -9 meanwhile leaves it whole
             target.chmod(0o600)
             kept.append(str(target))
         return kept[0], kept[1]

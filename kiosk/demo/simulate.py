@@ -12,7 +12,7 @@ from pathlib import Path
 
 from devices.id_reader.simulator import DEMO_CITIZENS
 from kiosk.config.catalogue import Intent, Service
-from kiosk.config.profile import Profile, with_simulated_devices
+from kiosk.config.profile import Profile, with_simulated_devices, without_maintenance
 from kiosk.config.settings import Timings
 from kiosk.demo.enrolment import backoffice_at
 from kiosk.demo.faces import CameraView, put_photos_on_file, with_camera_view
@@ -85,7 +85,8 @@ def simulated_profile(profile: Profile, data_dir: Path) -> Profile:
     at a demo citizen who is always in front of it."""
     view = CameraView(data_dir / "camera-view.png")
     view.show_face()
-    return with_camera_view(with_simulated_devices(profile, instant=True), view)
+    simulated = with_simulated_devices(without_maintenance(profile), instant=True)
+    return with_camera_view(simulated, view)
 
 
 def run_simulation(

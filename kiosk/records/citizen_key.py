@@ -22,6 +22,21 @@ KEY_BYTES = 32
 FILE_NAME = "citizen-hash.key"
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """`data` at `path`, readable by its owner alone from the first byte, and replacing what
+    was there only once all of it is on disk (a crash leaves the old file or the new one)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 class CitizenKey:
     def __init__(self, secret: bytes) -> None:
         if len(secret) < KEY_BYTES:
@@ -54,11 +69,8 @@ class CitizenKey:
             raise ConfigError(f"{path}: not a citizen-hash key ({e})") from e
 
     def write(self, path: Path) -> None:
-        """Keep this key at `path`, 0600 from the first byte."""
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(self._secret.hex() + "\n")
-        path.chmod(0o600)
+        """Keep this key at `path`, 0600 from the first byte, whole or not at all."""
+        write_private(path, (self._secret.hex() + "\n").encode("ascii"))
 
     def citizen_hash(self, id_number: str) -> str:
         """The key a citizen is matched by, here and at the back office."""
