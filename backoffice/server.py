@@ -338,18 +338,22 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError as exc:
             self._send(400, {"error": str(exc)})
             return
-        results = []
+        decoded: list[tuple[str, str, bytes] | None] = []
         for key, kind, payload_b64 in envelopes:
             try:
                 payload = base64.b64decode(payload_b64, validate=True)
             except (binascii.Error, ValueError):
-                status, detail = REJECTED, "payload_b64 is not valid base64"
-            else:
-                payload = settle_deferred_face_check(kind, payload, self.server.faces,
-                                                     self.server.photos)
-                status, detail = self.server.store.accept(key, kind, payload)
-                if status == ACCEPTED:
-                    self._on_event(kind, payload)
+                decoded.append(None)
+                continue
+            decoded.append((key, kind, settle_deferred_face_check(
+                kind, payload, self.server.faces, self.server.photos)))
+        stored = iter(self.server.store.accept_many([d for d in decoded if d is not None]))
+        results = []
+        for (key, _, _), item in zip(envelopes, decoded, strict=True):
+            status, detail = (REJECTED, "payload_b64 is not valid base64") if item is None \
+                else next(stored)
+            if item is not None and status == ACCEPTED:
+                self._on_event(item[1], item[2])
             results.append({"idempotency_key": key, "status": status, "detail": detail})
         self._send(200, {"results": results})
 

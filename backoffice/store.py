@@ -9,6 +9,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -34,6 +35,13 @@ MAX_DEPTH = 32  # JSON nesting: a batch is 4 deep, an application 5
 
 class _Rejected(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class _Checked:
+    sealed: str  # the payload, encrypted
+    application: dict[str, Any] | None  # the application's columns, for application.submit
+    terminal_id: str | None
 
 
 def parse_json(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
@@ -89,6 +97,34 @@ class BackOfficeStore:
 
     def accept(self, key: str, kind: str, payload: bytes) -> tuple[str, str]:
         """Store one envelope exactly once. Returns (accepted|duplicate|rejected, detail)."""
+        return self.accept_many([(key, kind, payload)])[0]
+
+    def accept_many(self, envelopes: list[tuple[str, str, bytes]]) -> list[tuple[str, str]]:
+        """Store a batch, each envelope exactly once, in one transaction (one commit, one
+        fsync for the batch); each envelope has a savepoint of its own, so a rejected one
+        leaves no trace and the others stand. One (status, detail) per envelope."""
+        checked = [self._check(key, kind, payload) for key, kind, payload in envelopes]
+        now = self._clock()
+
+        def store(tx: Tx) -> list[tuple[str, str]]:
+            answers = []
+            for (key, kind, _), check in zip(envelopes, checked, strict=True):
+                if isinstance(check, tuple):
+                    answers.append(check)
+                    continue
+                tx.execute("SAVEPOINT envelope")
+                try:
+                    answers.append(self._store(tx, key, kind, check, now))
+                except _Rejected as exc:
+                    tx.execute("ROLLBACK TO SAVEPOINT envelope")
+                    answers.append((REJECTED, str(exc)))
+                tx.execute("RELEASE SAVEPOINT envelope")
+            return answers
+
+        return self._db.run(store)
+
+    def _check(self, key: str, kind: str, payload: bytes) -> tuple[str, str] | _Checked:
+        """What can be refused before the database is asked: a refusal, or what to store."""
         if not key:
             return REJECTED, "idempotency_key is empty"
         if not kind:
@@ -112,41 +148,37 @@ class BackOfficeStore:
             # Only the keyed hash leaves the (encrypted) payload: lookups by citizen never
             # need the number itself.
             app["citizen_hash"] = self._citizen_hash(app.pop("id_number"))
-        sealed = self._cipher.encrypt(text.encode("utf-8")).decode("ascii")
         terminal = doc.get("terminal_id")
-        now = self._clock()
+        return _Checked(self._cipher.encrypt(text.encode("utf-8")).decode("ascii"), app,
+                        terminal if isinstance(terminal, str) else None)
 
-        def store(tx: Tx) -> tuple[str, str]:
-            # The envelope's key is unique in the database: a second process (or a second
-            # delivery racing this one) finds it taken and answers "duplicate".
-            cur = tx.execute(
-                "INSERT INTO envelopes(idempotency_key, kind, received_at, payload)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", (key, kind, now, sealed))
-            if cur.rowcount == 0:
-                return DUPLICATE, "already received"
-            if app is None:
-                tx.execute(
-                    "INSERT INTO events(idempotency_key, kind, terminal_id, received_at, body)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (key, kind, terminal if isinstance(terminal, str) else None, now, sealed))
-                return ACCEPTED, f"{kind} event received"
-            cur = tx.execute(
-                "INSERT INTO applications(tracking_no, idempotency_key, service_id,"
-                " terminal_id, citizen_hash, status, submitted_at, received_at,"
-                " face_check) VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?)"
-                " ON CONFLICT DO NOTHING",
-                (app["tracking_no"], key, app["service_id"], app["terminal_id"],
-                 app["citizen_hash"], app["submitted_at"], now, app["face_check"]))
-            if cur.rowcount == 0:
-                # Raising rolls the envelope row back too: a rejected key stays unknown.
-                raise _Rejected(f"tracking_no {app['tracking_no']!r} already exists under"
-                                " another idempotency key")
-            return ACCEPTED, f"application {app['tracking_no']} received"
-
-        try:
-            return self._db.run(store)
-        except _Rejected as exc:
-            return REJECTED, str(exc)
+    @staticmethod
+    def _store(tx: Tx, key: str, kind: str, checked: _Checked, now: float) -> tuple[str, str]:
+        # The envelope's key is unique in the database: a second process (or a second
+        # delivery racing this one) finds it taken and answers "duplicate".
+        cur = tx.execute(
+            "INSERT INTO envelopes(idempotency_key, kind, received_at, payload)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", (key, kind, now, checked.sealed))
+        if cur.rowcount == 0:
+            return DUPLICATE, "already received"
+        app = checked.application
+        if app is None:
+            tx.execute(
+                "INSERT INTO events(idempotency_key, kind, terminal_id, received_at, body)"
+                " VALUES (?, ?, ?, ?, ?)", (key, kind, checked.terminal_id, now, checked.sealed))
+            return ACCEPTED, f"{kind} event received"
+        cur = tx.execute(
+            "INSERT INTO applications(tracking_no, idempotency_key, service_id, terminal_id,"
+            " citizen_hash, status, submitted_at, received_at, face_check)"
+            " VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?) ON CONFLICT DO NOTHING",
+            (app["tracking_no"], key, app["service_id"], app["terminal_id"],
+             app["citizen_hash"], app["submitted_at"], now, app["face_check"]))
+        if cur.rowcount == 0:
+            # Rolling back to the savepoint takes the envelope row too: a rejected key stays
+            # unknown.
+            raise _Rejected(f"tracking_no {app['tracking_no']!r} already exists under"
+                            " another idempotency key")
+        return ACCEPTED, f"application {app['tracking_no']} received"
 
     def assignee(self, tracking_no: str) -> str | None:
         """The ID number of the citizen an application is for (staff loading its certificate

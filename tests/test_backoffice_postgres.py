@@ -231,3 +231,17 @@ def test_two_processes_never_give_two_waiting_items_one_pickup_code(
                          timeout=10).json()["pickup_codes"]
     assert len(codes) == 200
     assert len({c["pickup_code"] for c in codes}) == 200
+
+
+def test_a_rejected_envelope_in_a_batch_leaves_no_trace_and_the_rest_stand(
+        bo: RunningBackOffice) -> None:
+    first, again = application(1), application(1)  # the same tracking number, another key
+    batch = [envelope("k-a", first), envelope("k-b", again), envelope("k-c", application(2))]
+    answer = requests.post(bo.url + "/v1/envelopes", json={"envelopes": batch},
+                           headers=bo.headers, timeout=10).json()["results"]
+    assert [r["status"] for r in answer] == ["accepted", "rejected", "accepted"]
+    assert bo.store.counts() == {"applications": 2, "envelopes": 2, "events": 0}
+    fixed = envelope("k-b", application(3))  # the rejected key was never remembered
+    answer = requests.post(bo.url + "/v1/envelopes", json={"envelopes": [fixed]},
+                           headers=bo.headers, timeout=10).json()["results"]
+    assert answer[0]["status"] == "accepted"
