@@ -100,28 +100,68 @@ class BackOfficeStore:
         return self.accept_many([(key, kind, payload)])[0]
 
     def accept_many(self, envelopes: list[tuple[str, str, bytes]]) -> list[tuple[str, str]]:
-        """Store a batch, each envelope exactly once, in one transaction (one commit, one
-        fsync for the batch); each envelope has a savepoint of its own, so a rejected one
-        leaves no trace and the others stand. One (status, detail) per envelope."""
+        """Store a batch, each envelope exactly once, in one transaction (one commit for the
+        batch, a few statements for all of it). The envelope's key is unique in the
+        database: a second process, or a second delivery racing this one, finds it taken and
+        is answered "duplicate". An application whose tracking number another key already
+        has is rejected and leaves no trace (its key stays unknown). One (status, detail)
+        per envelope, in order."""
         checked = [self._check(key, kind, payload) for key, kind, payload in envelopes]
+        todo = [(key, kind, c) for (key, kind, _), c in zip(envelopes, checked, strict=True)
+                if isinstance(c, _Checked)]
         now = self._clock()
+        inserted: set[str] = set()
+        refused: set[str] = set()
 
-        def store(tx: Tx) -> list[tuple[str, str]]:
-            answers = []
-            for (key, kind, _), check in zip(envelopes, checked, strict=True):
-                if isinstance(check, tuple):
-                    answers.append(check)
-                    continue
-                tx.execute("SAVEPOINT envelope")
-                try:
-                    answers.append(self._store(tx, key, kind, check, now))
-                except _Rejected as exc:
-                    tx.execute("ROLLBACK TO SAVEPOINT envelope")
-                    answers.append((REJECTED, str(exc)))
-                tx.execute("RELEASE SAVEPOINT envelope")
-            return answers
+        def store(tx: Tx) -> None:
+            inserted.clear()
+            refused.clear()
+            if not todo:
+                return
+            inserted.update(_returned(tx, "INSERT INTO envelopes(idempotency_key, kind,"
+                                      " received_at, payload)", (
+                                          (key, kind, now, c.sealed) for key, kind, c in todo),
+                                      "ON CONFLICT DO NOTHING RETURNING idempotency_key"))
+            fresh: dict[str, tuple[str, _Checked]] = {}  # a key twice: its first is stored
+            for key, kind, c in todo:
+                if key in inserted and key not in fresh:
+                    fresh[key] = (kind, c)
+            apps = [(c.application["tracking_no"], key, c.application["service_id"],
+                     c.application["terminal_id"], c.application["citizen_hash"], "received",
+                     c.application["submitted_at"], now, c.application["face_check"])
+                    for key, (_, c) in fresh.items() if c.application is not None]
+            taken = _returned(tx, "INSERT INTO applications(tracking_no, idempotency_key,"
+                              " service_id, terminal_id, citizen_hash, status, submitted_at,"
+                              " received_at, face_check)", apps,
+                              "ON CONFLICT DO NOTHING RETURNING idempotency_key")
+            refused.update(a[1] for a in apps if a[1] not in taken)
+            if refused:  # the envelope row goes with it: a rejected key stays unknown
+                marks = ", ".join("?" * len(refused))
+                tx.execute(f"DELETE FROM envelopes WHERE idempotency_key IN ({marks})",
+                           tuple(refused))
+            events = [(key, kind, c.terminal_id, now, c.sealed)
+                      for key, (kind, c) in fresh.items() if c.application is None]
+            _returned(tx, "INSERT INTO events(idempotency_key, kind, terminal_id,"
+                      " received_at, body)", events, "RETURNING idempotency_key")
 
-        return self._db.run(store)
+        self._db.run(store)
+        answers: list[tuple[str, str]] = []
+        first: set[str] = set()
+        for (key, kind, _), c in zip(envelopes, checked, strict=True):
+            if not isinstance(c, _Checked):
+                answers.append(c)
+            elif key in refused:
+                what = c.application["tracking_no"] if c.application else None
+                answers.append((REJECTED, f"tracking_no {what!r} already exists under another"
+                                " idempotency key" if what else "its key was refused in this"
+                                " batch (an application's tracking number was taken)"))
+            elif key in inserted and key not in first:
+                first.add(key)
+                answers.append((ACCEPTED, f"application {c.application['tracking_no']} received"
+                                if c.application is not None else f"{kind} event received"))
+            else:
+                answers.append((DUPLICATE, "already received"))
+        return answers
 
     def _check(self, key: str, kind: str, payload: bytes) -> tuple[str, str] | _Checked:
         """What can be refused before the database is asked: a refusal, or what to store."""
@@ -152,34 +192,6 @@ class BackOfficeStore:
         return _Checked(self._cipher.encrypt(text.encode("utf-8")).decode("ascii"), app,
                         terminal if isinstance(terminal, str) else None)
 
-    @staticmethod
-    def _store(tx: Tx, key: str, kind: str, checked: _Checked, now: float) -> tuple[str, str]:
-        # The envelope's key is unique in the database: a second process (or a second
-        # delivery racing this one) finds it taken and answers "duplicate".
-        cur = tx.execute(
-            "INSERT INTO envelopes(idempotency_key, kind, received_at, payload)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", (key, kind, now, checked.sealed))
-        if cur.rowcount == 0:
-            return DUPLICATE, "already received"
-        app = checked.application
-        if app is None:
-            tx.execute(
-                "INSERT INTO events(idempotency_key, kind, terminal_id, received_at, body)"
-                " VALUES (?, ?, ?, ?, ?)", (key, kind, checked.terminal_id, now, checked.sealed))
-            return ACCEPTED, f"{kind} event received"
-        cur = tx.execute(
-            "INSERT INTO applications(tracking_no, idempotency_key, service_id, terminal_id,"
-            " citizen_hash, status, submitted_at, received_at, face_check)"
-            " VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?) ON CONFLICT DO NOTHING",
-            (app["tracking_no"], key, app["service_id"], app["terminal_id"],
-             app["citizen_hash"], app["submitted_at"], now, app["face_check"]))
-        if cur.rowcount == 0:
-            # Rolling back to the savepoint takes the envelope row too: a rejected key stays
-            # unknown.
-            raise _Rejected(f"tracking_no {app['tracking_no']!r} already exists under"
-                            " another idempotency key")
-        return ACCEPTED, f"application {app['tracking_no']} received"
-
     def assignee(self, tracking_no: str) -> str | None:
         """The ID number of the citizen an application is for (staff loading its certificate
         into a terminal's locker: the terminal keeps it only as a salted hash)."""
@@ -208,6 +220,17 @@ class BackOfficeStore:
     def counts(self) -> dict[str, int]:
         return {table: int(self._db.query(f"SELECT COUNT(*) FROM {table}")[0][0])
                 for table in ("applications", "envelopes", "events")}
+
+
+def _returned(tx: Tx, insert: str, rows: Any, tail: str) -> set[str]:
+    """A multi-row INSERT; the first column of what it RETURNING-s, as a set."""
+    rows = list(rows)
+    if not rows:
+        return set()
+    marks = "(" + ", ".join("?" * len(rows[0])) + ")"
+    values = ", ".join([marks] * len(rows))
+    flat = tuple(v for row in rows for v in row)
+    return {r[0] for r in tx.execute(f"{insert} VALUES {values} {tail}", flat).fetchall()}
 
 
 def _application_fields(doc: dict[str, Any]) -> dict[str, Any]:

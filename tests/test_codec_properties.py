@@ -124,3 +124,28 @@ def test_any_envelope_is_accepted_duplicate_or_rejected_with_a_reason(
     assert detail
     again, _ = store.accept(key, kind, payload)
     assert again == (DUPLICATE if status in (ACCEPTED, DUPLICATE) else REJECTED)
+
+
+@PROPERTIES
+@given(st.lists(st.tuples(st.sampled_from("abcdef"), st.sampled_from("XYZ"),
+                          st.booleans()), max_size=12))
+def test_a_batch_stores_each_key_once_and_each_tracking_number_under_one_key(
+        tmp_path_factory: pytest.TempPathFactory, items: list[tuple[str, str, bool]]) -> None:
+    store = BackOfficeStore(SqliteDatabase(tmp_path_factory.mktemp("b") / "s.sqlite3"),
+                            citizen_hash=lambda n: n, cipher=Fernet(Fernet.generate_key()))
+    batch = []
+    for key, tracking, is_application in items:
+        doc = {"tracking_no": tracking, "service_id": "s", "terminal_id": "t", "form": {},
+               "citizen": {"id_number": "1", "name": "n"}, "submitted_at": 1.0}
+        kind = "application.submit" if is_application else "staff.call"
+        batch.append((key, kind, json.dumps(doc).encode()))
+    answers = store.accept_many(batch)
+    accepted = [b[0] for b, (status, _) in zip(batch, answers, strict=True)
+                if status == ACCEPTED]
+    assert len(accepted) == len(set(accepted))  # a key is taken once
+    counts = store.counts()
+    assert counts["envelopes"] == len(accepted) == counts["applications"] + counts["events"]
+    tracked = [b[2] for b, (status, _) in zip(batch, answers, strict=True)
+               if status == ACCEPTED and b[1] == "application.submit"]
+    assert len({json.loads(t)["tracking_no"] for t in tracked}) == len(tracked)
+    assert all(status != ACCEPTED for status, _ in store.accept_many(batch))  # again: none
