@@ -1,4 +1,5 @@
-"""`python -m bench`: cold start, headless sessions per second, durable enqueue rate.
+"""`python -m bench`: cold start, headless sessions per second, durable enqueue rate and
+latency, drains and a fleet on SQLite and PostgreSQL, chaos runs, and each device's figures.
 
 Each figure comes with a baseline measured in the same run on the same machine, and the
 ratio between them; the machine is shared and noisy, so compare ratios, not seconds.
@@ -196,6 +197,53 @@ def main() -> None:
           f"{lk['poll_48_s'] / lk['poll_48_wire_s']:.2f}x its "
           f"{lk['poll_48_wire_s'] * 1000:.1f} ms on the line (asked: <= 150 ms)")
     results["locker"] = lk
+
+    from bench import outbox_load
+
+    with tempfile.TemporaryDirectory() as d:
+        print("outbox and back office under load:")
+        load = outbox_load.measure(Path(d))
+    lat = load["enqueue_latency_s"]
+    print("  enqueue latency, median, 0 / 10k / 100k pending   "
+          + " / ".join(f"{lat[k] * 1000:.3f} ms" for k in ("0", "10000", "100000"))
+          + f"   ratio {lat['100000'] / lat['0']:.2f}x at 100k (asked: flat within 20 %)")
+    for engine in ("sqlite", "postgresql"):
+        dr = load[f"drain_{engine}"]
+        print(f"  drain {outbox_load.DRAIN} to a loopback back office, batches of 50, "
+              f"{engine:<10} {dr['drain_per_s']:7.0f} /s   (its store in process: "
+              f"{dr['store_in_process_per_s']:.0f} /s; ratio {dr['ratio']:.2f}x; "
+              "asked: >= 5,000 /s)")
+    fl = load["fleet"]
+    print(f"  fleet: {outbox_load.FLEET_TERMINALS} terminals x {outbox_load.FLEET_ENVELOPES}, "
+          f"2 back-office processes, one PostgreSQL   {fl['per_s']:7.0f} /s, p99 "
+          f"{fl['p99_s'] * 1000:.0f} ms a delivery, {fl['duplicates']} duplicates, "
+          f"{fl['stored']}/{fl['envelopes']} stored   (ratio "
+          f"{fl['per_s'] / load['drain_sqlite']['drain_per_s']:.2f}x one SQLite drain)")
+    mem = load["sessions_memory"]
+    print(f"  {mem['sessions']} headless sessions in one terminal   RSS "
+          f"{mem['rss_after_warmup_mb']:.1f} MB after 500, {mem['rss_after_all_mb']:.1f} MB "
+          f"after all: +{mem['growth_mb']:.2f} MB (asked: <= 5 MB); {mem['completed']} "
+          f"completed, {mem['at_backoffice']} at the back office, "
+          f"{mem['completed'] - mem['unique']} duplicated")
+    results["outbox_load"] = load
+
+    from bench import chaos
+
+    trials = int(os.environ.get("BENCH_CHAOS_TRIALS", "100"))
+    with tempfile.TemporaryDirectory() as d:
+        print("chaos (python -m bench.chaos --trials 1000 for the long run):")
+        kills = chaos.kill_trials(Path(d) / "kill", trials, 20261202)
+        proxied = chaos.proxy_run(Path(d) / "proxy", 300, 20261202)
+    print(f"  {trials} kill -9 of kiosk simulate, then kiosk queue drain   "
+          f"{kills.envelopes} envelopes held, {kills.at_backoffice} at the back office, "
+          f"{kills.missing} lost, {kills.unknown_at_backoffice} unknown, integrity "
+          f"{kills.integrity!r}, {kills.seconds:.0f} s")
+    faults = sum(v for k, v in proxied.faults.items() if k != "passed")
+    print(f"  300 sessions through a proxy faulting 30 % ({faults} faults: "
+          + ", ".join(f"{k} {v}" for k, v in proxied.faults.items() if k != "passed")
+          + f")   {proxied.envelopes} envelopes, {proxied.at_backoffice} at the back office, "
+          f"{proxied.missing} lost, integrity {proxied.integrity!r}")
+    results["chaos"] = {"kill": kills.as_dict(), "proxy": proxied.as_dict()}
     print(json.dumps(results))
 
 
