@@ -35,19 +35,28 @@ def cold_start(which: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def raw_sqlite_enqueue_rate(path: Path, n: int) -> float:
-    """Committed inserts per second with the outbox's PRAGMAs and nothing else."""
+def raw_sqlite_enqueue_rate(path: Path, n: int, encrypt: bool = False) -> float:
+    """The baseline doing the outbox's work by hand: committed inserts per second into the
+    outbox's own table and indexes, with its PRAGMAs, each its own BEGIN IMMEDIATE/COMMIT,
+    and (`encrypt`) the payload sealed with Fernet first, as the outbox does."""
+    from cryptography.fernet import Fernet
+
+    from offline_queue import Outbox
+
+    Outbox(path).close()  # the same schema: the table, its unique key and its index
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, kind TEXT, p BLOB,"
-                 " created REAL)")
-    payload = os.urandom(400)
+    fernet = Fernet(Fernet.generate_key())
+    payload = os.urandom(300)
     start = time.perf_counter()
     for _ in range(n):
+        stored = fernet.encrypt(payload) if encrypt else payload
+        now = time.time()
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO t (k, kind, p, created) VALUES (?, ?, ?, ?)",
-                     (uuid.uuid4().hex, "application.submit", payload, time.time()))
+        conn.execute("INSERT INTO envelopes (idempotency_key, kind, payload, created_at,"
+                     " attempts, status, next_attempt_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                     (uuid.uuid4().hex, "application.submit", stored, now, "pending", now))
         conn.execute("COMMIT")
     rate = n / (time.perf_counter() - start)
     conn.close()
@@ -66,6 +75,19 @@ def outbox_enqueue_rate(path: Path, n: int, encrypted: bool) -> float:
     rate = n / (time.perf_counter() - start)
     outbox.close()
     return rate
+
+
+def enqueue_rates(tmp: Path, n: int, rounds: int) -> dict[str, float]:
+    """Medians over `rounds` rounds, the four interleaved in each (the disk's mood changes
+    from one second to the next: each figure meets the same moods as its baseline)."""
+    runs: dict[str, list[float]] = {"raw": [], "outbox": [], "raw_encrypted": [],
+                                    "outbox_encrypted": []}
+    for r in range(rounds):
+        runs["raw"].append(raw_sqlite_enqueue_rate(tmp / f"raw{r}.db", n))
+        runs["outbox"].append(outbox_enqueue_rate(tmp / f"plain{r}.db", n, encrypted=False))
+        runs["raw_encrypted"].append(raw_sqlite_enqueue_rate(tmp / f"rawenc{r}.db", n, True))
+        runs["outbox_encrypted"].append(outbox_enqueue_rate(tmp / f"enc{r}.db", n, True))
+    return {k: statistics.median(v) for k, v in runs.items()}
 
 
 def simulate_rate(tmp: Path) -> tuple[float, int]:
@@ -88,15 +110,20 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        print(f"durable enqueue, {ENQUEUES} envelopes, one fsync'd commit each:")
-        raw = raw_sqlite_enqueue_rate(tmp / "raw.db", ENQUEUES)
-        plain = outbox_enqueue_rate(tmp / "plain.db", ENQUEUES, encrypted=False)
-        enc = outbox_enqueue_rate(tmp / "enc.db", ENQUEUES, encrypted=True)
-        print(f"  raw sqlite3 (same PRAGMAs)   {raw:8.0f} /s")
-        print(f"  Outbox.enqueue               {plain:8.0f} /s   ratio {plain / raw:4.2f}x raw")
-        print(f"  Outbox.enqueue, encrypted    {enc:8.0f} /s   ratio {enc / raw:4.2f}x raw")
+        per_round = max(200, ENQUEUES // RUNS)
+        print(f"durable enqueue, {per_round} envelopes x {RUNS} interleaved rounds (medians), "
+              "one fsync'd commit each:")
+        rates = enqueue_rates(tmp, per_round, RUNS)
+        raw, plain = rates["raw"], rates["outbox"]
+        raw_enc, enc = rates["raw_encrypted"], rates["outbox_encrypted"]
+        print(f"  raw sqlite3, the outbox's table, same PRAGMAs   {raw:8.0f} /s")
+        print(f"  Outbox.enqueue                                 {plain:8.0f} /s   ratio "
+              f"{plain / raw:4.2f}x raw (asked: >= 0.8x)")
+        print(f"  raw sqlite3 + Fernet, as the outbox seals       {raw_enc:8.0f} /s")
+        print(f"  Outbox.enqueue, encrypted (as deployed)         {enc:8.0f} /s   ratio "
+              f"{enc / raw_enc:4.2f}x raw + Fernet")
         results["enqueue"] = {"raw_per_s": raw, "outbox_per_s": plain,
-                              "outbox_encrypted_per_s": enc}
+                              "raw_encrypted_per_s": raw_enc, "outbox_encrypted_per_s": enc}
 
         print(f"kiosk simulate, {SESSIONS} headless sessions to a loopback back office:")
         rate, delivered = simulate_rate(tmp)

@@ -6,6 +6,7 @@ import itertools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -24,6 +25,7 @@ os.environ["KIOSK_AUDIT_STRICT"] = "1"
 settings.register_profile("kiosk", derandomize=True, database=None, deadline=None)
 settings.load_profile("kiosk")
 
+from backoffice import RunningBackOffice  # noqa: E402
 from devices import registry  # noqa: E402
 from devices.camera.fake import FakeCamera  # noqa: E402
 from devices.certificate_printer.fake import FakeCertificatePrinter  # noqa: E402
@@ -159,3 +161,13 @@ def pg_url(postgres: PostgresServer, request: pytest.FixtureRequest) -> str:
 
 
 _databases = itertools.count()
+
+
+@pytest.fixture
+def reference_backoffice(tmp_path: Path) -> Iterator[RunningBackOffice]:
+    """The reference back office on loopback, its files in tmp_path/bo."""
+    from backoffice import start_in_thread
+
+    running = start_in_thread("127.0.0.1", 0, tmp_path / "bo")
+    yield running
+    running.stop()

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backoffice import RunningBackOffice, start_in_thread
+from backoffice import RunningBackOffice
 from backoffice.qr_tokens import QrIssuer
 from devices.camera.qr import decode_qr
 from devices.id_reader.protocol import DocumentKind
@@ -111,10 +110,8 @@ def _key_dir() -> str:
 
 
 @pytest.fixture
-def backoffice(tmp_path: Path) -> Iterator[RunningBackOffice]:
-    bo = start_in_thread("127.0.0.1", 0, tmp_path / "bo")
-    yield bo
-    bo.stop()
+def backoffice(reference_backoffice: RunningBackOffice) -> RunningBackOffice:
+    return reference_backoffice
 
 
 def qr_png(token: str, path: Path) -> Path:

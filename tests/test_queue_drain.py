@@ -10,12 +10,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from backoffice import RunningBackOffice, start_in_thread
+from backoffice import RunningBackOffice
 from kiosk.config.errors import ConfigError
 from kiosk.records.dir_lock import DataDirBusy, DataDirLock
 from kiosk.terminal import open_outbox
@@ -37,10 +36,8 @@ def application(i: int) -> bytes:
 
 
 @pytest.fixture
-def bo(tmp_path: Path) -> Iterator[RunningBackOffice]:
-    running = start_in_thread("127.0.0.1", 0, tmp_path / "bo")
-    yield running
-    running.stop()
+def bo(reference_backoffice: RunningBackOffice) -> RunningBackOffice:
+    return reference_backoffice
 
 
 def crashed_terminal(data: Path, n: int) -> None:
