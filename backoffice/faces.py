@@ -166,8 +166,8 @@ def settle_deferred_face_check(kind: str, payload: bytes, faces: FaceMatcher,
     terminal's best frame (and the document's photo, if it has one) for a deferred check.
     The check is made here, on receipt; its decision replaces the photos, which are never
     stored. Anything else passes through unchanged."""
-    if kind != "application.submit":
-        return payload
+    if kind != "application.submit" or (b"deferred" not in payload and b"\\u" not in payload):
+        return payload  # most are not deferred: no need to read them twice
     try:
         doc = parse_json(payload)
     except ValueError:

@@ -256,7 +256,7 @@ def main() -> None:
 
     from bench import chaos
 
-    trials = int(os.environ.get("BENCH_CHAOS_TRIALS", "100"))
+    trials = int(os.environ.get("BENCH_CHAOS_TRIALS", "60"))
     with tempfile.TemporaryDirectory() as d:
         print("chaos (python -m bench.chaos --trials 1000 for the long run):")
         kills = chaos.kill_trials(Path(d) / "kill", trials, 20261202)

@@ -95,7 +95,7 @@ def _account(report: ChaosReport, data: Path, bo: RunningBackOffice) -> ChaosRep
     return report
 
 
-def kill_trials(root: Path, trials: int, seed: int, *, alive_s: tuple[float, float] = (0.2, 1.5),
+def kill_trials(root: Path, trials: int, seed: int, *, alive_s: tuple[float, float] = (1.2, 3.2),
                 drain_s: float = 120.0) -> ChaosReport:
     """`trials` runs of `kiosk simulate` on one data directory, each killed with -9 after a
     random time; then `kiosk queue drain`."""

@@ -64,23 +64,27 @@ def _prefill(path: Path, n: int) -> None:
 
 
 def enqueue_latency(tmp: Path, pending: Sequence[int] = (0, 10_000, 100_000),
-                    samples: int = 400) -> dict[str, float]:
+                    samples: int = 100, rounds: int = 6) -> dict[str, float]:
+    """Median enqueue latency into outboxes holding `pending` envelopes, the outboxes taken in
+    turn in every round (so that each meets the disk's same moods)."""
     from offline_queue import Outbox
 
-    medians = {}
     tmp.mkdir(parents=True, exist_ok=True)
+    outboxes = {}
     for n in pending:
-        path = tmp / f"latency-{n}.db"
-        _prefill(path, n)
-        outbox = Outbox(path)
-        payload, times = os.urandom(300), []
-        for _ in range(samples):
-            start = time.perf_counter()
-            outbox.enqueue("application.submit", payload, uuid.uuid4().hex)
-            times.append(time.perf_counter() - start)
+        _prefill(tmp / f"latency-{n}.db", n)
+        outboxes[n] = Outbox(tmp / f"latency-{n}.db")
+    payload = os.urandom(300)
+    times: dict[int, list[float]] = {n: [] for n in pending}
+    for _ in range(rounds):
+        for n, outbox in outboxes.items():
+            for _ in range(samples):
+                start = time.perf_counter()
+                outbox.enqueue("application.submit", payload, uuid.uuid4().hex)
+                times[n].append(time.perf_counter() - start)
+    for outbox in outboxes.values():
         outbox.close()
-        medians[str(n)] = statistics.median(times)
-    return medians
+    return {str(n): statistics.median(t) for n, t in times.items()}
 
 
 def _outbox_of(path: Path, n: int, terminal: str = "SH-PD-0001", start: int = 0) -> Any:
@@ -115,22 +119,27 @@ def _in_process_store_rate(tmp: Path, n: int, database: str | None) -> float:
 
 def drain_rate(tmp: Path, n: int, database: str | None = None,
                baseline_database: str | None = None) -> dict[str, float]:
-    from backoffice import start_in_thread
+    """SyncWorker.drain of `n` envelopes to a `kiosk backoffice` process of its own (as a
+    terminal and its back office are), against the same envelopes stored in process."""
+    import requests
+
     from offline_queue import HttpTransport, SyncWorker
 
     (tmp / "baseline").mkdir(parents=True, exist_ok=True)
     baseline = _in_process_store_rate(tmp / "baseline", n, baseline_database)
     outbox = _outbox_of(tmp / "drain.db", n)
-    bo = start_in_thread("127.0.0.1", 0, tmp / "bo", database=database)
     try:
-        worker = SyncWorker(outbox, HttpTransport(bo.url + "/v1/envelopes",
-                                                  headers=bo.headers), batch_size=50)
-        start = time.perf_counter()
-        assert worker.drain(600), "not drained"
-        rate = n / (time.perf_counter() - start)
-        assert bo.store.counts()["applications"] == n
+        with _backoffice_processes(1, tmp / "bo", database) as (url,):
+            token = (tmp / "bo" / "terminal.token").read_text().strip()
+            headers = {"Authorization": f"Bearer {token}"}
+            worker = SyncWorker(outbox, HttpTransport(url + "/v1/envelopes", headers=headers),
+                                batch_size=50)
+            start = time.perf_counter()
+            assert worker.drain(600), "not drained"
+            rate = n / (time.perf_counter() - start)
+            stats = requests.get(url + "/v1/stats", headers=headers, timeout=10).json()
+            assert stats["applications"] == n, stats
     finally:
-        bo.stop()
         outbox.close()
     return {"drain_per_s": rate, "store_in_process_per_s": baseline,
             "ratio": rate / baseline}
@@ -143,16 +152,18 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _backoffice_processes(count: int, data: Path, database: str) -> Iterator[list[str]]:
+def _backoffice_processes(count: int, data: Path, database: str | None
+                          ) -> Iterator[list[str]]:
     import requests
 
     procs, urls = [], []
     try:
         for _ in range(count):
             port = _free_port()
+            engine = ["--database", database] if database else []
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "kiosk.cli", "backoffice", "--port", str(port),
-                 "--data-dir", str(data), "--database", database], cwd=ROOT,
+                 "--data-dir", str(data), *engine], cwd=ROOT,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             urls.append(f"http://127.0.0.1:{port}")
             time.sleep(0.5)  # the first makes the keys; the second reads them

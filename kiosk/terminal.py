@@ -169,6 +169,7 @@ class Terminal:
         data_dir = options.data_dir
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
+            data_dir.chmod(0o700)  # its records are the terminal's alone, whatever their mode
         except OSError as e:
             raise ConfigError(f"{data_dir}: cannot create the data directory: {e.strerror}") from e
         self._dir_lock = DataDirLock(data_dir)  # held until stop(): one process per directory

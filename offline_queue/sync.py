@@ -174,8 +174,7 @@ class SyncWorker:
         self.outbox.due_now()
         while True:
             report = self.run_once()
-            stats = self.outbox.stats()
-            if stats.pending + stats.in_flight == 0:
+            if not self.outbox.undelivered():
                 return True
             if report.delivered or report.parked:
                 continue  # the back office answers: go on at once

@@ -171,3 +171,23 @@ def test_a_profile_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(f"kiosk: {bad}: line 3: not UTF-8 text"), line
+
+
+def test_the_embedded_back_office_keeps_its_files_under_the_data_directory_only(
+        tmp_path: Path) -> None:
+    from kiosk.config.profile import load_profile
+    from kiosk.demo.simulate import run_simulation
+
+    data = tmp_path / "sim"
+    report = run_simulation(load_profile("gov-hall"), 2, data)
+    assert report.delivered == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["sim"]  # nothing beside it
+    bo = data / "backoffice"
+    assert {"backoffice.sqlite3", "citizen-hash.key", "store.key", "terminal.token"} <= \
+        {p.name for p in bo.iterdir()}
+    assert all(p.stat().st_mode & 0o077 == 0 for p in bo.iterdir())
+    # The terminal's directory is its own (0700), and so are the copies of what it was
+    # enrolled with (0600).
+    assert (data / "kiosk").stat().st_mode & 0o077 == 0
+    for name in ("terminal.token", "citizen-hash.key"):
+        assert (data / "kiosk" / name).stat().st_mode & 0o077 == 0
