@@ -275,6 +275,11 @@ def _out_of_service(r: SceneRig) -> None:
     r.tick()
 
 
+def _out_of_service_storage(r: SceneRig) -> None:
+    r.session.d.storage_free = lambda: 0  # the data directory's disk is full
+    r.tick()
+
+
 SCENES: dict[str, Callable[[SceneRig], None]] = {
     "attract": lambda r: None,
     "home": _home,
@@ -300,10 +305,11 @@ SCENES: dict[str, Callable[[SceneRig], None]] = {
     "countdown": _countdown,
     "goodbye": _goodbye,
     "out_of_service": _out_of_service,
+    "out-of-service-storage": _out_of_service_storage,
 }
 
 
-IDLE_SCENES = ("attract", "out_of_service")
+IDLE_SCENES = ("attract", "out_of_service", "out-of-service-storage")
 
 
 def build_scene(name: str, profile: Profile, *, lang: str = "zh", elder: bool = False,
