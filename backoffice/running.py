@@ -12,13 +12,14 @@ from types import FrameType
 
 from backoffice.certificates import DB_FILE as CERTIFICATES_DB
 from backoffice.certificates import CertificateOffice
+from backoffice.connections import Limits
 from backoffice.db import Databases
 from backoffice.faces import FaceMatcher, FaceSettings
 from backoffice.lockers import DB_FILE as LOCKERS_DB
 from backoffice.lockers import LockerOffice
 from backoffice.qr_tokens import QrIssuer
 from backoffice.secrets import BackOfficeSecrets
-from backoffice.server import DB_FILE, BackOfficeHTTPServer, Limits
+from backoffice.server import DB_FILE, BackOfficeHTTPServer
 from backoffice.store import BackOfficeStore
 
 log = logging.getLogger(__name__)

@@ -6,15 +6,8 @@ import base64
 import binascii
 import contextlib
 import hmac
-import json
 import logging
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -24,6 +17,7 @@ from backoffice.certificates import (
     NotEligible,
     printed_serial,
 )
+from backoffice.connections import BoundedHandler, BoundedHTTPServer, Limits
 from backoffice.db import Databases
 from backoffice.faces import (
     BadImage,
@@ -39,43 +33,18 @@ from backoffice.store import ACCEPTED, REJECTED, BackOfficeStore, parse_batch, p
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 8 * 1024 * 1024
-MAX_JSON_DEPTH = 32  # a batch is 4 deep, an application 5: anything near this is an attack
 DB_FILE = "backoffice.sqlite3"
-BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json"
-        b"\r\nContent-Length: 18\r\nConnection: close\r\n\r\n{\"error\": \"busy\"}\n")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How much one back-office process takes on at once."""
-
-    workers: int = 64  # connections served at once, each by a thread of a fixed pool
-    waiting: int = 256  # accepted connections waiting for a worker; beyond: 503 at once
-    idle_s: float = 10.0  # a kept-alive connection with no request for this long is closed
-    read_s: float = 30.0  # a request (headers and body) must arrive within this
 # Answered to anyone: the health check, the QR public key, and (with /v1/verify/{serial})
 # checking a certificate's verification code. Everything else needs a terminal's token.
 PUBLIC = frozenset({"/v1/health", "/v1/qr-public-key"})
 
 
-class BackOfficeHTTPServer(ThreadingHTTPServer):
-    # Handler threads are joined on close (see stop()), so a restart never leaves an old thread
-    # serving a kept-alive connection against a closed store.
-    daemon_threads = False
-    block_on_close = True
-    # The default listen backlog of 5 drops SYNs when a few terminals sync at once, and each
-    # dropped SYN costs the client a 1 s retransmit.
-    request_queue_size = 128
-
+class BackOfficeHTTPServer(BoundedHTTPServer):
     def __init__(self, addr: tuple[str, int], store: BackOfficeStore,
                  secrets: BackOfficeSecrets, qr: QrIssuer, certificates: CertificateOffice,
                  lockers: LockerOffice, faces: FaceMatcher | None = None,
                  limits: Limits | None = None, databases: Databases | None = None) -> None:
         self.databases = databases
-        self.limits = limits or Limits()
-        self._pool = ThreadPoolExecutor(self.limits.workers, thread_name_prefix="backoffice")
-        self._slots = threading.BoundedSemaphore(self.limits.workers + self.limits.waiting)
         self.store = store
         self.certificates = certificates
         self.lockers = lockers
@@ -84,130 +53,17 @@ class BackOfficeHTTPServer(ThreadingHTTPServer):
         self.qr = qr
         self.faces = faces or FaceMatcher()
         self.photos = PhotosOnFile(self.faces)
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        self._reading: dict[socket.socket, float] = {}  # connection -> when its request began
-        self._closing = threading.Event()
-        super().__init__(addr, _Handler)
-        self._deadlines = threading.Thread(target=self._cut_slow_requests,
-                                           name="backoffice-deadlines", daemon=True)
-        self._deadlines.start()
-
-    # Tracked from the accepting thread (not the handler's setup()), so a connection accepted
-    # just before stop() cannot slip past close_connections() and keep server_close() waiting.
-    # Served by the fixed pool: a thousand stalled uploads take `workers` threads, not a
-    # thousand; past what may wait, a connection is told 503 and closed at once.
-    def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
-            with contextlib.suppress(OSError):
-                request.settimeout(1.0)
-                request.sendall(BUSY)
-            self.shutdown_request(request)
-            return
-        with self._open_lock:
-            self._open.add(request)
-        try:
-            self._pool.submit(self._serve, request, client_address)
-        except RuntimeError:  # the pool is shut down: we are stopping
-            self._slots.release()
-            self.shutdown_request(request)
-
-    def _serve(self, request: Any, client_address: Any) -> None:
-        try:
-            self.finish_request(request, client_address)
-        except Exception:
-            self.handle_error(request, client_address)
-        finally:
-            self.shutdown_request(request)
-            self._slots.release()
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-            self._reading.pop(request, None)
-        super().shutdown_request(request)
-
-    def reading(self, conn: socket.socket, started: bool) -> None:
-        """A request on `conn` began (headers and body to come), or has all arrived."""
-        with self._open_lock:
-            if started:
-                self._reading[conn] = time.monotonic()
-            else:
-                self._reading.pop(conn, None)
-
-    def _cut_slow_requests(self) -> None:
-        """A request trickled in (a header line every few seconds) is cut once it has taken
-        `read_s`, so that stalled clients cannot keep every worker."""
-        while not self._closing.wait(min(1.0, self.limits.read_s / 4)):
-            now = time.monotonic()
-            with self._open_lock:
-                late = [c for c, t in self._reading.items() if now - t > self.limits.read_s]
-                for conn in late:
-                    del self._reading[conn]
-            for conn in late:
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-
-    def close_connections(self) -> None:
-        with self._open_lock:
-            conns = list(self._open)
-        for conn in conns:
-            with contextlib.suppress(OSError):  # already gone
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def stop(self) -> None:
-        """Stop serving (from another thread than serve_forever's), then close."""
-        self.shutdown()
-        self.close()
+        super().__init__(addr, _Handler, limits)
 
     def close(self) -> None:
-        """Cut kept-alive connections, join handler threads, close the stores."""
-        self._closing.set()
-        self.close_connections()
-        self.server_close()
-        self._pool.shutdown(wait=True)
-        self._deadlines.join()
+        """Cut kept-alive connections, let the workers finish, close the stores."""
+        super().close()
         if self.databases is not None:
             self.databases.close()
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.warning("error serving %s", client_address, exc_info=True)
 
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # or every response waits ~40 ms for a delayed ACK
+class _Handler(BoundedHandler):
     server: BackOfficeHTTPServer
-
-    def setup(self) -> None:
-        super().setup()
-        # An idle kept-alive connection must not pin a worker.
-        self.connection.settimeout(self.server.limits.idle_s)
-
-    def handle_one_request(self) -> None:
-        # The wait for a kept-alive connection's next request counts too: idle_s < read_s.
-        self.server.reading(self.connection, True)
-        try:
-            super().handle_one_request()
-        finally:
-            self.server.reading(self.connection, False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
-
-    # -- plumbing --------------------------------------------------------------------------
-
-    def _send(self, code: int, doc: Any, *, close: bool = False) -> None:
-        body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        if close:
-            # The request body may be unread: the connection cannot carry another request.
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(body)
 
     def _authorized(self) -> bool:
         path = urlsplit(self.path).path
@@ -221,29 +77,6 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         self._send(401, {"error": "missing or wrong bearer token"}, close=True)
         return False
-
-    def _read_body(self) -> bytes | None:
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
-            self._send(411, {"error": "Content-Length required"}, close=True)
-            return None
-        if int(length) > MAX_BODY_BYTES:
-            self._send(413, {"error": f"body larger than {MAX_BODY_BYTES} bytes"}, close=True)
-            return None
-        # A body trickled in a byte at a time must not hold a worker for ever.
-        deadline = time.monotonic() + self.server.limits.read_s
-        chunks, left = [], int(length)
-        while left > 0:
-            if time.monotonic() > deadline:
-                self._send(408, {"error": "the body took too long to arrive"}, close=True)
-                return None
-            chunk = self.rfile.read1(min(left, 65536))
-            if not chunk:
-                raise ConnectionError("the client went away mid-body")
-            chunks.append(chunk)
-            left -= len(chunk)
-        self.server.reading(self.connection, False)  # what it asks may take its time
-        return b"".join(chunks)
 
     def _dispatch(self, method: str) -> None:
         if method == "get":

@@ -84,7 +84,7 @@ def _account(report: ChaosReport, data: Path, bo: RunningBackOffice) -> ChaosRep
         (report.application_envelopes,) = conn.execute(
             "SELECT COUNT(*) FROM envelopes WHERE kind = 'application.submit'").fetchone()
         (outbox_ok,) = conn.execute("PRAGMA integrity_check").fetchone()
-    with contextlib.closing(sqlite3.connect(bo.store_path)) as conn:
+    with contextlib.closing(sqlite3.connect(bo.secrets.data_dir / DB_FILE)) as conn:
         stored = {row[0] for row in conn.execute("SELECT idempotency_key FROM envelopes")}
         (store_ok,) = conn.execute("PRAGMA integrity_check").fetchone()
         (applications,) = conn.execute("SELECT COUNT(*) FROM applications").fetchone()
@@ -102,7 +102,6 @@ def kill_trials(root: Path, trials: int, seed: int, *, alive_s: tuple[float, flo
     rng = random.Random(seed)
     started = time.monotonic()
     bo = start_in_thread("127.0.0.1", 0, root / "backoffice")
-    bo.store_path = root / "backoffice" / DB_FILE  # type: ignore[attr-defined]
     data = root / "terminal"
     report = ChaosReport(trials=trials)
     try:
@@ -220,7 +219,6 @@ def proxy_run(root: Path, sessions: int, seed: int, rate: float = 0.3,
     """`kiosk simulate` through the fault proxy, then `kiosk queue drain` through it too."""
     started = time.monotonic()
     bo = start_in_thread("127.0.0.1", 0, root / "backoffice")
-    bo.store_path = root / "backoffice" / DB_FILE  # type: ignore[attr-defined]
     data = root / "terminal"
     report = ChaosReport(trials=1)
     try:

@@ -42,8 +42,7 @@ def kiosk(t0: float) -> None:
 
     data = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     backoffice = start_in_thread("127.0.0.1", 0, data / "backoffice")
-    token, key = BackOfficeAccess(backoffice.url, backoffice.secrets.token_file,
-                                  backoffice.secrets.citizen_key_file).enrol(data / "kiosk")
+    token, key = BackOfficeAccess.of(backoffice).enrol(data / "kiosk")
     terminal = Terminal(with_simulated_devices(without_maintenance(load_profile("gov-hall"))),
                         TerminalOptions(data_dir=data / "kiosk", backoffice_url=backoffice.url,
                                         token_file=token, citizen_key_file=key))

@@ -268,8 +268,7 @@ def sessions_memory(tmp: Path, sessions: int) -> dict[str, float]:
     from kiosk.terminal import Terminal, TerminalOptions
 
     bo = start_in_thread("127.0.0.1", 0, tmp / "bo")
-    token, key = BackOfficeAccess(bo.url, bo.secrets.token_file,
-                                  bo.secrets.citizen_key_file).enrol(tmp / "kiosk")
+    token, key = BackOfficeAccess.of(bo).enrol(tmp / "kiosk")
     terminal = Terminal(simulated_profile(load_profile("gov-hall"), tmp), TerminalOptions(
         data_dir=tmp / "kiosk", backoffice_url=bo.url, timings=Timings.instant(),
         steps=InlineSteps(), token_file=token, citizen_key_file=key))

@@ -12,7 +12,7 @@ from kiosk.records.citizen_key import FILE_NAME, CitizenKey
 
 
 def access(bo: RunningBackOffice) -> BackOfficeAccess:
-    return BackOfficeAccess(bo.url, bo.secrets.token_file, bo.secrets.citizen_key_file)
+    return BackOfficeAccess.of(bo)
 
 
 def enrol(data_dir: Path, bo: RunningBackOffice | None = None) -> dict[str, str | None]:

@@ -17,7 +17,8 @@ import pytest
 import requests
 
 from backoffice import RunningBackOffice, start_in_thread
-from backoffice.server import DB_FILE, MAX_BODY_BYTES
+from backoffice.connections import MAX_BODY_BYTES
+from backoffice.server import DB_FILE
 from tests.contract import check_server_against_contract
 
 pytestmark = pytest.mark.realstack

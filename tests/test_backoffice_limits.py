@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from backoffice import RunningBackOffice, start_in_thread
-from backoffice.server import Limits
+from backoffice.connections import Limits
 from backoffice.store import MAX_BATCH, MAX_KEY
 
 pytestmark = pytest.mark.realstack

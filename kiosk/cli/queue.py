@@ -13,6 +13,7 @@ import typer
 
 from kiosk.cli.checks import UrlOpt
 from kiosk.config.errors import ConfigError
+from kiosk.ops.backoffice_client import BackOfficeClient
 from kiosk.records.dir_lock import DataDirLock
 from kiosk.terminal import open_outbox as open_terminal_outbox
 from kiosk.terminal import read_token
@@ -145,9 +146,8 @@ def drain(
     started = time.monotonic()
     with open_outbox(data_dir, own=True) as outbox:
         before = outbox.stats()
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        worker = SyncWorker(outbox, HttpTransport(backoffice.rstrip("/") + "/v1/envelopes",
-                                                  headers=headers))
+        client = BackOfficeClient(backoffice, token=token)
+        worker = SyncWorker(outbox, HttpTransport(client.envelopes_url, headers=client.headers))
         empty = worker.drain(time_limit)
         after = outbox.stats()
     doc = {"delivered": after.delivered - before.delivered, "pending": after.pending,

@@ -7,12 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kiosk.config.errors import ConfigError
 from kiosk.records.citizen_key import FILE_NAME as CITIZEN_KEY_FILE
 from kiosk.records.citizen_key import write_private
+
+if TYPE_CHECKING:
+    from backoffice import RunningBackOffice
 
 TOKEN_FILE = "terminal.token"
 
@@ -33,7 +37,12 @@ class BackOfficeAccess:
     token_file: Path | None = None
     citizen_key_file: Path | None = None
 
-    @property
+    @classmethod
+    def of(cls, running: RunningBackOffice) -> BackOfficeAccess:
+        """A reference back office running here, with what it made for terminals."""
+        return cls(running.url, running.secrets.token_file, running.secrets.citizen_key_file)
+
+    @cached_property
     def headers(self) -> dict[str, str]:
         """What a terminal sends to be let in (nothing when no token is known)."""
         if self.token_file is None:
@@ -76,7 +85,6 @@ def backoffice_at(url: str | None, data_dir: Path, *, token_file: Path | None = 
 
     running = start_in_thread("127.0.0.1", 0, data_dir / "backoffice")
     try:
-        yield BackOfficeAccess(running.url, running.secrets.token_file,
-                               running.secrets.citizen_key_file)
+        yield BackOfficeAccess.of(running)
     finally:
         running.stop()
