@@ -15,7 +15,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -58,6 +58,19 @@ class Database(Protocol):
     def columns(self, table: str) -> set[str]: ...
 
     def close(self) -> None: ...
+
+
+def insert_returning(tx: Tx, insert: str, rows: Iterable[Sequence[Any]],
+                     tail: str) -> set[Any]:
+    """A multi-row INSERT (one statement for a batch); the first column of what its `tail`
+    (`... RETURNING col`) returns, as a set. No rows: no statement."""
+    listed = list(rows)
+    if not listed:
+        return set()
+    marks = "(" + ", ".join("?" * len(listed[0])) + ")"
+    values = ", ".join([marks] * len(listed))
+    flat = tuple(v for row in listed for v in row)
+    return {r[0] for r in tx.execute(f"{insert} VALUES {values} {tail}", flat).fetchall()}
 
 
 def create_private(path: Path) -> None:

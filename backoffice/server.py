@@ -7,6 +7,7 @@ import binascii
 import contextlib
 import hmac
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -28,6 +29,7 @@ from backoffice.faces import (
 )
 from backoffice.lockers import COLLECTED_EVENT, LOADED_EVENT, RETRIEVED_EVENT, LockerOffice
 from backoffice.qr_tokens import QrIssuer
+from backoffice.ratings import FOLLOWUP_STATUSES, note_problem
 from backoffice.secrets import BackOfficeSecrets
 from backoffice.store import ACCEPTED, REJECTED, BackOfficeStore, parse_batch, parse_json
 
@@ -37,6 +39,7 @@ DB_FILE = "backoffice.sqlite3"
 # Answered to anyone: the health check, the QR public key, and (with /v1/verify/{serial})
 # checking a certificate's verification code. Everything else needs a terminal's token.
 PUBLIC = frozenset({"/v1/health", "/v1/qr-public-key"})
+FOLLOWUP_ID = re.compile(r"[0-9]{1,18}")  # a BIGINT: a longer one is no follow-up's
 
 
 class BackOfficeHTTPServer(BoundedHTTPServer):
@@ -145,6 +148,16 @@ class _Handler(BoundedHandler):
                 self._send(200, notice)
         elif url.path == "/v1/qr-public-key":
             self._send(200, {"public_key_pem": self.server.qr.public_key_pem().decode()})
+        elif url.path == "/v1/ratings":
+            of_terminal = _first(url.query, "terminal_id")
+            self._send(200, {"ratings": store.ratings.ratings(of_terminal),
+                             "summary": store.ratings.summary(of_terminal)})
+        elif url.path == "/v1/followups":
+            status = _first(url.query, "status")
+            if status is not None and status not in FOLLOWUP_STATUSES:
+                self._send(400, {"error": "query parameter status must be open or closed"})
+                return
+            self._send(200, {"followups": store.ratings.followups(status)})
         else:
             self._send(404, {"error": "not found"})
 
@@ -159,6 +172,10 @@ class _Handler(BoundedHandler):
         }.get(path)
         if endpoint is not None:
             endpoint()
+            return
+        if path.startswith("/v1/followups/") and path.endswith("/close"):
+            self._close_followup(unquote(path.removeprefix("/v1/followups/")
+                                         .removesuffix("/close")))
             return
         if path != "/v1/envelopes":
             self._send(404, {"error": "not found"}, close=True)
@@ -189,6 +206,24 @@ class _Handler(BoundedHandler):
                 self._on_event(item[1], item[2])
             results.append({"idempotency_key": key, "status": status, "detail": detail})
         self._send(200, {"results": results})
+
+    def _close_followup(self, followup_id: str) -> None:
+        """Staff handled a bad rating's follow-up: closed once, with what they did."""
+        doc = self._json_object()
+        if doc is None:
+            return
+        problem = note_problem(doc.get("note"))
+        if problem is not None:
+            self._send(400, {"error": problem})
+            return
+        outcome, record = self.server.store.ratings.close(int(followup_id), str(doc["note"])) \
+            if FOLLOWUP_ID.fullmatch(followup_id) else ("unknown", None)
+        if outcome == "unknown":
+            self._send(404, {"error": "unknown follow-up"})
+        elif outcome == "already_closed":
+            self._send(409, {"error": f"follow-up {followup_id} is closed already"})
+        else:
+            self._send(200, record)
 
     def _on_event(self, kind: str, payload: bytes) -> None:
         """What a terminal's event changes here, once (the first time it is accepted)."""
@@ -335,3 +370,8 @@ class _Handler(BoundedHandler):
         token, expires = self.server.qr.issue({f: doc.get(f, "") for f in fields})
         self._send(200, {"token": token, "expires_at": expires})
 
+
+def _first(query: str, name: str) -> str | None:
+    """A query parameter's first value; None when it is absent or blank."""
+    values = parse_qs(query).get(name)
+    return values[0] if values else None

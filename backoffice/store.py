@@ -1,4 +1,5 @@
-"""Storage of the reference back office: dedupe by idempotency key, one row per application.
+"""Storage of the reference back office: dedupe by idempotency key, one row per application,
+one per visit rating (backoffice/ratings.py, with its follow-up when the rating is bad).
 
 Payloads (names, ID numbers, forms) are kept encrypted under the back office's store key; the
 only citizen field in clear is the keyed citizen hash the applications are found by."""
@@ -14,7 +15,15 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
-from backoffice.db import Database, Tx
+from backoffice.db import Database, Tx, insert_returning
+from backoffice.ratings import (
+    RATING_EVENT,
+    BadRating,
+    Rating,
+    RatingsOffice,
+    insert_ratings,
+    rating_fields,
+)
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -42,6 +51,7 @@ class _Checked:
     sealed: str  # the payload, encrypted
     application: dict[str, Any] | None  # the application's columns, for application.submit
     terminal_id: str | None
+    rating: Rating | None = None  # for visit.rating
 
 
 def parse_json(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
@@ -94,6 +104,8 @@ class BackOfficeStore:
         db.schema(_SCHEMA)
         if "face_check" not in db.columns("applications"):  # a store from before face checks
             db.schema("ALTER TABLE applications ADD COLUMN face_check TEXT")
+        # Its tables are written in the envelopes' transaction: the same database.
+        self.ratings = RatingsOffice(db, clock=clock)
 
     def accept(self, key: str, kind: str, payload: bytes) -> tuple[str, str]:
         """Store one envelope exactly once. Returns (accepted|duplicate|rejected, detail)."""
@@ -104,24 +116,25 @@ class BackOfficeStore:
         batch, a few statements for all of it). The envelope's key is unique in the
         database: a second process, or a second delivery racing this one, finds it taken and
         is answered "duplicate". An application whose tracking number another key already
-        has is rejected and leaves no trace (its key stays unknown). One (status, detail)
-        per envelope, in order."""
+        has, or a rating of a visit another key already rated, is rejected and leaves no
+        trace (its key stays unknown). A rating and its follow-up are written with their
+        envelope. One (status, detail) per envelope, in order."""
         checked = [self._check(key, kind, payload) for key, kind, payload in envelopes]
         todo = [(key, kind, c) for (key, kind, _), c in zip(envelopes, checked, strict=True)
                 if isinstance(c, _Checked)]
         now = self._clock()
         inserted: set[str] = set()
-        refused: set[str] = set()
+        refused: dict[str, str] = {}  # key -> why
 
         def store(tx: Tx) -> None:
             inserted.clear()
             refused.clear()
             if not todo:
                 return
-            inserted.update(_returned(tx, "INSERT INTO envelopes(idempotency_key, kind,"
-                                      " received_at, payload)", (
-                                          (key, kind, now, c.sealed) for key, kind, c in todo),
-                                      "ON CONFLICT DO NOTHING RETURNING idempotency_key"))
+            inserted.update(insert_returning(
+                tx, "INSERT INTO envelopes(idempotency_key, kind, received_at, payload)",
+                ((key, kind, now, c.sealed) for key, kind, c in todo),
+                "ON CONFLICT DO NOTHING RETURNING idempotency_key"))
             fresh: dict[str, tuple[str, _Checked]] = {}  # a key twice: its first is stored
             for key, kind, c in todo:
                 if key in inserted and key not in fresh:
@@ -130,19 +143,27 @@ class BackOfficeStore:
                      c.application["terminal_id"], c.application["citizen_hash"], "received",
                      c.application["submitted_at"], now, c.application["face_check"])
                     for key, (_, c) in fresh.items() if c.application is not None]
-            taken = _returned(tx, "INSERT INTO applications(tracking_no, idempotency_key,"
-                              " service_id, terminal_id, citizen_hash, status, submitted_at,"
-                              " received_at, face_check)", apps,
-                              "ON CONFLICT DO NOTHING RETURNING idempotency_key")
-            refused.update(a[1] for a in apps if a[1] not in taken)
+            taken = insert_returning(
+                tx, "INSERT INTO applications(tracking_no, idempotency_key, service_id,"
+                " terminal_id, citizen_hash, status, submitted_at, received_at, face_check)",
+                apps, "ON CONFLICT DO NOTHING RETURNING idempotency_key")
+            refused.update((a[1], f"tracking_no {a[0]!r} already exists under another"
+                            " idempotency key") for a in apps if a[1] not in taken)
+            rated = [(key, c.rating) for key, (_, c) in fresh.items() if c.rating is not None]
+            kept = insert_ratings(tx, rated, now)
+            refused.update((key, f"visit_id {r.visit_id!r} of terminal {r.terminal_id!r} is"
+                            " already rated under another idempotency key (one rating per"
+                            " visit: the first stands)") for key, r in rated if key not in kept)
             if refused:  # the envelope row goes with it: a rejected key stays unknown
                 marks = ", ".join("?" * len(refused))
                 tx.execute(f"DELETE FROM envelopes WHERE idempotency_key IN ({marks})",
                            tuple(refused))
+            # A rating is an event too (its payload sealed, as every event's).
             events = [(key, kind, c.terminal_id, now, c.sealed)
-                      for key, (kind, c) in fresh.items() if c.application is None]
-            _returned(tx, "INSERT INTO events(idempotency_key, kind, terminal_id,"
-                      " received_at, body)", events, "RETURNING idempotency_key")
+                      for key, (kind, c) in fresh.items()
+                      if c.application is None and key not in refused]
+            insert_returning(tx, "INSERT INTO events(idempotency_key, kind, terminal_id,"
+                             " received_at, body)", events, "RETURNING idempotency_key")
 
         self._db.run(store)
         answers: list[tuple[str, str]] = []
@@ -150,15 +171,13 @@ class BackOfficeStore:
         for (key, kind, _), c in zip(envelopes, checked, strict=True):
             if not isinstance(c, _Checked):
                 answers.append(c)
-            elif key in refused:
-                what = c.application["tracking_no"] if c.application else None
-                answers.append((REJECTED, f"tracking_no {what!r} already exists under another"
-                                " idempotency key" if what else "its key was refused in this"
-                                " batch (an application's tracking number was taken)"))
+            elif key in refused:  # its first envelope in the batch was the one refused
+                answers.append((REJECTED, refused[key] if key not in first else
+                                f"its key was refused in this batch: {refused[key]}"))
+                first.add(key)
             elif key in inserted and key not in first:
                 first.add(key)
-                answers.append((ACCEPTED, f"application {c.application['tracking_no']} received"
-                                if c.application is not None else f"{kind} event received"))
+                answers.append((ACCEPTED, _received(kind, c)))
             else:
                 answers.append((DUPLICATE, "already received"))
         return answers
@@ -182,7 +201,8 @@ class BackOfficeStore:
             return REJECTED, "payload is not a JSON object"
         try:
             app = _application_fields(doc) if kind == APPLICATION_SUBMIT else None
-        except _Rejected as exc:
+            rating = rating_fields(doc) if kind == RATING_EVENT else None
+        except (_Rejected, BadRating) as exc:
             return REJECTED, str(exc)
         if app is not None:
             # Only the keyed hash leaves the (encrypted) payload: lookups by citizen never
@@ -190,7 +210,7 @@ class BackOfficeStore:
             app["citizen_hash"] = self._citizen_hash(app.pop("id_number"))
         terminal = doc.get("terminal_id")
         return _Checked(self._cipher.encrypt(text.encode("utf-8")).decode("ascii"), app,
-                        terminal if isinstance(terminal, str) else None)
+                        terminal if isinstance(terminal, str) else None, rating)
 
     def assignee(self, tracking_no: str) -> str | None:
         """The ID number of the citizen an application is for (staff loading its certificate
@@ -222,15 +242,13 @@ class BackOfficeStore:
                 for table in ("applications", "envelopes", "events")}
 
 
-def _returned(tx: Tx, insert: str, rows: Any, tail: str) -> set[str]:
-    """A multi-row INSERT; the first column of what it RETURNING-s, as a set."""
-    rows = list(rows)
-    if not rows:
-        return set()
-    marks = "(" + ", ".join("?" * len(rows[0])) + ")"
-    values = ", ".join([marks] * len(rows))
-    flat = tuple(v for row in rows for v in row)
-    return {r[0] for r in tx.execute(f"{insert} VALUES {values} {tail}", flat).fetchall()}
+def _received(kind: str, c: _Checked) -> str:
+    if c.application is not None:
+        return f"application {c.application['tracking_no']} received"
+    if c.rating is not None:
+        return f"rating of visit {c.rating.visit_id} received" + (
+            ", follow-up opened" if c.rating.bad else "")
+    return f"{kind} event received"
 
 
 def _application_fields(doc: dict[str, Any]) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from kiosk.records.used_tokens import UsedTokenStore
 from kiosk.session import Session, SessionDeps
 from kiosk.session.steps import StepRunner, ThreadedSteps
 from offline_queue import FernetCipher, HttpTransport, Outbox, SyncWorker
+from offline_queue.envelope import DELIVERED
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +240,10 @@ class Terminal:
                 steps=options.steps or ThreadedSteps(),
                 documents=accepted_documents(profile, self.devices),
                 storage_free=lambda: free_bytes(data_dir),
+                delivered=lambda key: self.outbox.status_of(key) == DELIVERED,
+                staffed=profile.hours.staffed_minutes(),
+                ratings=True,
+                ask_face_consent=True,
             )
         )
         locker = self.devices.locker

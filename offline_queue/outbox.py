@@ -271,6 +271,14 @@ class Outbox:
             "SELECT 1 FROM envelopes WHERE status IN (?, ?) LIMIT 1", (PENDING, IN_FLIGHT)
         ).fetchone() is not None
 
+    def status_of(self, idempotency_key: str) -> str | None:
+        """The status of one envelope by its key (pending, in_flight, delivered, parked); None
+        when there is none (one probe of the key's unique index)."""
+        row = self._conn().execute(
+            "SELECT status FROM envelopes WHERE idempotency_key = ?", (idempotency_key,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def next_due_at(self) -> float | None:
         """When the earliest pending envelope is due; None when none is pending."""
         (at,) = self._conn().execute(

@@ -37,8 +37,11 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
 
     register_default_font()
     from screens import keyboard
+    from screens.pinyin import PinyinEngine
 
     keyboard.install()
+    engine = PinyinEngine()
+    engine.load()  # a missing dictionary stops start-up, not the first keystroke
     profile = terminal.profile
     live_png = terminal.options.data_dir / "screen.png"
 
@@ -52,7 +55,7 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
             self.bridge = SessionBridge(terminal.session, self._show)
             # Without a sound device (a headless demo) speech goes to WAV files instead.
             speaker = EspeakSpeaker(terminal.options.data_dir / "voice" if offscreen else None)
-            self.shell = Shell(profile, theme, self.bridge, VoiceGuide(speaker))
+            self.shell = Shell(profile, theme, self.bridge, VoiceGuide(speaker), engine)
             if autoplay:
                 self.citizen = DemoCitizen(self.bridge, {s.id: s for s in terminal.services})
             return self.shell

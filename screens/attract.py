@@ -42,9 +42,17 @@ class AttractScreen(KioskScreen):
     def _next_slide(self) -> None:
         self._slide += 1
         body = self.ids.body
-        body.padding = [self.theme.pad + (self._slide % 3) * 6] * 4  # drift against burn-in
+        body.padding_inner = [self.theme.pad + (self._slide % 3) * 6] * 4  # drift: burn-in
         if self._drawn is not None:
             self.render(self._drawn)
+
+    def four_here(self) -> str:
+        """我要办 · 我要取 · 我要查 · 我要问, those this terminal offers (a bank has no locker)."""
+        offered = {s.intent.value for s in self.offered_services()}
+        words = self.t("attract.four").split(" · ")
+        keep = [w for w, intent in zip(words, ("apply", "collect", "query", "ask"), strict=True)
+                if intent == "ask" or intent in offered]
+        return " · ".join(keep)
 
     def render(self, view: SessionView) -> None:
         th, body = self.theme, self.ids.body
@@ -55,6 +63,9 @@ class AttractScreen(KioskScreen):
         body.add_widget(Text(theme=th, role="body", tone="muted", halign="center",
                              text=self.t("attract.always_open")))
         body.add_widget(Widget(size_hint_y=0.2))
+        # The four things one can do here, then the services one by one.
+        body.add_widget(Text(theme=th, role="body", halign="center",
+                             text=self.t("attract.four_here") + " " + self.four_here()))
         body.add_widget(Text(theme=th, role="body", text=self.t("attract.can_do")))
         offered = self.offered_services()
         for i, service in enumerate(offered[:6]):

@@ -56,6 +56,10 @@ class DemoCitizen:
             i.submit_form()
         elif view.state is State.CONFIRM:
             i.confirm()
+        elif view.state is State.CONSENT:
+            i.consent_face(True)
+        elif view.state is State.RATE:
+            i.rate(5)
         elif view.state is State.DONE:
             self._errand = next(self._errands)
             i.finish()

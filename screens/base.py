@@ -42,6 +42,7 @@ class KioskScreen(Screen):  # type: ignore[misc]
     intents: Intents = ObjectProperty(None)
     profile = ObjectProperty(None)
     lang = StringProperty("zh")
+    keyboard = ObjectProperty(None, allownone=True)  # the shell's, docked under the screen
     kv_name = ""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -62,13 +63,41 @@ class KioskScreen(Screen):  # type: ignore[misc]
             self._drawn = content
             self.lang = view.language
             self.render(view)
+            self._label_scrollers()
         self.tick(view)
+
+    def _label_scrollers(self) -> None:
+        from screens.widgets import Scroller
+
+        for widget in self.ids.values():
+            if isinstance(widget, Scroller):
+                widget.more_words = self.t("frame.more_below")
+                widget.top_words = self.t("frame.back_to_top")
 
     def render(self, view: SessionView) -> None:
         """Draw everything that depends on the view's content."""
 
     def release_keyboard(self) -> None:
         """Let go of the on-screen keyboard (only screens with text fields hold it)."""
+
+    def focused(self, field: Any, on: bool, mode: str) -> None:
+        if on:
+            self.type_into(field, mode)
+
+    def type_into(self, field: Any, mode: str = "pinyin") -> None:
+        """A field was touched: the keyboard types into it, and the screen scrolls it into
+        view above the keyboard."""
+        from kivy.clock import Clock
+
+        if self.keyboard is None or self.keyboard.field is field:
+            return
+        self.keyboard.attach(field, mode)
+        body = self.ids.get("body") or self.ids.get("scroller")
+        if body is not None and hasattr(body, "show"):
+            Clock.schedule_once(lambda _dt: body.show(field), 0.05)
+
+    def holds_keyboard(self, fields: Any) -> bool:
+        return self.keyboard is not None and any(self.keyboard.field is f for f in fields)
 
     def wipe(self) -> None:
         """The privacy wipe on screen: drop every widget drawn from a citizen's session."""

@@ -97,6 +97,24 @@ class SessionBridge:
     def set_high_contrast(self, on: bool) -> None:
         self._post(self._session.set_high_contrast, on)
 
+    def set_read_aloud(self, on: bool) -> None:
+        self._post(self._session.set_read_aloud, on)
+
+    def consent_face(self, agree: bool) -> None:
+        self._post(self._session.consent_face, agree)
+
+    def rate(self, level: int) -> None:
+        self._post(self._session.rate, level)
+
+    def toggle_reason(self, code: str) -> None:
+        self._post(self._session.toggle_reason, code)
+
+    def send_rating(self) -> None:
+        self._post(self._session.send_rating)
+
+    def skip_rating(self) -> None:
+        self._post(self._session.skip_rating)
+
     def tick(self) -> None:
         # Ticks do not pile up behind a slow job (a print, a back-office query).
         if not self._pending_tick.is_set():

@@ -50,7 +50,8 @@ def prepare(size: tuple[int, int] = PORTRAIT, *, offscreen: bool | None = None) 
     Config.set("graphics", "height", str(size[1]))
     Config.set("graphics", "resizable", "0")
     Config.set("kivy", "exit_on_escape", "0")
-    # No physical keyboard on a kiosk: a focused text field brings up the docked one.
-    Config.set("kivy", "keyboard_mode", "dock")
+    # Text is typed on the kiosk's own keyboard (screens/keyboard.py), docked by the shell;
+    # Kivy's own never comes up (a physical keyboard, on a developer's desk, still types).
+    Config.set("kivy", "keyboard_mode", "system")
     Config.set("input", "mouse", "mouse,disable_multitouch")
     return offscreen

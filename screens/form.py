@@ -12,7 +12,7 @@ from kivy.uix.textinput import TextInput
 from kiosk.config.catalogue import FieldSpec
 from kiosk.session import SessionView
 from screens.base import KioskScreen
-from screens.widgets import BigButton, Text, clear_field, text_field
+from screens.widgets import BigButton, ErrorText, Text, clear_field, text_field
 
 
 class FormScreen(KioskScreen):
@@ -28,11 +28,14 @@ class FormScreen(KioskScreen):
         self._echo_guard = False
 
     def release_keyboard(self) -> None:
-        """Unfocus every field: the docked keyboard goes away and uncovers the bottom bar."""
+        """Unfocus every field and let the keyboard go, if it types into one of ours."""
+        if self.holds_keyboard(self._inputs.values()):
+            self.keyboard.detach()
         for text_input in self._inputs.values():
             text_input.focus = False
 
     def wipe(self) -> None:
+        self.release_keyboard()
         for text_input in self._inputs.values():
             self._echo_guard = True
             try:
@@ -68,7 +71,7 @@ class FormScreen(KioskScreen):
                 button.kind = "selected" if view.values.get(name) == value else "secondary"
         for name, label in self._errors.items():
             error = view.errors.get(name)
-            label.text = self.t(f"form.{error}") if error else ""
+            label.text = "▲ " + self.t(f"form.{error}") if error else ""  # never colour alone
 
     def _build(self, view: SessionView) -> None:
         self.release_keyboard()
@@ -85,7 +88,7 @@ class FormScreen(KioskScreen):
             body.add_widget(Text(theme=th, role="body", bold=True,
                                  text=spec.label.get(self.lang)))
             body.add_widget(self._field(spec))
-            error = Text(theme=th, role="small", tone="warning")
+            error = ErrorText(theme=th)
             self._errors[spec.name] = error
             body.add_widget(error)
         submit = BigButton(theme=th, kind="primary", tall=True, title=self.t("form.next"))
@@ -107,7 +110,8 @@ class FormScreen(KioskScreen):
             self._choices[spec.name] = buttons
             return row
         box = text_field(th, self.t("form.type_here"))
-        box.bind(text=lambda _w, value, n=spec.name: self._typed(n, value))
+        box.bind(text=lambda _w, value, n=spec.name: self._typed(n, value),
+                 focus=lambda w, on: self.focused(w, on, "pinyin"))
         self._inputs[spec.name] = box
         return box
 

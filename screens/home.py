@@ -24,12 +24,16 @@ class HomeScreen(KioskScreen):
         grid.bind(minimum_height=grid.setter("height"))
         body.add_widget(grid)
         offered = {s.intent for s in self.offered_services()}
+        down = dict(view.unavailable_intents)  # greyed, saying why (e.g. while offline)
         for intent, key in ((Intent.APPLY, "apply"), (Intent.COLLECT, "collect"),
                             (Intent.QUERY, "query")):
             if intent not in offered:
                 continue
-            button = BigButton(theme=th, tall=True, kind="primary",
-                               title=self.t(f"home.{key}"), subtitle=self.t(f"home.{key}_hint"))
+            reason = down.get(intent.value)
+            hint = (self.t("home.unavailable", reason=self.t(f"reason.{reason}")) if reason
+                    else self.t(f"home.{key}_hint"))
+            button = BigButton(theme=th, tall=True, kind="disabled" if reason else "primary",
+                               title=self.t(f"home.{key}"), subtitle=hint)
             button.bind(on_release=lambda _b, i=intent: self.intents.choose_intent(i))
             grid.add_widget(button)
         ask = BigButton(theme=th, tall=True, kind="staff", title=self.t("home.ask"),

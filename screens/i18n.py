@@ -27,10 +27,15 @@ def t(lang: str, key: str, **params: object) -> str:
     return words.format(**params) if params else words
 
 
-def notice_text(lang: str, notice: Notice) -> str:
+def notice_text(lang: str, notice: Notice, **extra: object) -> str:
     """A notice in words; a reason code among its parameters is put in words too (`reason`:
     why a service is not offered; `why`: why the back office refused, an unknown code in
-    general words)."""
+    general words). A call for help says what happens at this hour (`when`), with the
+    profile's staffed hours and hotline in `extra`."""
+    if notice.key == "staff_called" and notice.param("when"):
+        when = notice.param("when")
+        return t(lang, f"notice.staff_called_{when}", **extra) if when == "after_hours" \
+            else t(lang, f"notice.staff_called_{when}")
     params = dict(notice.params)
     if "reason" in params:
         params["reason"] = t(lang, f"reason.{params['reason']}")
@@ -48,3 +53,11 @@ def identify_words(lang: str, documents: tuple[str, ...]) -> tuple[str, str]:
     how = "identify.place_or_qr" if "qr_code" in documents else "identify.place"
     return (t(lang, "identify.title_any"),
             t(lang, "identify.accepts", documents=listed) + "\n" + t(lang, how))
+
+
+def submitted_words(lang: str, delivered: bool | None, offline: bool) -> str:
+    """What the citizen is told of an application: submitted only once the back office has it;
+    until then saved, and how it will go."""
+    if delivered:
+        return t(lang, "result.submitted")
+    return t(lang, "result.saved_offline" if offline else "result.saved_sending")

@@ -12,6 +12,7 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.graphics import Color, Ellipse, Line, RoundedRectangle
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ObjectProperty, OptionProperty
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.textinput import TextInput
@@ -21,7 +22,7 @@ from kiosk.config.catalogue import Intent
 from kiosk.session import SessionView, State
 from screens.base import KioskScreen, is_landscape
 from screens.i18n import identify_words
-from screens.widgets import BigButton, Text, clear_field, text_field
+from screens.widgets import BigButton, ErrorText, Text, clear_field, text_field
 
 PASSPORT_FIELDS = ("passport_number", "birth_date", "expiry_date")
 
@@ -148,7 +149,8 @@ class IdentifyScreen(KioskScreen):
         pad.add_widget(self._code_shown)
         # Two rows of six on a landscape screen: three rows of touch-sized keys would push the
         # code itself under the top bar.
-        keys = GridLayout(cols=6 if is_landscape() else 3, spacing=th.gap / 2, size_hint_y=None)
+        keys = GridLayout(cols=6 if is_landscape() else 3, spacing=max(dp(16), th.gap / 2),
+                          size_hint_y=None)
         keys.bind(minimum_height=keys.setter("height"))
         for label in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "ok"):
             words = self.t(f"code.{label}") if label in ("clear", "ok") else label
@@ -208,9 +210,12 @@ class IdentifyScreen(KioskScreen):
         for name in PASSPORT_FIELDS:
             panel.add_widget(Text(theme=th, role="small", text=self.t(f"passport.{name}")))
             field = text_field(th, self.t(f"passport.{name}_hint"))
+            # The number is letters and digits as printed; the dates are digits.
+            mode = "latin" if name == "passport_number" else "digits"
+            field.bind(focus=lambda w, on, m=mode: self.focused(w, on, m))
             self._fields[name] = field
             panel.add_widget(field)
-            error = Text(theme=th, role="small", tone="warning")
+            error = ErrorText(theme=th)
             self._errors[name] = error
             panel.add_widget(error)
         read = BigButton(theme=th, kind="primary", title=self.t("passport.read"))
@@ -224,10 +229,13 @@ class IdentifyScreen(KioskScreen):
                                             f["expiry_date"].text)
 
     def release_keyboard(self) -> None:
+        if self.holds_keyboard(self._fields.values()):
+            self.keyboard.detach()
         for field in self._fields.values():
             field.focus = False
 
     def wipe(self) -> None:
+        self.release_keyboard()
         self._code, self.entering_code = "", False  # what was typed goes with the session
         self._last_view = None
         self._show_code()

@@ -7,6 +7,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.session import Outcome, SessionView, State
 from screens.base import KioskScreen
+from screens.i18n import submitted_words
 from screens.widgets import BigButton, LockerMap, Text
 
 
@@ -41,13 +42,16 @@ class ResultScreen(KioskScreen):
 
     def _submitted(self, view: SessionView, outcome: Outcome) -> None:
         th, body = self.theme, self.ids.body
-        body.add_widget(Text(theme=th, role="title", bold=True, text=self.t("result.done")))
+        body.add_widget(Text(theme=th, role="title", bold=True,
+                             text=submitted_words(self.lang, outcome.delivered, view.offline)))
+        if outcome.delivered:
+            body.add_widget(Text(theme=th, role="body", text=self.t("result.submitted_note")))
         body.add_widget(Text(theme=th, role="body", tone="muted",
                              text=self.t("result.tracking")))
         body.add_widget(Text(theme=th, role="title", text=outcome.tracking_no or ""))
         if outcome.printed:
             body.add_widget(Text(theme=th, role="body", text=self.t("result.take_receipt")))
-        if view.offline:
+        if view.offline and not outcome.delivered:
             body.add_widget(Text(theme=th, role="body", text=self.t("result.offline_saved")))
         if view.can_reprint:  # only when the printer can print now
             again = BigButton(theme=th, kind="secondary", title=self.t("result.reprint"))

@@ -5,11 +5,13 @@ from __future__ import annotations
 from screens.attract import AttractScreen
 from screens.base import KioskScreen
 from screens.confirm import ConfirmScreen
+from screens.consent import ConsentScreen
 from screens.form import FormScreen
 from screens.goodbye import GoodbyeScreen
 from screens.home import HomeScreen
 from screens.identify import IdentifyScreen
 from screens.out_of_service import OutOfServiceScreen
+from screens.rate import RateScreen
 from screens.result import ResultScreen
 from screens.services import ServicesScreen
 
@@ -18,9 +20,11 @@ SCREEN_CLASSES: dict[str, type[KioskScreen]] = {
     "home": HomeScreen,
     "services": ServicesScreen,
     "identify": IdentifyScreen,
+    "consent": ConsentScreen,
     "form": FormScreen,
     "confirm": ConfirmScreen,
     "result": ResultScreen,
+    "rate": RateScreen,
     "goodbye": GoodbyeScreen,
     "out_of_service": OutOfServiceScreen,
 }

@@ -31,13 +31,27 @@ def _type_code(shell: Any) -> None:
         identify._key(digit)
 
 
+def _type_pinyin(shell: Any) -> None:
+    """The citizen touches the form's last text field (the shop's address) and types "shiji"
+    on the pinyin keyboard (where this profile has a form to type in)."""
+    if shell.manager.current != "form" or not shell.screens["form"]._inputs:
+        return
+    form = shell.screens["form"]
+    field = list(form._inputs.values())[-1]
+    field.text = ""
+    form.type_into(field, "pinyin")
+    for letter in "shiji":
+        shell.keyboard._letter(letter)
+
+
 # What a finger does on the screen after the session reached the scene (UI-side state).
-UI_STEPS: dict[str, Any] = {"collect-code": _type_code}
+UI_STEPS: dict[str, Any] = {"collect-code": _type_code, "form-typing": _type_pinyin}
 
 
 def render_scene(profile: Profile, *, screen: str, lang: str, elder: bool = False,
-                 high_contrast: bool = False) -> Any:
-    """Build the shell for a scene and put it on the window; returns the shell."""
+                 high_contrast: bool = False, shell: Any = None, frames: int = 8) -> Any:
+    """Draw a scene on the window; returns the shell. A shell from an earlier call may be
+    given to draw on again (every screen wiped first, as at the end of a session)."""
     from kivy.base import EventLoop
     from kivy.core.window import Window
 
@@ -49,18 +63,41 @@ def render_scene(profile: Profile, *, screen: str, lang: str, elder: bool = Fals
     register_default_font()
     rig = build_scene(screen, profile, lang=lang, elder=elder, high_contrast=high_contrast)
     EventLoop.ensure_window()
-    theme = Theme(profile.branding)
-    shell = Shell(profile, theme, no_intents())
-    for child in list(Window.children):
-        Window.remove_widget(child)
-    Window.add_widget(shell)
+    if shell is None:
+        shell = Shell(profile, Theme(profile.branding), no_intents())
+        for child in list(Window.children):
+            Window.remove_widget(child)
+        Window.add_widget(shell)
+    else:
+        for drawn in shell.screens.values():
+            drawn.wipe()
     shell.show(rig.session.view())
+    rig.session.close()
+    rig.session.d.devices.stop()  # the fakes' worker threads: nothing is asked of them now
     if screen in UI_STEPS:
         UI_STEPS[screen](shell)
-    Window.clearcolor = theme.background
-    for _ in range(8):  # scroll views place their content a frame or two after layout
+    Window.clearcolor = shell.theme.background
+    # Layouts settle over a few frames (texts wrap, then their boxes grow, then the scroll
+    # views place their content): draw until nothing moved in a frame, at least `frames`.
+    last = None
+    for n in range(40):
         EventLoop.idle()
+        now = _geometry(shell)
+        if n + 1 >= frames and now == last:
+            break
+        last = now
     return shell
+
+
+def _geometry(widget: Any) -> tuple[Any, ...]:
+    """Where everything on the window is, to tell when a layout has settled."""
+    out: list[Any] = []
+    stack = [widget]
+    while stack:
+        w = stack.pop()
+        out.append((round(w.x), round(w.y), round(w.width), round(w.height)))
+        stack.extend(w.children)
+    return tuple(out)
 
 
 def save_window_png(out: Path) -> Path:

@@ -37,12 +37,25 @@ class ServicesScreen(KioskScreen):
             button.bind(on_release=lambda _b, i=item.id: self.intents.choose(i))
             grid.add_widget(button)
         body.add_widget(grid)
-        if pages > 1:
-            more = BigButton(theme=th, kind="secondary", title=self.t("services.more"))
-            more.bind(on_release=lambda *_: self._next_page(view))
-            body.add_widget(more)
+        if pages > 1:  # where am I in the list, and both ways through it
+            body.add_widget(Text(theme=th, role="small", tone="muted", halign="center",
+                                 text=self.t("services.page", page=self.page + 1,
+                                             pages=pages)))
+            turn = GridLayout(cols=2, spacing=th.gap, size_hint_y=None)
+            turn.bind(minimum_height=turn.setter("height"))
+            for key, step in (("services.previous", -1), ("services.more", 1)):
+                last = (self.page == 0) if step < 0 else (self.page == pages - 1)
+                button = BigButton(theme=th, kind="disabled" if last else "secondary",
+                                   title=self.t(key), disabled=last)
+                button.bind(on_release=lambda _b, d=step: self._turn(view, d))
+                turn.add_widget(button)
+            body.add_widget(turn)
         body.add_widget(Widget())
 
-    def _next_page(self, view: SessionView) -> None:
-        self.page += 1
+    def wipe(self) -> None:
+        self.page = 0
+        super().wipe()
+
+    def _turn(self, view: SessionView, step: int) -> None:
+        self.page += step
         self.render(view)

@@ -17,8 +17,8 @@ import threading
 from pathlib import Path
 from typing import ClassVar, Protocol
 
-from kiosk.session import SessionView, State
-from screens.i18n import identify_words, notice_text, t
+from kiosk.session import Notice, SessionView, State
+from screens.i18n import identify_words, notice_text, submitted_words, t
 
 log = logging.getLogger(__name__)
 VOLUMES = ("low", "medium", "high")
@@ -79,13 +79,34 @@ class EspeakSpeaker:
             log.exception("espeak-ng could not start")
 
 
-def prompt_for(view: SessionView) -> str:
-    """What the voice says for a view: the screen's prompt, then any notice."""
+HOME_CHOICES = ("apply", "collect", "query")
+
+
+def prompt_for(view: SessionView, offered: tuple[str, ...] = HOME_CHOICES,
+               **extra: object) -> str:
+    """What the voice says for a view: the screen's prompt and what is on it, then any notice.
+    `offered`: the home screen's choices here; `extra`: the staffed hours and hotline."""
     lang = view.language
     parts: list[str] = []
     state, outcome = view.state, view.outcome
     if state is State.HOME:
-        parts.append(t(lang, "voice.home"))
+        parts.append(t(lang, "home.greeting"))
+        down = dict(view.unavailable_intents)
+        for key in offered:
+            words = t(lang, f"home.{key}")
+            if key in down:
+                words += ", " + t(lang, "home.unavailable",
+                                  reason=t(lang, f"reason.{down[key]}"))
+            parts.append(words)
+        parts.append(t(lang, "home.ask"))
+    elif state is State.CONSENT:
+        parts += [t(lang, k) for k in ("consent.title", "consent.what", "consent.kept",
+                                       "consent.other_way")]
+    elif state is State.RATE and view.rating_level is not None:
+        parts += [t(lang, "rate.sorry"), t(lang, "rate.pick_reasons")]
+    elif state is State.RATE:
+        parts.append(t(lang, "rate.title"))
+        parts += [t(lang, f"rate.level_{v}") for v in (5, 4, 3, 2, 1)]
     elif state is State.CHOOSE:
         parts.append(t(lang, "services.title"))
         parts += [c.title.get(lang) for c in view.choices if c.unavailable_reason is None]
@@ -94,10 +115,19 @@ def prompt_for(view: SessionView) -> str:
     elif state is State.VERIFY:
         stopped = "failed_" if view.face_gave_up else ""
         parts.append(t(lang, f"identify.verify_{stopped}prompt"))
-    elif state is State.FILL:
+    elif state is State.FILL and view.service is not None:
         parts.append(t(lang, "form.title"))
-    elif state is State.CONFIRM:
+        for spec in view.service.fields:  # each field, and what it holds so far
+            value = view.values.get(spec.name, "")
+            shown = next((c.label.get(lang) for c in spec.choices if c.value == value), value)
+            parts.append(f"{spec.label.get(lang)}: {shown or t(lang, 'voice.empty')}")
+    elif state is State.CONFIRM and view.service is not None:
         parts.append(t(lang, "voice.confirm"))
+        parts.append(f"{t(lang, 'confirm.service')}: {view.service.title.get(lang)}")
+        for spec in view.service.fields:
+            value = view.values.get(spec.name, "")
+            shown = next((c.label.get(lang) for c in spec.choices if c.value == value), value)
+            parts.append(f"{spec.label.get(lang)}: {shown}")
     elif state is State.SUBMITTING:
         parts.append(t(lang, "result.submitting"))
     elif state is State.HANDOVER and outcome is not None and outcome.door is not None \
@@ -108,7 +138,10 @@ def prompt_for(view: SessionView) -> str:
     elif state is State.HANDOVER:
         parts.append(t(lang, "result.printing"))
     elif state is State.DONE and outcome is not None and outcome.tracking_no:
-        parts.append(t(lang, "result.done"))
+        parts.append(submitted_words(lang, outcome.delivered, view.offline))
+        # The number the citizen may need, its last part one sign at a time.
+        parts.append(t(lang, "result.tracking") + ": " + " ".join(
+            outcome.tracking_no.rsplit("-", 1)[-1]))
         if outcome.printed:
             parts.append(t(lang, "result.take_receipt"))
     elif state is State.DONE and outcome is not None and outcome.output == "locker":
@@ -131,32 +164,54 @@ def prompt_for(view: SessionView) -> str:
         if view.card_left:
             parts.append(t(lang, "goodbye.take_card"))
     if view.notice is not None and state is not State.GOODBYE:
-        parts.append(notice_text(lang, view.notice))
+        parts.append(notice_text(lang, view.notice, **extra))
+    elif view.staff_called:
+        parts.append(notice_text(lang, Notice("staff_called"), **extra))
+    if view.offline and state not in (State.GOODBYE, State.ATTRACT):
+        parts.append(t(lang, "frame.offline"))
+    if view.countdown_s is not None:
+        parts.append(t(lang, "frame.countdown", seconds=int(view.countdown_s + 0.999)))
     return "。".join(parts) if lang == "zh" else ". ".join(parts)
 
 
 class VoiceGuide:
-    """Speaks each new screen while elder mode is on; silent otherwise."""
+    """Speaks each new screen while the citizen has it read aloud (elder mode turns that on);
+    silent otherwise, and silenced when the session ends."""
 
     def __init__(self, speaker: Speaker) -> None:
         self.speaker = speaker
+        self.offered: tuple[str, ...] = HOME_CHOICES
+        self.extra: dict[str, object] = {}
         self.volume = "medium"
         self._said: tuple[object, ...] | None = None
+        self._counting = False
+        self._card_said = False
         self._text = ""
         self._lang = "zh"
 
     def on_view(self, view: SessionView) -> None:
-        if not view.elder or view.state in (State.ATTRACT, State.OUT_OF_SERVICE):
+        if view.card_left and not self._card_said:  # in every mode, not only when reading
+            self._card_said = True
+            self.speaker.say(t(view.language, "goodbye.take_card"), view.language, "high")
+        self._card_said = self._card_said and view.card_left
+        if not view.read_aloud or view.state in (State.ATTRACT, State.OUT_OF_SERVICE):
             if self._said is not None:
                 self.speaker.stop()
             self._said = None
             return
         key = (view.state, view.notice, view.language, view.outcome, view.group_title,
-               view.card_left)
+               view.card_left, view.rating_level, view.offline, view.staff_called)
+        counting = view.countdown_s is not None
         if key == self._said:
+            if counting and not self._counting:  # only the countdown is new: say just that
+                assert view.countdown_s is not None
+                self.speaker.say(t(view.language, "frame.countdown",
+                                   seconds=int(view.countdown_s + 0.999)),
+                                 view.language, self.volume)
+            self._counting = counting
             return
-        self._said = key
-        self._text, self._lang = prompt_for(view), view.language
+        self._said, self._counting = key, counting
+        self._text, self._lang = prompt_for(view, self.offered, **self.extra), view.language
         self.speaker.say(self._text, self._lang, self.volume)
 
     def repeat(self) -> None:

@@ -1,9 +1,10 @@
 """The reference back office checked against its contract, docs/backoffice-openapi.json: every
 documented path is served and every served path documented; a walk of real requests (an
 application delivered, looked up, its certificate issued and verified, pickup codes asked
-for, and malformed ones) gets only documented statuses, each body valid against the schema
-documented for it (jsonschema, OpenAPI 3.1 being JSON Schema 2020-12); what the contract
-says needs the token answers 401 without it, and what it says is open does not."""
+for, a visit rated badly and its follow-up closed, and malformed ones) gets only documented
+statuses, each body valid against the schema documented for it (jsonschema, OpenAPI 3.1
+being JSON Schema 2020-12); what the contract says needs the token answers 401 without it,
+and what it says is open does not."""
 
 from __future__ import annotations
 
@@ -38,6 +39,11 @@ def _walk(hash_of: str) -> list[tuple[str, str, dict[str, Any]]]:
                    "citizen": {"id_number": ID_NUMBER, "name": "王芳"}}
     envelope = {"idempotency_key": "contract-1", "kind": "application.submit",
                 "payload_b64": base64.b64encode(json.dumps(application).encode()).decode()}
+    rating = {"terminal_id": "SH-PD-0001", "at": 1.0, "visit_id": "visit-C1",
+              "service_id": "household_proof", "level": 1, "reasons": ["device_failed"],
+              "language": "zh", "elder": False}
+    rated = {"idempotency_key": "contract-2", "kind": "visit.rating",
+             "payload_b64": base64.b64encode(json.dumps(rating).encode()).decode()}
     return [
         ("get", "/v1/health", {}),
         ("get", "/v1/qr-public-key", {}),
@@ -70,6 +76,15 @@ def _walk(hash_of: str) -> list[tuple[str, str, dict[str, Any]]]:
         ("get", "/v1/lockers/SH-PD-0001/pickup-codes", {}),
         ("get", "/v1/pickup-notices", {"params": {"application_no": "T-C1"}}),
         ("get", "/v1/pickup-notices", {}),
+        ("post", "/v1/envelopes", {"json": {"envelopes": [rated]}}),  # opens follow-up 1
+        ("get", "/v1/ratings", {}),
+        ("get", "/v1/ratings", {"params": {"terminal_id": "SH-PD-0001"}}),
+        ("get", "/v1/followups", {}),
+        ("get", "/v1/followups", {"params": {"status": "sometimes"}}),
+        ("post", "/v1/followups/1/close", {"json": {"note": "device replaced, called back"}}),
+        ("post", "/v1/followups/1/close", {"json": {"note": "again"}}),
+        ("post", "/v1/followups/999999/close", {"json": {"note": "none such"}}),
+        ("post", "/v1/followups/1/close", {"json": {"note": ""}}),
     ]
 
 

@@ -11,11 +11,19 @@ from kiosk.session import Session, State
 
 
 def identify(rig: Any, citizen: Identity) -> None:
-    """The card is read on one tick and the face captured on the next: no taps."""
+    """The card is read on one tick, the citizen consents to the face check (one tap, once a
+    visit) and the face is captured on the next tick."""
     rig.reader.present(citizen)
     rig.camera.show_face(FaceOutcome.CAPTURED)
     rig.tick()
+    consent(rig)
     rig.tick()
+
+
+def consent(rig: Any) -> None:
+    """The one tap of the face check's consent, when it is asked."""
+    if rig.session.state.value == "consent":
+        rig.session.consent_face(True)
 
 
 # A service with no form that ends with an application receipt (the catalogue's end with a

@@ -71,14 +71,22 @@ def test_simulate_200_sessions_back_office_holds_exactly_200(
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["sessions_completed"] == 200
-    assert report["envelopes_enqueued"] == 200
-    assert report["delivered"] == 200 and report["failed"] == 0 and report["pending"] == 0
+    # Each visit: its application and its 好差评 rating.
+    assert report["envelopes_enqueued"] == 400
+    assert report["delivered"] == 400 and report["failed"] == 0 and report["pending"] == 0
     token = (bo / "terminal.token").read_text().strip()
     stats = requests.get(backoffice_process + "/v1/stats", timeout=5,
                          headers={"Authorization": f"Bearer {token}"}).json()
     assert stats["applications"] == 200
+    ratings = requests.get(backoffice_process + "/v1/ratings", timeout=5,
+                           headers={"Authorization": f"Bearer {token}"}).json()
+    assert ratings["summary"]["count"] == 200  # every level in turn: 40 of each
+    assert ratings["summary"]["by_level"] == {str(level): 40 for level in range(1, 6)}
+    followups = requests.get(backoffice_process + "/v1/followups", timeout=5,
+                             headers={"Authorization": f"Bearer {token}"}).json()
+    assert len(followups["followups"]) == 80  # levels 1 and 2 open one each
     status = kiosk("queue", "status", "--json", "--data-dir", str(tmp_path / "sim"))
-    assert json.loads(status.stdout)["delivered"] == 200
+    assert json.loads(status.stdout)["delivered"] == 400
 
 
 def test_simulate_with_back_office_down_keeps_everything_pending(tmp_path: Path) -> None:
@@ -92,7 +100,7 @@ def test_simulate_with_back_office_down_keeps_everything_pending(tmp_path: Path)
     assert done.returncode == 1  # not drained: said by the exit code
     report = json.loads(done.stdout)
     assert report["sessions_completed"] == 5 and report["delivered"] == 0
-    assert report["pending"] == 5 and report["failed"] == 0
+    assert report["pending"] == 10 and report["failed"] == 0  # applications and ratings
 
 
 def test_run_with_broken_profile_stops_with_one_line(tmp_path: Path) -> None:

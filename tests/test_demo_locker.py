@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def ticked_until(terminal: Terminal, done: Callable[[], bool], limit_s: float = 20) -> None:
     def tick() -> bool:
+        if terminal.session.state is State.CONSENT:  # the citizen agrees to the face check
+            terminal.session.consent_face(True)
         terminal.session.tick()
         return done()
 
@@ -66,6 +68,7 @@ def test_the_demo_citizen_collects_through_the_boards_peer(adapter: str, tmp_pat
             ticked_until(terminal, lambda: s.state is State.DONE)
             assert s.notice is None and door not in terminal.inventory.occupied()
             s.finish()
+            s.rate(5)  # 好差评
             ticked_until(terminal, lambda: s.state is State.ATTRACT)
             wait_until(lambda: door in terminal.inventory.occupied(), 20, "the door reloaded")
         finally:

@@ -162,6 +162,8 @@ def test_a_receipt_left_behind_is_never_printed_for_the_next_citizen(
     assert any(e["event"] == "receipt_abandoned" for e in rig.audit.recent)
     peer.set(paper="ok", paper_left_lines=None)  # staff replace the roll
     rig.health.refresh()
+    rig.reader.remove_card()  # the citizen takes their card
+    rig.tick()
     rig.tick(rig.session.d.timings.goodbye_s + 1)
     s = to_confirm_receipt(rig, citizen)  # the next citizen
     s.confirm()

@@ -77,8 +77,12 @@ def test_a_card_left_behind_is_called_out_and_never_read_for_the_next_citizen(ri
     s.back()
     s.back()  # confirm -> choose -> home -> goodbye, the card still on the reader
     assert s.state is State.GOODBYE and s.view().card_left
-    rig.tick(10)  # the goodbye passes with the card still there
+    rig.tick(10)  # the call-out stays while the card is there
+    assert s.state is State.GOODBYE and s.view().card_left
+    rig.tick(s.d.timings.card_left_alert_s)  # past the limit: staff are told, once
+    rig.tick()
     assert s.state is State.ATTRACT
+    assert [kind for kind, _, _ in rig.sink.envelopes].count("staff.card_left") == 1
     to_identify_household_proof(rig)
     for _ in range(3):
         rig.tick()

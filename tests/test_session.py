@@ -121,6 +121,8 @@ def test_inactivity_countdown_ends_session_and_wipes_personal_data(rig, citizen)
     assert s.identity is None and s.face_frame is None
     assert citizen.name not in repr(v) and citizen.id_number not in repr(v)
     assert s.language == "en"  # the goodbye still speaks the citizen's language
+    rig.reader.remove_card()  # the card is taken: the call-out goes, then the goodbye
+    rig.tick()
     rig.tick(5)
     assert s.state is State.ATTRACT and s.language == "zh"
 

@@ -96,7 +96,10 @@ def kiosk_ui(window: Any, tmp_path: Path) -> Iterator[Any]:
     # looks at the demo citizen's face.
     view = CameraView(tmp_path / "camera-view.png")
     view.show_face()
+    # Nobody on duty (an empty staffed window): a call for help at any hour gives the hotline.
     hall = without_maintenance(load_profile("gov-hall"))
+    hall = hall.model_copy(update={"hours": hall.hours.model_copy(
+        update={"staffed": "00:00-00:00"})})
     profile = with_camera_view(with_simulated_devices(hall, settings={
         "id_reader": {"present_after_s": 0.2}, "locker": {"close_after_s": 0.2}}), view)
     terminal = Terminal(profile, TerminalOptions(
@@ -134,7 +137,10 @@ def test_citizen_taps_from_attract_to_goodbye_and_leaves_with_the_certificate(
     tap_button(shell, "我要办")
     pump(lambda: shell.manager.current == "services")
     tap_button(shell, "户籍证明")
-    # The card and the face cost no taps: the simulated reader and camera answer.
+    # The card costs no tap; the face check asks for its own consent (one tap), then the
+    # simulated camera answers.
+    pump(lambda: shell.manager.current == "consent")
+    tap_button(shell, "同意并开始人脸核验")
     pump(lambda: shell.manager.current == "confirm")
     text = all_text(shell)
     assert "310115********" in text and DEMO_CITIZENS[0].id_number not in text  # masked
@@ -144,13 +150,18 @@ def test_citizen_taps_from_attract_to_goodbye_and_leaves_with_the_certificate(
     serial = terminal.session.view().outcome.serial_no
     assert serial and serial in all_text(shell) and "请从 A4 打印机" in all_text(shell)
     tap_button(shell, "完成")
-    pump(lambda: shell.manager.current == "goodbye")
+    pump(lambda: shell.manager.current in ("rate", "goodbye"))
     after = all_text(shell)
-    assert "张*" not in after and serial not in after  # wiped from the screens too
+    assert "张*" not in after and serial not in after  # wiped before the rating is asked
+    pump(lambda: shell.manager.current == "rate")  # the card taken back, the rating
+    tap_button(shell, "非常满意")
+    pump(lambda: shell.manager.current == "goodbye")
     pump(lambda: on_attract(shell))
     (pdf,) = (terminal.options.data_dir / "certificates").glob("certificate-*.pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
     assert terminal.sync.wait_until_drained(10)  # the back office hears it was printed
+    (rating,) = backoffice.server.store.ratings.ratings()  # and holds the visit's rating
+    assert rating["level"] == 5 and rating["service_id"] == "household_proof"
     assert backoffice.server.certificates.issue(
         "household_proof", "next-visit", DEMO_CITIZENS[0].id_number, "张三").serial != serial
 
@@ -167,7 +178,73 @@ def test_language_switch_and_call_staff_from_a_screen(kiosk_ui: Any) -> None:
     tap_button(shell, "English")
     pump(lambda: "Hello! What would you like to do?" in all_text(shell))
     tap_button(shell, "Call staff")
-    pump(lambda: "Staff have been called" in all_text(shell))
+    # Nobody is on duty: no promise that someone comes, the hotline and a phone code instead.
+    pump(lambda: "Nobody is on duty now" in all_text(shell))
+    assert "Hotline 12345" in all_text(shell) and "on their way" not in all_text(shell)
+    assert getattr(shell.notice, "qr", None) is not None
     assert terminal.sync.wait_until_drained(10)
     kinds = [e.kind for e in terminal.outbox.list()]
     assert kinds == ["staff.call"]
+
+
+def test_a_shop_name_is_typed_in_chinese_on_the_pinyin_keyboard(kiosk_ui: Any) -> None:
+    from kivy.tests.common import UnitTestTouch
+
+    shell, terminal, _ = kiosk_ui
+    pump(lambda: on_attract(shell))
+    touch = UnitTestTouch(540, 1000)
+    touch.touch_down()
+    touch.touch_up()
+    pump(lambda: shell.manager.current == "home")
+    tap_button(shell, "我要办")
+    pump(lambda: shell.manager.current == "services")
+    tap_button(shell, "我要开店")
+    tap_button(shell, "我要开咖啡店")
+    pump(lambda: shell.manager.current == "consent")
+    tap_button(shell, "同意并开始人脸核验")
+    pump(lambda: shell.manager.current == "form")
+    form = shell.manager.current_screen
+    pump(lambda: "shop_name" in form._inputs)
+    field = form._inputs["shop_name"]
+    tap_at(field)
+    keyboard = shell.keyboard
+    pump(lambda: keyboard.field is field and keyboard.parent is not None)
+    # Docked above the bottom bar, never over it (once laid out).
+    pump(lambda: keyboard.height > 0 and keyboard.y >= shell.bottom.top - 1)
+    assert shell.staff_btn.get_root_window() is not None
+    for letters, word in (("chenguang", "晨光"), ("kafei", "咖啡")):
+        for letter in letters:
+            tap_key(shell, letter)
+        tap_key(shell, word)
+    pump(lambda: terminal.session.view().values.get("shop_name") == "晨光咖啡")
+    tap_key(shell, keyboard._words("done"))
+    pump(lambda: keyboard.field is None and keyboard.parent is None)
+
+
+def tap_at(widget: Any) -> None:
+    from kivy.base import EventLoop
+    from kivy.tests.common import UnitTestTouch
+
+    for _ in range(3):
+        EventLoop.idle()
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    touch.touch_up()
+
+
+def tap_key(shell: Any, title: str) -> None:
+    """A key of the docked keyboard by its title (a letter, a candidate, Done)."""
+    from kivy.base import EventLoop
+
+    from screens.widgets import BigButton
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        EventLoop.idle()
+        for w in widgets(shell.keyboard):
+            if isinstance(w, BigButton) and w.title == title and not w.disabled \
+                    and w.opacity > 0 and w.get_root_window() is not None:
+                tap_at(w)
+                return
+    raise AssertionError(f"no key {title!r} on the keyboard")

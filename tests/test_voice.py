@@ -44,7 +44,7 @@ def test_without_elder_mode_the_kiosk_is_silent() -> None:
 def test_errors_are_spoken_in_the_citizens_language() -> None:
     view = build_scene("result-print-failed", PROFILE, lang="en", elder=True).session.view()
     text = prompt_for(view)
-    assert "the receipt did not print" in text and "Submitted" in text
+    assert "the receipt did not print" in text and "Saved" in text
 
 
 def test_locker_door_is_spoken_with_its_number() -> None:

@@ -47,7 +47,7 @@ class SimulatedIdReaderConfig(AdapterConfig):
     documents: tuple[str, ...] = ("resident_id", "residence_permit")
     """What the simulated reader stands in for (the identify screen names them)."""
 
-    INSTANT: ClassVar[dict[str, Any]] = {"present_after_s": 0.0}
+    INSTANT: ClassVar[dict[str, Any]] = {"present_after_s": 0.0, "remove_after_s": 0.0}
 
     def accepts(self) -> tuple[str, ...]:
         return tuple(d for d in self.documents if d != "staff_badge")

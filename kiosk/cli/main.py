@@ -247,17 +247,41 @@ def simulate(
 
 @app.command()
 def screenshot(
-    screen: Annotated[str, typer.Option("--screen", help="Screen name (see --help of screens).")],
-    out: Annotated[Path, typer.Option("--out", help="PNG file to write.")],
+    out: Annotated[Path, typer.Option("--out", help="PNG file to write (a directory with --all).")],
+    screen: Annotated[str | None, typer.Option("--screen", help="Screen name.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="zh or en.")] = "zh",
     profile: ProfileOpt = "gov-hall",
     elder: Annotated[bool, typer.Option(help="Elder mode (长辈模式).")] = False,
     high_contrast: Annotated[bool, typer.Option(help="High-contrast theme.")] = False,
     landscape: Annotated[bool, typer.Option(help="1920x1080 instead of 1080x1920.")] = False,
+    every: Annotated[bool, typer.Option("--all", help="Every screen in every variant (both "
+                                        "profiles, portrait and landscape, elder mode, high "
+                                        "contrast, both languages) into the directory --out, "
+                                        "with a contact sheet per variant and the layout "
+                                        "audit's findings; exit 1 if it found any.")] = False,
 ) -> None:
-    """Render one screen offscreen to a PNG, with demo data."""
+    """Render one screen offscreen to a PNG, with demo data; or, with --all, all of them."""
     if lang not in ("zh", "en"):
         fail("--lang must be zh or en")
+    if every:
+        sheet = _ui("contact_sheet")
+        try:
+            made = sheet(out)
+        except (ConfigError, RuntimeError, OSError) as e:
+            fail(str(e))
+        for path in made["sheets"]:
+            typer.echo(path)
+        problems = made["problems"]
+        for where, found in sorted(problems.items()):
+            for line in found:
+                typer.echo(f"{where}: {line}", err=True)
+        typer.echo(f"{len(made['sheets'])} contact sheets in {out}; the layout audit found "
+                   f"{sum(len(f) for f in problems.values())} problems")
+        if problems:
+            raise typer.Exit(1)
+        return
+    if screen is None:
+        fail("give --screen NAME, or --all")
     shoot = _ui("screenshot")
     prof = with_simulated_devices(_profile(profile))
     try:

@@ -102,8 +102,15 @@ class Hours(_Strict):
     """Opening hours of the staffed counters, shown on the attract screen."""
     maintenance_window: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
     """Daily window in which the terminal shows out-of-service for maintenance."""
+    staffed: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    """When staff are on duty to answer a call for help; unset: the counters' hours."""
+    hotline: str = Field(default="12345", pattern=r"^[0-9-]{3,20}$")
+    """The telephone number a citizen is given when nobody is on duty (12345: the city's
+    government service hotline)."""
+    continue_url: str | None = Field(default=None, pattern=r"^https://\S{4,200}$")
+    """Where a citizen continues on their phone out of hours, shown as a QR code."""
 
-    @field_validator("counters", "maintenance_window")
+    @field_validator("counters", "maintenance_window", "staffed")
     @classmethod
     def _real_times(cls, v: str | None) -> str | None:
         if v is not None:
@@ -115,10 +122,23 @@ class Hours(_Strict):
 
     def maintenance_minutes(self) -> tuple[int, int] | None:
         """(start, end) in minutes after midnight; end may be before start (past midnight)."""
-        if self.maintenance_window is None:
-            return None
-        start, end = (int(t[:2]) * 60 + int(t[3:]) for t in self.maintenance_window.split("-"))
-        return start, end
+        return _minutes(self.maintenance_window)
+
+    def staffed_minutes(self) -> tuple[int, int]:
+        window = _minutes(self.staffed or self.counters)
+        assert window is not None
+        return window
+
+    @property
+    def staffed_hours(self) -> str:
+        return self.staffed or self.counters
+
+
+def _minutes(window: str | None) -> tuple[int, int] | None:
+    if window is None:
+        return None
+    start, end = (int(t[:2]) * 60 + int(t[3:]) for t in window.split("-"))
+    return start, end
 
 
 class StaffRole(_Strict):

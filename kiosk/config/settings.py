@@ -38,6 +38,8 @@ class Timings(BaseModel):
     """How often doors left open (or a crash left unsettled) are looked at again."""
     goodbye_s: float = Field(default=8.0, ge=0)
     """How long the goodbye screen stays before the attract screen returns."""
+    card_left_alert_s: float = Field(default=60.0, ge=0)
+    """A card left in a reader is called out this long before staff are told too."""
     device_call_timeout_s: float = Field(default=3.0, gt=0)
     """Limit for one device call (card read, face frame, door sensors, status) before the device
     counts as hung. Each adapter declares how often its status is polled."""

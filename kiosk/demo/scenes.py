@@ -29,7 +29,7 @@ from kiosk.config.settings import FakeClock
 from kiosk.health.monitor import HealthMonitor
 from kiosk.locker.layout import profile_layout
 from kiosk.records.locker_store import LockerInventory
-from kiosk.session import Session, SessionDeps
+from kiosk.session import Session, SessionDeps, State
 from kiosk.session.ports import AnsweringCertificateIssuer, AnsweringFaceVerifier, FaceAnswer
 from kiosk.terminal import accepted_documents
 
@@ -82,7 +82,13 @@ class SceneRig:
         self.reader.present(DEMO_CITIZENS[0])
         self.camera.show_face(FaceOutcome.CAPTURED)
         self.tick()
+        self.consent()
         self.tick()
+
+    def consent(self) -> None:
+        """The one tap of the face check's consent, when it is asked."""
+        if self.session.state is State.CONSENT:
+            self.session.consent_face(True)
 
 
 def make_rig(profile: Profile) -> SceneRig:
@@ -108,6 +114,7 @@ def make_rig(profile: Profile) -> SceneRig:
         high_contrast=profile.branding.high_contrast,
         documents=accepted_documents(profile, devices),
         door_labels={c.number: c.label for c in profile_layout(profile)},
+        ratings=True, ask_face_consent=True,
     ))
     return SceneRig(session, clock, health, reader, printer, camera, locker, online,
                     fakes["certificate_printer"])
@@ -242,6 +249,7 @@ def _result_locker_opening(r: SceneRig) -> None:
     r.reader.present(DEMO_CITIZENS[0])
     r.camera.show_face(FaceOutcome.CAPTURED)
     r.tick()
+    r.consent()
     # The face is captured and verified, the citizen's item found; the door is still opening.
     r.session.d.steps = HeldSteps(allow=3)
     r.tick()
@@ -256,7 +264,10 @@ def _result_query(r: SceneRig) -> None:
 
 def _goodbye(r: SceneRig) -> None:
     _result(r)
+    r.reader.remove_card()  # the citizen took their card
     r.session.finish()
+    r.session.skip_rating()
+    r.tick()
 
 
 def _countdown(r: SceneRig) -> None:
@@ -265,9 +276,66 @@ def _countdown(r: SceneRig) -> None:
     r.tick(t.idle_before_countdown_s + t.countdown_s / 4)
 
 
+def _countdown_no_more(r: SceneRig) -> None:
+    """Every extension used: the countdown runs and "more time" is spent."""
+    _services(r)
+    t = r.session.d.timings
+    for _ in range(t.max_extensions):
+        r.session.extend_time()
+    r.tick(t.idle_before_countdown_s + t.countdown_s / 4)
+
+
+def _form_incomplete(r: SceneRig) -> None:
+    """Next tapped with a field left empty: the field says so, and the notice says where."""
+    _form(r)
+    r.session.submit_form()
+
+
 def _home_offline(r: SceneRig) -> None:
     r.online[0] = False
     _home(r)
+
+
+def _consent(r: SceneRig) -> None:
+    """The document is read; the face check waits for the citizen's consent."""
+    _identify(r)
+    r.reader.present(DEMO_CITIZENS[0])
+    r.tick()
+
+
+def _result_delivered(r: SceneRig) -> None:
+    """Submitted, and the back office has it (the outbox delivered it while the citizen is
+    still on the result screen)."""
+    r.session.d.delivered = lambda key: True
+    _result(r)
+    r.tick()
+
+
+def _rate(r: SceneRig) -> None:
+    _result(r)
+    r.reader.remove_card()  # the citizen took their card
+    r.session.finish()
+
+
+def _rate_bad(r: SceneRig) -> None:
+    _rate(r)
+    r.session.rate(2)
+    r.session.toggle_reason("waited_too_long")
+
+
+def _goodbye_card_left(r: SceneRig) -> None:
+    """The citizen walked away with their card still on the reader."""
+    _result(r)
+    r.session.finish()
+    r.session.skip_rating()
+    r.tick()
+
+
+def _staff_after_hours(r: SceneRig) -> None:
+    """A call for help at 3 a.m.: nobody is on duty, the hotline is given."""
+    r.session.d.staffed = (0, 0)  # an empty window: never staffed
+    _services(r)
+    r.session.call_staff()
 
 
 def _out_of_service(r: SceneRig) -> None:
@@ -303,7 +371,16 @@ SCENES: dict[str, Callable[[SceneRig], None]] = {
     "result-locker-opening": _result_locker_opening,
     "result-query": _result_query,
     "countdown": _countdown,
+    "countdown-no-more": _countdown_no_more,
+    "form-incomplete": _form_incomplete,
+    "form-typing": _form,
     "goodbye": _goodbye,
+    "consent": _consent,
+    "result-delivered": _result_delivered,
+    "rate": _rate,
+    "rate-bad": _rate_bad,
+    "goodbye-card-left": _goodbye_card_left,
+    "staff-after-hours": _staff_after_hours,
     "out_of_service": _out_of_service,
     "out-of-service-storage": _out_of_service_storage,
 }

@@ -27,11 +27,22 @@ def serving(s: Session) -> tuple[State, Notice | None]:
 
 
 def maintenance_until(window: tuple[int, int] | None, clock: Clock) -> str | None:
-    """The end of the maintenance window ("03:20") while inside it, else None. The window is
-    (start, end) in minutes after midnight, local time; end may be past midnight."""
-    if window is None:
+    """The end of the maintenance window ("03:20") while inside it, else None."""
+    if window is None or not inside(window, clock):
         return None
+    return f"{window[1] // 60:02d}:{window[1] % 60:02d}"
+
+
+def inside(window: tuple[int, int], clock: Clock) -> bool:
+    """Whether now is in the window: (start, end) in minutes after midnight, local time; end
+    may be past midnight."""
     t = time.localtime(clock.wall())
     minute, (start, end) = t.tm_hour * 60 + t.tm_min, window
-    inside = start <= minute < end if start <= end else (minute >= start or minute < end)
-    return f"{end // 60:02d}:{end % 60:02d}" if inside else None
+    return start <= minute < end if start <= end else (minute >= start or minute < end)
+
+
+def staffed_now(s: Session) -> str:
+    """"staffed" while the hall's staff are on duty (or the hours are not known), else
+    "after_hours": then a call for help is answered by the hotline, not by someone here."""
+    window = s.d.staffed
+    return "staffed" if window is None or inside(window, s.d.clock) else "after_hours"

@@ -26,12 +26,14 @@ from kiosk.config.catalogue import Intent, Service
 from kiosk.health.availability import available_services
 from kiosk.session import certify, collect, results
 from kiosk.session.events import queue_event_safely
-from kiosk.session.hours import serving
+from kiosk.session.hours import serving, staffed_now
+from kiosk.session.intents import intent
 from kiosk.session.ports import SessionDeps
 from kiosk.session.snapshot import build_view, can_reprint, choices
 from kiosk.session.stepping import Step, StepSlot
 from kiosk.session.steps import identify
 from kiosk.session.view import IDLE_STATES, Notice, Outcome, SessionView, State
+from kiosk.session.visit import Preferences, VisitSteps, new_visit_id, owes_rating, to_face_check
 
 log = logging.getLogger(__name__)
 Listener = Callable[[SessionView], None]
@@ -39,23 +41,11 @@ Listener = Callable[[SessionView], None]
 BUSY_STATES = frozenset({State.SUBMITTING, State.HANDOVER})
 
 
-def _intent(fn: Callable[..., None]) -> Callable[..., None]:
-    """Every citizen intent: under the lock, counts as activity, publishes the result; the
-    steps it started run once the lock is released."""
-
-    def wrapper(self: Session, *args: object) -> None:
-        with self._lock:
-            self._activity()
-            fn(self, *args)
-            self._publish()
-        self._launch_steps()
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
-
-
-class Session:
+class Session(Preferences, VisitSteps):
+    language: str  # the preferences (visit.py): until the attract screen returns
+    elder: bool
+    high_contrast: bool
+    read_aloud: bool
     def __init__(self, deps: SessionDeps) -> None:
         self.d = deps
         self._lock = threading.RLock()
@@ -65,17 +55,13 @@ class Session:
         self.entered_at = deps.clock.now()
         self._reset_preferences()
         self._reset_citizen_data()
+        self.visit_id = new_visit_id()
+        self.rated_service: str | None = None  # what the visit was for, kept for its rating
+        self.rated = False
 
     # ---------------------------------------------------------------- plumbing
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
-
-    def _reset_preferences(self) -> None:
-        """Language, elder mode and theme last until the attract screen returns, so that the
-        goodbye screen still speaks to the citizen the way they chose."""
-        self.language = self.d.default_language
-        self.elder = False
-        self.high_contrast = self.d.high_contrast
 
     def _reset_citizen_data(self) -> None:
         """The privacy wipe: everything personal or session-specific goes."""
@@ -95,8 +81,14 @@ class Session:
         self.certificate: CertificateDocument | None = None  # issued: kept for a reprint
         self.door_intent: int | None = None  # the journaled opening of the citizen's door
         self.staff_called = False
+        self.staff_when = ""  # "staffed" or "after_hours", when staff were called
         self.extensions = 0
         self.card_was_left = False  # on the goodbye screen: a card is still in a reader
+        self.card_alerted = False  # staff were told of it
+        self.queued_key: str | None = None  # the application's envelope, to see it delivered
+        self.face_consent = False
+        self.rating_level: int | None = None
+        self.rating_reasons: set[str] = set()
         self._last_activity = self.d.clock.now()
 
     def scaled(self, seconds: float) -> float:
@@ -165,7 +157,7 @@ class Session:
         return max(0.0, self.scaled(self.d.timings.countdown_s) - (idle - start))
 
     # ---------------------------------------------------------------- intents
-    @_intent
+    @intent
     def touch(self) -> None:
         """The attract screen was touched: a session begins, with nothing of the last one."""
         if self.state is State.ATTRACT:
@@ -174,10 +166,12 @@ class Session:
                 self.go(target, notice)
                 return
             self._reset_citizen_data()
+            # The visit's random id (no personal data) and what it was for, for its rating.
+            self.visit_id, self.rated_service, self.rated = new_visit_id(), None, False
             self.d.audit.record("session_started")
             self.go(State.HOME)
 
-    @_intent
+    @intent
     def choose_intent(self, intent: Intent) -> None:
         """我要办 / 我要取 / 我要查."""
         if self.state not in (State.HOME, State.CHOOSE):
@@ -193,7 +187,7 @@ class Session:
             return
         self._select(service)
 
-    @_intent
+    @intent
     def choose(self, item_id: str) -> None:
         """A button on the service list: a group opens, a service is selected."""
         if self.state is not State.CHOOSE:
@@ -218,16 +212,16 @@ class Session:
         if self.identity is None:
             self.go(State.IDENTIFY)
         elif service.face_check and self.face_check is None:
-            self.go(State.VERIFY)
+            to_face_check(self)
         else:
             results.after_identified(self)
 
-    @_intent
+    @intent
     def enter_passport_details(self, number: str, birth: str, expiry: str) -> None:
         if self.state is State.IDENTIFY:
             results.take_passport_details(self, number, birth, expiry)
 
-    @_intent
+    @intent
     def set_field(self, name: str, value: str) -> None:
         if self.state is not State.FILL or self.service is None:
             return
@@ -241,7 +235,7 @@ class Session:
         self.values[name] = value
         self.errors.pop(name, None)
 
-    @_intent
+    @intent
     def submit_form(self) -> None:
         if self.state is not State.FILL or self.service is None:
             return
@@ -252,7 +246,7 @@ class Session:
         else:
             self.go(State.CONFIRM)
 
-    @_intent
+    @intent
     def confirm(self) -> None:
         """Submit: durable in the outbox before the citizen is told it is done; or, for a
         certificate, issued by the back office now and printed."""
@@ -263,12 +257,12 @@ class Session:
         else:
             results.submit_application(self)
 
-    @_intent
+    @intent
     def pickup_code(self, code: str) -> None:
         """我要取 by the pickup code the citizen was sent, instead of a document."""
         collect.by_code(self, code)
 
-    @_intent
+    @intent
     def reprint(self) -> None:
         if not (self.service and self.outcome and can_reprint(self)):
             return
@@ -277,7 +271,7 @@ class Session:
         elif self.outcome.tracking_no:
             results.start_print(self, self.service, self.outcome.tracking_no)
 
-    @_intent
+    @intent
     def back(self) -> None:
         s = self.state
         if s is State.HOME:
@@ -286,20 +280,20 @@ class Session:
             self.group, self.notice = None, None
         elif s is State.CHOOSE:
             self.go(State.HOME)
-        elif s in (State.IDENTIFY, State.VERIFY, State.FILL):
+        elif s in (State.IDENTIFY, State.CONSENT, State.VERIFY, State.FILL):
             self.go(State.CHOOSE if self.intent is Intent.APPLY else State.HOME)
         elif s is State.CONFIRM:
             self.go(State.FILL if self.service and self.service.fields else State.CHOOSE)
         elif s is State.DONE:
             self.end("finished")
 
-    @_intent
+    @intent
     def go_home(self) -> None:
         if self.state not in IDLE_STATES and self.state not in BUSY_STATES:
             self.service, self.group, self.intent = None, None, None
             self.go(State.HOME)
 
-    @_intent
+    @intent
     def finish(self) -> None:
         if self.state is State.DONE:
             self.end("finished")
@@ -312,20 +306,7 @@ class Session:
                 self._activity()
             self._publish()
 
-    @_intent
-    def set_language(self, language: str) -> None:
-        if language in ("zh", "en"):
-            self.language = language
-
-    @_intent
-    def set_elder(self, on: bool) -> None:
-        self.elder = bool(on)
-
-    @_intent
-    def set_high_contrast(self, on: bool) -> None:
-        self.high_contrast = bool(on)
-
-    @_intent
+    @intent
     def call_staff(self) -> None:
         """Call staff, from any screen: the terminal and the screen, no personal data."""
         if self.staff_called:
@@ -333,7 +314,8 @@ class Session:
         self.staff_called = True
         self.d.audit.record("staff_called", screen=self.state.value)
         queue_event_safely(self, "staff.call", {"screen": self.state.value})
-        self.notice = Notice("staff_called")
+        self.staff_when = staffed_now(self)
+        self.notice = Notice("staff_called", (("when", self.staff_when),))
 
     # ---------------------------------------------------------------- time and devices
     def tick(self) -> None:
@@ -361,11 +343,7 @@ class Session:
                 self.go(target, notice)
             return
         if self.state is State.GOODBYE:
-            if now - self.entered_at >= self.scaled(self.d.timings.goodbye_s):
-                self._reset_preferences()
-                self.go(State.ATTRACT)
-            else:
-                results.watch_for_forgotten_card(self)  # the call-out goes when the card does
+            results.after_goodbye(self, now)
             return
         remaining = self.countdown_remaining(now)
         if remaining is not None and remaining <= 0:
@@ -381,14 +359,27 @@ class Session:
             results.look_for_face(self)
         elif self.state is State.HANDOVER and self.outcome and self.outcome.door_open:
             collect.watch_door(self, now)
+        elif self.state is State.DONE:
+            results.watch_delivery(self)
+        elif self.state is State.RATE:
+            self._watch_card()
 
     def end(self, reason: str) -> None:
         results.leave_unprinted(self)  # a tracking or serial number only; then the wipe, first:
+        if self.service is not None:
+            self.rated_service = self.service.id
         self._reset_citizen_data()  # nothing that follows (a full disk) may keep the data
         results.forget_passport_details(self)
-        self.go(State.GOODBYE, Notice(f"goodbye_{reason}"))
-        results.watch_for_forgotten_card(self)
+        if owes_rating(self, reason):  # 好差评: asked after the wipe, with nothing personal
+            self.go(State.RATE)
+        else:
+            self.go(State.GOODBYE, Notice(f"goodbye_{reason}"))
+        self._watch_card()
         self.d.audit.record("session_ended", reason=reason)
+
+    def _watch_card(self) -> None:
+        """A card left in a reader is called out (full screen) until it is taken."""
+        results.watch_for_forgotten_card(self)
 
     def close(self) -> None:
         """The terminal is shutting down: nothing in flight will be applied."""

@@ -145,3 +145,8 @@ class SessionDeps:
     # Free bytes where the terminal keeps what citizens submit; None: not known (then no
     # session is refused for it).
     storage_free: Callable[[], int | None] = lambda: None
+    # Whether the back office has the envelope of this idempotency key (the outbox's word).
+    delivered: Callable[[str], bool] = lambda key: False
+    staffed: tuple[int, int] | None = None  # staff on duty, minutes after midnight; None: always
+    ratings: bool = False  # 好差评: ask every finished visit for a rating
+    ask_face_consent: bool = False  # the separate consent (PIPL) before the face check

@@ -25,6 +25,7 @@ from kiosk.session.ports import FaceAnswer
 from kiosk.session.steps import handover, identify
 from kiosk.session.steps.query import query_applications
 from kiosk.session.view import ApplicationSummary, Notice, Outcome, State
+from kiosk.session.visit import to_face_check
 
 if TYPE_CHECKING:
     from kiosk.session.machine import Session
@@ -66,7 +67,9 @@ def submit_application(s: Session) -> None:
         return
     s.d.audit.record("application_queued", service=service.id, tracking_no=queued.tracking_no)
     s.d.on_submitted()
-    s.outcome = Outcome(service.output, tracking_no=queued.tracking_no)
+    s.queued_key = queued.idempotency_key
+    s.outcome = Outcome(service.output, tracking_no=queued.tracking_no,
+                        delivered=s.d.delivered(queued.idempotency_key))
     if service.output == "receipt":
         start_print(s, service, queued.tracking_no)
     else:
@@ -138,7 +141,7 @@ def on_document(s: Session, read: identify.SourceRead | None) -> None:
         s.identity = result.identity
         s.d.audit.record("identity_read", kind=result.identity.kind.value)
         if s.service and s.service.face_check and s.d.devices.camera is not None:
-            s.go(State.VERIFY)
+            to_face_check(s)
         else:
             after_identified(s)
     elif result.failure not in (None, ReadFailure.NO_CARD):
@@ -274,8 +277,37 @@ def face_record(s: Session) -> dict[str, object] | None:
 
 
 def on_card_left(s: Session, present: bool) -> None:
-    if s.state is State.GOODBYE:
+    if s.state in (State.GOODBYE, State.RATE):
         s.card_was_left = present
+
+
+def after_goodbye(s: Session, now: float) -> None:
+    """The goodbye screen stays while a card is left in a reader, called out full screen,
+    until it is taken or, past the limit, staff are told; then the attract screen (where the
+    card is never read for the next citizen)."""
+    waited = now - s.entered_at
+    if s.card_was_left and waited < s.scaled(s.d.timings.card_left_alert_s):
+        watch_for_forgotten_card(s)  # the call-out goes when the card does
+        return
+    if s.card_was_left and not s.card_alerted:
+        s.card_alerted = True
+        s.d.audit.record("card_left_alert")
+        queue_event_safely(s, "staff.card_left", {})
+    if waited >= s.scaled(s.d.timings.goodbye_s):
+        s._reset_preferences()
+        s.go(State.ATTRACT)
+    else:
+        watch_for_forgotten_card(s)
+
+
+def watch_delivery(s: Session) -> None:
+    """On the result screen: "saved, will be submitted" turns into "submitted" once the back
+    office has the application (the outbox delivered it while the citizen is still here)."""
+    outcome = s.outcome
+    if outcome is None or outcome.delivered is not False or s.queued_key is None:
+        return
+    if s.d.delivered(s.queued_key):
+        s.outcome = replace(outcome, delivered=True)
 
 
 def on_applications(s: Session, apps: tuple[ApplicationSummary, ...] | None) -> None:

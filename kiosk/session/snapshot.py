@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from devices.id_reader.gb11643 import mask
-from kiosk.config.catalogue import load_catalogue
+from kiosk.config.catalogue import Intent, load_catalogue
 from kiosk.session.view import ChoiceItem, SessionView, State
 
 if TYPE_CHECKING:
@@ -80,7 +80,9 @@ def build_view(s: Session) -> SessionView:
         notice=s.notice,
         outcome=s.outcome,
         staff_called=s.staff_called,
-        card_left=s.state is State.GOODBYE and s.card_was_left,
+        staff_when=s.staff_when,
+        card_left=s.state in (State.GOODBYE, State.RATE) and s.card_was_left,
+        card_alerted=s.card_alerted,
         documents=s.d.documents if s.state is State.IDENTIFY else (),
         face_gave_up=s.state is State.VERIFY and s.face_gave_up,
         can_reprint=can_reprint(s),
@@ -88,4 +90,20 @@ def build_view(s: Session) -> SessionView:
         and s.notice.key in PASSPORT_DETAILS_NOTICES,
         waited_s=now - s.entered_at if waiting else 0.0,
         wait_limit_s=s.scaled(limit) if waiting else 0.0,
+        read_aloud=s.read_aloud,
+        unavailable_intents=unavailable_intents(s) if s.state is State.HOME else (),
+        rating_level=s.rating_level if s.state is State.RATE else None,
+        rating_reasons=tuple(sorted(s.rating_reasons)) if s.state is State.RATE else (),
     )
+
+
+def unavailable_intents(s: Session) -> tuple[tuple[str, str], ...]:
+    """我要办 / 我要取 / 我要查 that cannot be done now, and why: every service behind it is
+    unavailable (offline, a device down); the reason is the first service's."""
+    reasons = s.availability()
+    out = []
+    for intent in (Intent.APPLY, Intent.COLLECT, Intent.QUERY):
+        behind = [reasons[x.id] for x in s.d.services if x.intent is intent]
+        if behind and all(r is not None for r in behind):
+            out.append((intent.value, str(behind[0])))
+    return tuple(out)

@@ -15,12 +15,14 @@ class State(StrEnum):
     HOME = "home"
     CHOOSE = "choose"
     IDENTIFY = "identify"
+    CONSENT = "consent"  # the separate consent to the face check (biometric data, PIPL)
     VERIFY = "verify"
     FILL = "fill"
     CONFIRM = "confirm"
     SUBMITTING = "submitting"
     HANDOVER = "handover"
     DONE = "done"
+    RATE = "rate"  # 好差评, after the privacy wipe
     GOODBYE = "goodbye"
 
 
@@ -70,6 +72,8 @@ class Outcome:
     door_count: int = 0  # compartments in the locker (for the map); 0: not known
     applications: tuple[ApplicationSummary, ...] | None = None  # None: could not ask
     nothing_to_collect: bool = False
+    # An application: False while only in the outbox, True once the back office has it.
+    delivered: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class SessionView:
     notice: Notice | None = None
     outcome: Outcome | None = None
     staff_called: bool = False
+    staff_when: str = ""  # "staffed": someone will come; "after_hours": the hotline answers
     card_left: bool = False
     documents: tuple[str, ...] = ()  # what can be presented here (on the identify screen)
     passport_details: bool = False  # the identify screen asks for a passport's MRZ details
@@ -98,3 +103,9 @@ class SessionView:
     can_reprint: bool = False  # a receipt did not print and the printer can print now
     waited_s: float = 0.0  # how long the current device wait has lasted, for progress
     wait_limit_s: float = 0.0
+    read_aloud: bool = False  # the screens are read aloud (elder mode turns it on)
+    # Home: why 我要办 / 我要取 / 我要查 cannot be done now (e.g. needs_network), by intent.
+    unavailable_intents: tuple[tuple[str, str], ...] = ()
+    rating_level: int | None = None  # 好差评: the level chosen (a bad one asks why)
+    rating_reasons: tuple[str, ...] = ()
+    card_alerted: bool = False  # the card left in the reader: staff have been told
