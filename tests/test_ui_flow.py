@@ -127,13 +127,7 @@ def test_citizen_taps_from_attract_to_goodbye_and_leaves_with_the_certificate(
     shell, terminal, backoffice = kiosk_ui
     from devices.id_reader.simulator import DEMO_CITIZENS
 
-    pump(lambda: on_attract(shell))
-    from kivy.tests.common import UnitTestTouch
-
-    touch = UnitTestTouch(540, 1000)  # anywhere on the attract screen
-    touch.touch_down()
-    touch.touch_up()
-    pump(lambda: shell.manager.current == "home")
+    start(shell)
     tap_button(shell, "我要办")
     pump(lambda: shell.manager.current == "services")
     tap_button(shell, "户籍证明")
@@ -168,13 +162,7 @@ def test_citizen_taps_from_attract_to_goodbye_and_leaves_with_the_certificate(
 
 def test_language_switch_and_call_staff_from_a_screen(kiosk_ui: Any) -> None:
     shell, terminal, _ = kiosk_ui
-    from kivy.tests.common import UnitTestTouch
-
-    pump(lambda: on_attract(shell))
-    touch = UnitTestTouch(540, 1000)
-    touch.touch_down()
-    touch.touch_up()
-    pump(lambda: shell.manager.current == "home")
+    start(shell)
     tap_button(shell, "English")
     pump(lambda: "Hello! What would you like to do?" in all_text(shell))
     tap_button(shell, "Call staff")
@@ -188,14 +176,8 @@ def test_language_switch_and_call_staff_from_a_screen(kiosk_ui: Any) -> None:
 
 
 def test_a_shop_name_is_typed_in_chinese_on_the_pinyin_keyboard(kiosk_ui: Any) -> None:
-    from kivy.tests.common import UnitTestTouch
-
     shell, terminal, _ = kiosk_ui
-    pump(lambda: on_attract(shell))
-    touch = UnitTestTouch(540, 1000)
-    touch.touch_down()
-    touch.touch_up()
-    pump(lambda: shell.manager.current == "home")
+    start(shell)
     tap_button(shell, "我要办")
     pump(lambda: shell.manager.current == "services")
     tap_button(shell, "我要开店")
@@ -219,6 +201,17 @@ def test_a_shop_name_is_typed_in_chinese_on_the_pinyin_keyboard(kiosk_ui: Any) -
     pump(lambda: terminal.session.view().values.get("shop_name") == "晨光咖啡")
     tap_key(shell, keyboard._words("done"))
     pump(lambda: keyboard.field is None and keyboard.parent is None)
+
+
+def start(shell: Any) -> None:
+    """Touch the attract screen (anywhere): the home screen."""
+    from kivy.tests.common import UnitTestTouch
+
+    pump(lambda: on_attract(shell))
+    touch = UnitTestTouch(540, 1000)
+    touch.touch_down()
+    touch.touch_up()
+    pump(lambda: shell.manager.current == "home")
 
 
 def tap_at(widget: Any) -> None:

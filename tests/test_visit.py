@@ -12,6 +12,7 @@ from kiosk.demo.scenes import build_scene
 from kiosk.session import State
 from kiosk.session.visit import RATING_KIND
 from screens.voice import VoiceGuide, prompt_for
+from tests.test_voice import RecordingSpeaker
 
 PROFILE = with_simulated_devices(load_profile("gov-hall"))
 
@@ -114,22 +115,10 @@ def test_a_forgotten_card_is_called_out_until_taken_then_staff_are_told() -> Non
     assert s.state is State.ATTRACT and len(events(rig, "staff.card_left")) == 1
 
 
-class Said:
-    def __init__(self) -> None:
-        self.said: list[tuple[str, str, str]] = []
-        self.stopped = 0
-
-    def say(self, text: str, lang: str, volume: str) -> None:
-        self.said.append((text, lang, volume))
-
-    def stop(self) -> None:
-        self.stopped += 1
-
-
 def test_read_aloud_works_outside_elder_mode_and_reads_what_is_on_the_page() -> None:
     rig = build_scene("home", PROFILE)
     s = rig.session
-    guide, speaker = VoiceGuide(Said()), None
+    guide, speaker = VoiceGuide(RecordingSpeaker()), None
     speaker = guide.speaker
     guide.on_view(s.view())
     assert speaker.said == []  # not asked for
@@ -142,7 +131,7 @@ def test_read_aloud_works_outside_elder_mode_and_reads_what_is_on_the_page() -> 
 
 
 def test_the_forgotten_card_is_heard_in_every_mode() -> None:
-    guide = VoiceGuide(Said())
+    guide = VoiceGuide(RecordingSpeaker())
     view = build_scene("goodbye-card-left", PROFILE).session.view()
     assert not view.read_aloud
     guide.on_view(view)
@@ -161,3 +150,17 @@ def test_the_confirm_values_tracking_number_and_offline_state_are_read() -> None
     rig = build_scene("home", PROFILE)
     rig.session.choose_intent(Intent.APPLY)
     assert "请选择" in prompt_for(rig.session.view())
+
+
+def test_every_screens_words_can_be_read_aloud_in_both_languages() -> None:
+    from kiosk.demo.scenes import IDLE_SCENES, SCENES
+
+    for scene in SCENES:
+        if scene in IDLE_SCENES:
+            continue  # nobody is there: nothing is read
+        for lang in ("zh", "en"):
+            view = build_scene(scene, PROFILE, lang=lang).session.view()
+            text = prompt_for(view)
+            assert len(text) > 4, (scene, lang, text)
+            if lang == "en":
+                assert not any("\u4e00" <= ch <= "\u9fff" for ch in text), (scene, text)
