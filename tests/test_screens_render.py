@@ -158,3 +158,14 @@ def test_form_wipe_lets_go_of_the_keyboard_and_the_typed_text(window: Any) -> No
     box.insert_text("13800138000")
     form.wipe()
     assert not box.focus and box.text == "" and form._inputs == {}
+
+
+def test_a_field_left_empty_is_marked_where_the_notice_says(window: Any) -> None:
+    """The notice used to say "look at what is marked red" and nothing was red: now the field
+    carries ▲ and words on the warning colour, and the notice names that mark."""
+    from screens.screenshot import render_scene
+
+    profile = with_simulated_devices(load_profile("gov-hall"))
+    shell = render_scene(profile, screen="form-incomplete", lang="zh")
+    marked = [w for w in texts(shell.manager.current_screen) if w.startswith("▲ ")]
+    assert marked and "▲" in shell.notice.text.text and "红" not in shell.notice.text.text
