@@ -108,6 +108,19 @@ def main() -> None:
     print(f"  kiosk attract      {kiosk:6.2f} s   ratio {kiosk / bare:4.2f}x bare")
     results["cold_start"] = {"bare_s": bare, "kiosk_s": kiosk, "ratio": kiosk / bare}
 
+    from bench import ui_memory, ui_tap
+
+    print(f"tap to the next screen drawn, {ui_tap.VISITS} x a certificate and a form visit "
+          "(BENCH_UI_VISITS), kiosk and bare Kivy taps in turn, each in its own process:")
+    taps = ui_tap.measure(ui_tap.VISITS)
+    ui_tap.report(taps, detail=False)
+    results["ui_tap"] = taps
+    print(f"UI process RSS after {ui_memory.SESSIONS} citizen sessions (BENCH_UI_SESSIONS), "
+          "a fresh process each:")
+    memory = ui_memory.measure(ui_memory.SESSIONS)
+    ui_memory.report(memory)
+    results["ui_memory"] = memory
+
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         per_round = max(200, ENQUEUES // RUNS)

@@ -6,6 +6,9 @@ targets >= 96 dp (128 high in elder mode), 16 dp between targets.
 
 from __future__ import annotations
 
+import weakref
+from typing import Any
+
 from kivy.event import EventDispatcher
 from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty
@@ -55,7 +58,22 @@ class Theme(EventDispatcher):  # type: ignore[misc]
     def __init__(self, branding: Branding, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.branding = branding
+        # The widgets that restyle when elder mode or contrast switch, held weakly: a widget
+        # dropped with its session's screen goes with it. (Each binding the properties itself
+        # left a dead binding behind per widget, hundreds a session, and slower taps all day.)
+        self._watchers: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.bind(elder=self._restyle_all, high_contrast=self._restyle_all)
         self.apply(elder=False, high_contrast=branding.high_contrast)
+
+    def watch(self, widget: Any) -> None:
+        self._watchers.add(widget)
+
+    def forget(self, widget: Any) -> None:
+        self._watchers.discard(widget)
+
+    def _restyle_all(self, *_: object) -> None:
+        for widget in list(self._watchers):
+            widget._restyle()
 
     def apply(self, *, elder: bool, high_contrast: bool) -> None:
         # Colours and sizes first, the two flags last: widgets restyle when a flag changes

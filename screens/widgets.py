@@ -34,9 +34,9 @@ class Themed:
         if theme is self._watched:
             return
         if self._watched is not None:
-            self._watched.unbind(elder=self._restyle, high_contrast=self._restyle)
+            self._watched.forget(self)
         if theme is not None:
-            theme.bind(elder=self._restyle, high_contrast=self._restyle)
+            theme.watch(self)
         self._watched = theme
         self._restyle()
 

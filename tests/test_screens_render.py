@@ -169,3 +169,26 @@ def test_a_field_left_empty_is_marked_where_the_notice_says(window: Any) -> None
     shell = render_scene(profile, screen="form-incomplete", lang="zh")
     marked = [w for w in texts(shell.manager.current_screen) if w.startswith("▲ ")]
     assert marked and "▲" in shell.notice.text.text and "红" not in shell.notice.text.text
+
+
+def test_widgets_of_a_finished_session_leave_no_binding_on_the_theme(window: Any) -> None:
+    """Every Text and BigButton used to bind the theme itself and never unbind: hundreds of
+    dead bindings a session, and taps slower as the day went on."""
+    import gc
+
+    from kiosk.config.profile import load_profile
+    from screens.theme import Theme
+    from screens.widgets import BigButton, Text
+
+    theme = Theme(load_profile("gov-hall").branding)
+    observers = len(theme.get_property_observers("elder"))
+    for _ in range(5):  # five sessions' worth of screens, built and dropped
+        made = [Text(theme=theme, text="字") for _ in range(40)]
+        made += [BigButton(theme=theme, title="按钮") for _ in range(40)]
+        del made
+        gc.collect()
+    assert len(theme.get_property_observers("elder")) == observers
+    assert len(theme._watchers) == 0
+    kept = Text(theme=theme, text="留下")
+    theme.apply(elder=True, high_contrast=False)  # a widget still shown restyles
+    assert kept.font_size == theme.font_body
