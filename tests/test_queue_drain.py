@@ -180,7 +180,7 @@ def test_the_embedded_back_office_keeps_its_files_under_the_data_directory_only(
 
     data = tmp_path / "sim"
     report = run_simulation(load_profile("gov-hall"), 2, data)
-    assert report.delivered == 2
+    assert report.delivered == 4  # each visit's application and its rating
     assert [p.name for p in tmp_path.iterdir()] == ["sim"]  # nothing beside it
     bo = data / "backoffice"
     assert {"backoffice.sqlite3", "citizen-hash.key", "store.key", "terminal.token"} <= \
