@@ -6,6 +6,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.session import SessionView
 from screens.base import KioskScreen
+from screens.i18n import answers
 from screens.widgets import BigButton, Text
 
 
@@ -22,11 +23,7 @@ class ConfirmScreen(KioskScreen):
             (self.t("confirm.service"), view.service.title.get(self.lang)),
             (self.t("confirm.applicant"), f"{view.masked_name or ''}  {view.masked_id or ''}"),
         ]
-        for spec in view.service.fields:
-            value = view.values.get(spec.name, "")
-            label = next((c.label.get(self.lang) for c in spec.choices if c.value == value),
-                         value)
-            rows.append((spec.label.get(self.lang), label))
+        rows += answers(self.lang, view.service, view.values)
         for question, answer in rows:
             body.add_widget(Text(theme=th, role="small", tone="muted", text=question))
             body.add_widget(Text(theme=th, role="body", bold=True, text=answer))

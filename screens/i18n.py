@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import tomllib
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
+from kiosk.config.catalogue import Service
 from kiosk.session import Notice
 
 LOCALE_DIR = Path(__file__).with_name("locale")
@@ -61,3 +63,14 @@ def submitted_words(lang: str, delivered: bool | None, offline: bool) -> str:
     if delivered:
         return t(lang, "result.submitted")
     return t(lang, "result.saved_offline" if offline else "result.saved_sending")
+
+
+def answers(lang: str, service: Service, values: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Each field of the service's form and what it holds, in words (a choice by its label,
+    text as typed; "" when empty): what the confirm screen shows and the voice reads."""
+    out = []
+    for spec in service.fields:
+        value = values.get(spec.name, "")
+        shown = next((c.label.get(lang) for c in spec.choices if c.value == value), value)
+        out.append((spec.label.get(lang), shown))
+    return out

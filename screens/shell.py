@@ -173,6 +173,7 @@ class Shell(BoxLayout):  # type: ignore[misc]
         bar = Bar(size_hint_y=None, padding=[th.pad, 8], spacing=th.gap)
         bar.icon = WarningIcon(size_hint=(None, None), size=(64, 64))
         bar.text = Text(theme=th, tone="warning", role="small")
+        bar.qr = None  # the notice's code to continue on the phone, when there is one
         bar.add_widget(bar.icon)
         bar.add_widget(bar.text)
         bar.bind(minimum_height=bar.setter("height"))
@@ -241,7 +242,7 @@ class Shell(BoxLayout):  # type: ignore[misc]
             self.top_bar.height = self.top_bar.minimum_height
 
     def _phone_code(self, url: str | bool | None) -> None:
-        shown = getattr(self.notice, "qr", None)
+        shown = self.notice.qr
         if url and shown is None:
             side = dp(160 if self.width > self.height else 200)
             self.notice.qr = QrCode(str(url), size_hint=(None, None), size=(side, side))

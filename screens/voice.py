@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from kiosk.session import Notice, SessionView, State
-from screens.i18n import identify_words, notice_text, submitted_words, t
+from screens.i18n import answers, identify_words, notice_text, submitted_words, t
 
 log = logging.getLogger(__name__)
 VOLUMES = ("low", "medium", "high")
@@ -117,17 +117,12 @@ def prompt_for(view: SessionView, offered: tuple[str, ...] = HOME_CHOICES,
         parts.append(t(lang, f"identify.verify_{stopped}prompt"))
     elif state is State.FILL and view.service is not None:
         parts.append(t(lang, "form.title"))
-        for spec in view.service.fields:  # each field, and what it holds so far
-            value = view.values.get(spec.name, "")
-            shown = next((c.label.get(lang) for c in spec.choices if c.value == value), value)
-            parts.append(f"{spec.label.get(lang)}: {shown or t(lang, 'voice.empty')}")
+        parts += [f"{label}: {shown or t(lang, 'voice.empty')}"  # what each holds so far
+                  for label, shown in answers(lang, view.service, view.values)]
     elif state is State.CONFIRM and view.service is not None:
         parts.append(t(lang, "voice.confirm"))
         parts.append(f"{t(lang, 'confirm.service')}: {view.service.title.get(lang)}")
-        for spec in view.service.fields:
-            value = view.values.get(spec.name, "")
-            shown = next((c.label.get(lang) for c in spec.choices if c.value == value), value)
-            parts.append(f"{spec.label.get(lang)}: {shown}")
+        parts += [f"{label}: {shown}" for label, shown in answers(lang, view.service, view.values)]
     elif state is State.SUBMITTING:
         parts.append(t(lang, "result.submitting"))
     elif state is State.HANDOVER and outcome is not None and outcome.door is not None \

@@ -163,6 +163,19 @@ def pg_url(postgres: PostgresServer, request: pytest.FixtureRequest) -> str:
 _databases = itertools.count()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backoffice_on_each_engine(request: pytest.FixtureRequest,
+                              tmp_path: Path) -> Iterator[RunningBackOffice]:
+    """The reference back office on loopback, once on its SQLite files and once on a fresh
+    PostgreSQL database of the session's server."""
+    from backoffice import start_in_thread
+
+    database = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    running = start_in_thread("127.0.0.1", 0, tmp_path / "bo", database=database)
+    yield running
+    running.stop()
+
+
 @pytest.fixture
 def reference_backoffice(tmp_path: Path) -> Iterator[RunningBackOffice]:
     """The reference back office on loopback, its files in tmp_path/bo."""

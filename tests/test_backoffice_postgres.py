@@ -39,12 +39,9 @@ def envelope(key: str, doc: dict[str, Any], kind: str = "application.submit") ->
             "payload_b64": base64.b64encode(json.dumps(doc).encode()).decode()}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def bo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunningBackOffice]:
-    database = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
-    running = start_in_thread("127.0.0.1", 0, tmp_path / "bo", database=database)
-    yield running
-    running.stop()
+@pytest.fixture
+def bo(backoffice_on_each_engine: RunningBackOffice) -> RunningBackOffice:
+    return backoffice_on_each_engine
 
 
 def test_the_contract_holds_on_both_engines(bo: RunningBackOffice) -> None:

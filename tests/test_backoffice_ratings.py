@@ -10,15 +10,13 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from jsonschema import Draft202012Validator
 
-from backoffice import RunningBackOffice, start_in_thread
+from backoffice import RunningBackOffice
 from backoffice.server import DB_FILE
 from tests import contract
 
@@ -26,12 +24,9 @@ pytestmark = pytest.mark.realstack
 TERMINAL = "SH-PD-0001"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def bo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunningBackOffice]:
-    database = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
-    running = start_in_thread("127.0.0.1", 0, tmp_path / "bo", database=database)
-    yield running
-    running.stop()
+@pytest.fixture
+def bo(backoffice_on_each_engine: RunningBackOffice) -> RunningBackOffice:
+    return backoffice_on_each_engine
 
 
 def rating(visit_id: str = "visit-0001", level: int = 5, reasons: list[str] | None = None,
