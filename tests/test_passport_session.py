@@ -1,22 +1,29 @@
 """A passport in a session: the chip wants its data-page details, the identify screen asks for
 them, the citizen types them and the passport is read (through pcscd and a virtual passport,
 by the production PC/SC adapter); wrong details are refused by the chip and asked again;
-details that cannot be right are marked before any chip is asked; the reader forgets them
-when the session ends."""
+details that cannot be right are marked before any chip is asked; the reader is given them
+for each read only, and the session forgets them when it ends."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from devices.camera.protocol import FaceOutcome
+from devices.id_reader.fake import FakeIdReader
 from devices.id_reader.pcsc.cards.passport import VirtualPassport, td3
 from devices.id_reader.pcsc.reader import PcscReader
-from devices.id_reader.protocol import DocumentKind, ReadFailure
+from devices.id_reader.protocol import DocumentKind, ReadFailure, ReadResult
+from devices.id_reader.simulator import DEMO_CITIZENS
+from kiosk.config.settings import Timings
 from kiosk.demo.pcscd import pcscd, seen_empty
 from kiosk.session import State
+from kiosk.session.steps import ThreadedSteps
 from tests.flows import to_identify_household_proof
 from tests.waits import wait_until
 
@@ -72,17 +79,73 @@ def test_details_the_chip_refuses_are_asked_again(rig: Any,
 
 
 @pytest.mark.realstack
-def test_the_reader_forgets_the_details_when_the_session_ends(
+def test_the_details_are_held_for_the_read_only_and_wiped_when_the_session_ends(
         rig: Any, passport_on_reader: PcscReader) -> None:
     s = rig.session
     rig.tick()
-    s.enter_passport_details("L898902C", "690806", "340623")
-    assert passport_on_reader._access_key is not None
+    s.enter_passport_details("L898902C", "690806", "340624")  # refused: read again and again
+    rig.tick()
+    assert s.notice.key == "id_access_denied"
+    assert passport_on_reader._access_key is None  # given for each read, then forgotten
     s.back()
     s.back()
     s.back()
     assert s.state is State.GOODBYE
-    assert passport_on_reader._access_key is None
+    assert s.passport_key is None
+
+
+class PassportReaderHeldUp(FakeIdReader):
+    """A passport reader whose next read can be held (a slow chip on a busy pcscd): the chip
+    opens only with the details it is given for that read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key: object = None
+        self.hold = threading.Event()
+        self.holding = threading.Event()
+        self.hold.set()
+
+    def set_access_key(self, key: object) -> None:
+        self.key = key
+
+    def read(self) -> ReadResult:
+        if not self.hold.is_set():
+            self.holding.set()
+            self.hold.wait(10)
+        if self.key is None:
+            return ReadResult(failure=ReadFailure.ACCESS_KEY_NEEDED)
+        return ReadResult(identity=replace(DEMO_CITIZENS[0], kind=DocumentKind.PASSPORT,
+                                           id_number="L898902C"))
+
+
+def test_details_typed_while_a_read_without_them_is_slow_are_not_lost(rig: Any) -> None:
+    """The details typed while a read without them is still on the reader's worker (longer
+    than a device call may take) open the chip on the next read: the citizen is not asked
+    again. (Given to the reader as a call of their own, they once waited behind that read,
+    were given up on, and were never given.)"""
+    reader = PassportReaderHeldUp()
+    rig.refit("id_reader", reader)
+    s = rig.session
+    s.d.timings = Timings(device_call_timeout_s=0.3, idle_before_countdown_s=30, countdown_s=20)
+    s.d.steps = ThreadedSteps()
+    to_identify_household_proof(rig)
+    rig.tick()
+    wait_until(lambda: s.notice is not None and s.notice.key == "id_access_key_needed", 5,
+               "the details asked for")
+    reader.hold.clear()
+    rig.tick()  # a read without the details, held on the reader
+    assert reader.holding.wait(5)
+    s.enter_passport_details("L898902C", "690806", "340623")
+    time.sleep(0.5)  # longer than a device call may take
+    reader.hold.set()
+    for _ in range(20):
+        rig.tick(0.1)
+        if s.state is not State.IDENTIFY:
+            break
+        time.sleep(0.1)
+    assert s.state is not State.IDENTIFY, s.notice
+    assert s.identity is not None and s.identity.id_number == "L898902C"
+    assert reader.key is None
 
 
 @pytest.mark.parametrize(("number", "birth", "expiry", "wrong"), [

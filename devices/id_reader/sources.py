@@ -29,14 +29,33 @@ def _read(reader: IdReader) -> ReadResult:
     return reader.read()
 
 
+def _read_with(key: object) -> Callable[[IdReader], ReadResult]:
+    """A read that opens a passport's chip with the details typed: given to the reader, read
+    and forgotten in the same call on its worker (no key lingers on the reader, and none can be
+    lost in a queue behind a read that does not have it)."""
+    def read(reader: IdReader) -> ReadResult:
+        setter = getattr(reader, "set_access_key", None)  # only readers of passports have it
+        if setter is None:
+            return reader.read()
+        setter(key)
+        try:
+            return reader.read()
+        finally:
+            setter(None)
+    return read
+
+
 def _stop(reader: IdReader) -> None:
     reader.stop()
 
 
-def read_first_document(readers: Sequence[DeviceWorker[IdReader]], timeout_s: float) -> SourceRead:
-    """Ask every reader at once (each on its own worker) and take the first document."""
+def read_first_document(readers: Sequence[DeviceWorker[IdReader]], timeout_s: float,
+                        access_key: object = None) -> SourceRead:
+    """Ask every reader at once (each on its own worker) and take the first document; a
+    passport's chip is opened with `access_key` (its typed MRZ details) when there is one."""
     nothing = ReadResult(failure=ReadFailure.DEVICE_FAULT)
-    pending = [(w, w.submit(_read, nothing, timeout_s=timeout_s, what="read")) for w in readers]
+    reading = _read if access_key is None else _read_with(access_key)
+    pending = [(w, w.submit(reading, nothing, timeout_s=timeout_s, what="read")) for w in readers]
     answers: list[tuple[DeviceWorker[IdReader], Called[ReadResult]]] = [
         (w, p.wait()) for w, p in pending]
     winner = next(((w, c) for w, c in answers if c.value.identity is not None), None)
@@ -67,21 +86,3 @@ def card_left(readers: Sequence[DeviceWorker[IdReader]], timeout_s: float) -> bo
                for w in readers]
     return any([p.wait().value for p in pending])
 
-
-def _set_key(key: object) -> Callable[[IdReader], bool]:
-    def give(reader: IdReader) -> bool:
-        setter = getattr(reader, "set_access_key", None)  # only readers of passports have it
-        if setter is None:
-            return False
-        setter(key)
-        return True
-    return give
-
-
-def give_access_key(readers: Sequence[DeviceWorker[IdReader]], key: object,
-                    timeout_s: float) -> bool:
-    """The passport details the citizen typed, to every reader that reads passports (None
-    forgets them); True when at least one took them."""
-    pending = [w.submit(_set_key(key), False, timeout_s=timeout_s, what="passport details")
-               for w in readers]
-    return any([p.wait().value for p in pending])

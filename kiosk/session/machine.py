@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from devices.certificate_printer.protocol import CertificateDocument
+from devices.id_reader.pcsc.icao9303.mrz import MrzKey
 from devices.id_reader.protocol import Identity
 from kiosk.config.catalogue import Intent, Service
 from kiosk.health.availability import available_services
@@ -31,7 +32,6 @@ from kiosk.session.intents import intent
 from kiosk.session.ports import SessionDeps
 from kiosk.session.snapshot import build_view, can_reprint, choices
 from kiosk.session.stepping import Step, StepSlot
-from kiosk.session.steps import identify
 from kiosk.session.view import IDLE_STATES, Notice, Outcome, SessionView, State
 from kiosk.session.visit import Preferences, VisitSteps, new_visit_id, owes_rating, to_face_check
 
@@ -69,6 +69,7 @@ class Session(Preferences, VisitSteps):
         self.group: str | None = None
         self.service: Service | None = None
         self.identity: Identity | None = None
+        self.passport_key: MrzKey | None = None  # a passport's typed details, to open its chip
         self.face_frame: bytes | None = None  # the camera's best frame, until checked
         self.face_check: str | None = None  # "matched", or "deferred" to the back office
         self.face_attempts = 0  # faces the back office found not matching
@@ -351,10 +352,7 @@ class Session(Preferences, VisitSteps):
         elif self._steps.busy:
             return
         elif self.state is State.IDENTIFY:
-            readers, limit = self.d.devices.id_readers, self.d.timings.device_call_timeout_s
-            if readers:
-                self._begin("identify", lambda: identify.read_first_document(readers, limit),
-                            lambda read: results.on_document(self, read), limit_s=limit, late=None)
+            results.read_documents(self)
         elif self.state is State.VERIFY:
             results.look_for_face(self)
         elif self.state is State.HANDOVER and self.outcome and self.outcome.door_open:
@@ -369,7 +367,6 @@ class Session(Preferences, VisitSteps):
         if self.service is not None:
             self.rated_service = self.service.id
         self._reset_citizen_data()  # nothing that follows (a full disk) may keep the data
-        results.forget_passport_details(self)
         if owes_rating(self, reason):  # 好差评: asked after the wipe, with nothing personal
             self.go(State.RATE)
         else:

@@ -162,8 +162,8 @@ def _date_yymmdd(text: str) -> str:
 
 
 def take_passport_details(s: Session, number: str, birth: str, expiry: str) -> None:
-    """The passport's data-page details, typed: checked here, then given to the readers that
-    read passports; the next read opens the chip with them. Nothing is kept in the session."""
+    """The passport's data-page details, typed: checked here, then kept (in memory, for this
+    session only) to open the chip with on every read until the document is read."""
     s.errors = {}
     fields = {"passport_number": "".join(number.split()).upper(),
               "birth_date": _date_yymmdd(birth), "expiry_date": _date_yymmdd(expiry)}
@@ -175,23 +175,21 @@ def take_passport_details(s: Session, number: str, birth: str, expiry: str) -> N
         s.errors[wrong] = "invalid"
         s.notice = Notice("passport_details_invalid")
         return
-    readers, limit = s.d.devices.id_readers, s.d.timings.device_call_timeout_s
+    s.passport_key = key  # wiped with the rest at the session's end
     s.notice = Notice("reading_passport")
     s.entered_at = s.d.clock.now()
-    s._begin("passport details", lambda: identify.give_access_key(readers, key, limit),
-             lambda taken: None, limit_s=limit, late=False)
+    read_documents(s)  # now, with the details: a read in flight without them is dropped
 
 
-def forget_passport_details(s: Session) -> None:
-    """At the end of a session: the readers forget the details (not waited for)."""
-    readers = s.d.devices.id_readers
-    limit = s.d.timings.device_call_timeout_s
-
-    def forget() -> None:
-        identify.give_access_key(readers, None, limit)
-
-    if readers:
-        s.d.steps.run(forget)
+def read_documents(s: Session) -> None:
+    """In IDENTIFY: one round of reads on every reader (a passport's chip opened with the
+    details typed, if any); the answer goes to on_document."""
+    readers, limit = s.d.devices.id_readers, s.d.timings.device_call_timeout_s
+    if not readers:
+        return
+    key = s.passport_key
+    s._begin("identify", lambda: identify.read_first_document(readers, limit, key),
+             lambda read: on_document(s, read), limit_s=limit, late=None)
 
 
 def look_for_face(s: Session) -> None:

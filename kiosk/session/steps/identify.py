@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from devices.camera.protocol import Camera, FaceCheck, FaceOutcome
 from devices.id_reader.protocol import Identity
-from devices.id_reader.sources import SourceRead, card_left, give_access_key, read_first_document
+from devices.id_reader.sources import SourceRead, card_left, read_first_document
 from devices.worker import DeviceWorker
 from kiosk.session.ports import FaceAnswer, FaceVerifier
 
-__all__ = ["SourceRead", "card_left", "check_face", "give_access_key", "read_first_document",
+__all__ = ["SourceRead", "card_left", "check_face", "read_first_document",
            "verify_face"]
 
 
