@@ -62,7 +62,8 @@ def sample(after: int, series: dict[str, list[list[Any]]], flips: list[float]) -
     series["rss_kib"].append([after, rss_kib()])
     ctypes.CDLL("libc.so.6").malloc_trim(0)
     series["trimmed_rss_kib"].append([after, rss_kib()])
-    series["objects"].append([after, len(gc.get_objects())])
+    # The frozen too: the kiosk's collector freezes what is alive at each return to attract.
+    series["objects"].append([after, len(gc.get_objects()) + gc.get_freeze_count()])
 
 
 def visit_of(n: int) -> int:

@@ -307,8 +307,7 @@ class KioskUI:
         frames.show(self.shell)
         self.bridge.refresh()
         frames.settle()
-        gc.collect()
-        gc.freeze()  # as screens/app.py does once the app has started
+        self.shell.collector.started()  # as screens/app.py does once the app has started
 
     def _show(self, view: Any) -> None:
         self.shell.show(view)
@@ -341,6 +340,7 @@ class KioskUI:
         from devices.camera.protocol import FaceOutcome
         from devices.id_reader.simulator import DEMO_CITIZENS
         from kiosk.session import State
+        from screens.shell import IDLE_GC_S
 
         rig, s = self.rig, self.rig.session
         if action.name in ("identify", "card"):  # the card on the reader, the face shown
@@ -375,6 +375,14 @@ class KioskUI:
             self.steps.drain()
             if s.state is not State.ATTRACT:
                 raise RuntimeError(f"after goodbye, the session is in {s.state}")
+            # Between citizens the terminal idles on the attract screen: its collector runs
+            # then (screens/collector.py), untimed, as nobody is waiting.
+            collected = self.shell.collector.collections
+            until = time.monotonic() + 3 * IDLE_GC_S
+            while self.shell.collector.collections == collected and time.monotonic() < until:
+                self.frames.loop.idle()
+            if self.shell.collector.collections == collected:
+                raise RuntimeError("the collector did not run on the attract screen")
         else:
             assert action.name in ("identify", "card", "face"), action
         self.frames.settle()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -42,7 +41,7 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
 
     keyboard.install()
     engine = PinyinEngine()
-    engine.load()  # a missing dictionary stops start-up, not the first keystroke
+    engine.check()  # a missing dictionary stops start-up, not the first keystroke
     profile = terminal.profile
     live_png = terminal.options.data_dir / "screen.png"
 
@@ -63,22 +62,27 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
 
         def _show(self, view: SessionView) -> None:
             self.shell.show(view)
-            if on_first_frame is not None and not getattr(self, "_first_seen", False):
+            if not getattr(self, "_first_seen", False):
                 self._first_seen = True
 
                 def flipped(*_: object) -> None:
                     Window.unbind(on_flip=flipped)
-                    on_first_frame()
+                    Clock.schedule_once(lambda _dt: self._after_first_frame(), 0)
+                    if on_first_frame is not None:
+                        on_first_frame()
 
                 Window.bind(on_flip=flipped)
             if self.citizen is not None:
                 self.citizen.see(view)
 
+        def _after_first_frame(self) -> None:
+            """What can wait until the attract screen is up: what start-up made lives as
+            long as the app, out of the collector's way (so that a full collection, a quarter
+            of a second here, does not land on a tap); the pinyin dictionary is read."""
+            self.shell.collector.started()
+            engine.load_in_background()
+
         def on_start(self) -> None:
-            # What start-up made lives as long as the app: out of the collector's way, so
-            # that a full collection (a quarter of a second here) does not land on a tap.
-            gc.collect()
-            gc.freeze()
             self.bridge.start(terminal.timings.ui_tick_s)
             if offscreen:
                 Clock.schedule_interval(lambda _dt: _write_live(live_png), LIVE_PNG_EVERY_S)

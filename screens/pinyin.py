@@ -22,14 +22,18 @@ them); input that is not pinyin at all has no candidates.
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from kiosk.config.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 DICTIONARY = Path("/usr/share/rime-data/pinyin_simp.dict.yaml")
 DEBIAN_PACKAGE = "rime-data-pinyin-simp"
@@ -137,15 +141,41 @@ def _fold(letters: str) -> str:
     return "".join(c.lower() if "A" <= c <= "Z" else c for c in letters)
 
 
+_loading = threading.Lock()  # one reading of a dictionary, however many threads ask at once
+
+
 class PinyinEngine:
-    """Candidates for typed pinyin letters. The dictionary is read on first use; call `load()`
-    at start-up so that a missing package stops the kiosk there, not at the first keystroke."""
+    """Candidates for typed pinyin letters. The dictionary is read on first use; at start-up
+    call `check()` (a missing package stops the kiosk there, not at the first keystroke), then
+    `load()`, or `load_in_background()` once the first frame is up."""
 
     def __init__(self, path: Path = DICTIONARY) -> None:
         self.path = path
 
+    def check(self) -> None:
+        """DictionaryMissing unless the dictionary can be opened (without reading it)."""
+        try:
+            with self.path.open(encoding="utf-8"):
+                pass
+        except FileNotFoundError:
+            load_dictionary(self.path)  # raises DictionaryMissing, with what to install
+
     def load(self) -> PinyinDictionary:
-        return load_dictionary(self.path)
+        with _loading:
+            return load_dictionary(self.path)
+
+    def load_in_background(self) -> threading.Thread:
+        """Read the dictionary on a thread of its own (a first keystroke before it is done
+        waits for it)."""
+        def read() -> None:
+            try:
+                self.load()
+            except Exception:  # said again, to whoever types first
+                log.exception("the pinyin dictionary could not be read")
+
+        thread = threading.Thread(target=read, name="pinyin-dictionary", daemon=True)
+        thread.start()
+        return thread
 
     def segments(self, letters: str) -> list[str]:
         """The letters cut as they will be read: `kafeid` -> ['ka', 'fei', 'd'];

@@ -18,6 +18,7 @@ from kiosk.config.catalogue import load_catalogue
 from kiosk.config.profile import Profile
 from kiosk.session import Notice, SessionView, State
 from screens.base import KioskScreen, is_landscape, load_kv
+from screens.collector import Collector
 from screens.i18n import notice_text as words_for_notice
 from screens.i18n import t
 from screens.intents import Intents
@@ -47,6 +48,7 @@ NAVIGATION: dict[State, str] = {
 NO_BACK = {State.ATTRACT, State.OUT_OF_SERVICE, State.GOODBYE, State.SUBMITTING,
            State.HANDOVER, State.DONE, State.RATE}
 NO_HOME = NO_BACK | {State.HOME}
+IDLE_GC_S = 1.0  # on the attract screen this long, nobody there: the garbage is collected
 
 
 STEP_OF = {State.IDENTIFY: "identify", State.CONSENT: "identify", State.VERIFY: "identify",
@@ -86,6 +88,8 @@ class Shell(BoxLayout):  # type: ignore[misc]
             voice.offered = tuple(i for i in HOME_CHOICES if i in intents_here)
             voice.extra = {"hours": profile.hours.staffed_hours, "hotline": profile.hours.hotline}
         self.view: SessionView | None = None
+        # Full collections when nobody is waiting: a moment after the attract screen is up.
+        self.collector = Collector(lambda fn: Clock.schedule_once(lambda _dt: fn(), IDLE_GC_S))
         th = theme
         # -- top bar: where am I, the time, language, elder mode, contrast, read aloud. One
         # grid: as many cells a row as fit (one row in landscape, two in portrait).
@@ -304,6 +308,7 @@ class Shell(BoxLayout):  # type: ignore[misc]
     def show(self, view: SessionView) -> None:
         """Draw a session view: the frame here, the rest by the current screen."""
         self.view = view
+        self.collector.on_state(view.state in (State.ATTRACT, State.OUT_OF_SERVICE))
         lang = view.language
         if (self.theme.elder, self.theme.high_contrast) != (view.elder, view.high_contrast):
             self.theme.apply(elder=view.elder, high_contrast=view.high_contrast)

@@ -60,10 +60,23 @@ def test_the_dictionary_is_read_once() -> None:
     assert load_dictionary(DICTIONARY) is first and PinyinEngine().load() is first
 
 
+def test_read_in_the_background_once_however_many_ask_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "pinyin_simp.dict.yaml"
+    path.write_text(DICTIONARY.read_text(encoding="utf-8")[:200_000], encoding="utf-8")
+    engine = PinyinEngine(path)
+    engine.check()
+    reading = engine.load_in_background()
+    first = engine.load()  # a keystroke before it is done waits for the same reading
+    reading.join(10)
+    assert not reading.is_alive()
+    assert engine.load() is first and load_dictionary(path) is first
+    assert engine.candidates("ka")
+
+
 def test_missing_dictionary_stops_start_up_naming_the_debian_package(tmp_path: Path) -> None:
     engine = PinyinEngine(tmp_path / "pinyin_simp.dict.yaml")
     with pytest.raises(DictionaryMissing) as raised:
-        engine.load()
+        engine.check()  # what start-up calls: the file is not read yet, only looked for
     assert isinstance(raised.value, ConfigError)
     assert f"apt-get install {DEBIAN_PACKAGE}" in str(raised.value)
     assert str(tmp_path) in str(raised.value)
