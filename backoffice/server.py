@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from backoffice.calls import STATUSES as CALL_STATUSES
+from backoffice.calls import staff_problem
 from backoffice.certificates import (
     PRINTED_EVENT,
     CertificateOffice,
@@ -152,6 +154,18 @@ class _Handler(BoundedHandler):
             of_terminal = _first(url.query, "terminal_id")
             self._send(200, {"ratings": store.ratings.ratings(of_terminal),
                              "summary": store.ratings.summary(of_terminal)})
+        elif url.path == "/v1/calls":
+            wanted = _first(url.query, "status") or "open"
+            if wanted not in (*CALL_STATUSES, "all"):
+                self._send(400, {"error": "query parameter status must be open, taken or all"})
+                return
+            self._send(200, {"calls": store.calls.calls(None if wanted == "all" else wanted)})
+        elif url.path.startswith("/v1/calls/"):
+            call = store.calls.call(unquote(url.path.removeprefix("/v1/calls/")))
+            if call is None:
+                self._send(404, {"error": "unknown call (not received yet, or never made)"})
+            else:
+                self._send(200, call)
         elif url.path == "/v1/followups":
             status = _first(url.query, "status")
             if status is not None and status not in FOLLOWUP_STATUSES:
@@ -172,6 +186,9 @@ class _Handler(BoundedHandler):
         }.get(path)
         if endpoint is not None:
             endpoint()
+            return
+        if path.startswith("/v1/calls/") and path.endswith("/take"):
+            self._take_call(unquote(path.removeprefix("/v1/calls/").removesuffix("/take")))
             return
         if path.startswith("/v1/followups/") and path.endswith("/close"):
             self._close_followup(unquote(path.removeprefix("/v1/followups/")
@@ -222,6 +239,24 @@ class _Handler(BoundedHandler):
             self._send(404, {"error": "unknown follow-up"})
         elif outcome == "already_closed":
             self._send(409, {"error": f"follow-up {followup_id} is closed already"})
+        else:
+            self._send(200, record)
+
+    def _take_call(self, key: str) -> None:
+        """A member of staff takes a call for help: once; a second is told who has it."""
+        doc = self._json_object()
+        if doc is None:
+            return
+        problem = staff_problem(doc.get("staff"))
+        if problem is not None:
+            self._send(400, {"error": problem})
+            return
+        outcome, record = self.server.store.calls.take(key, str(doc["staff"]))
+        if outcome == "unknown":
+            self._send(404, {"error": "unknown call"})
+        elif outcome == "already_taken":
+            assert record is not None
+            self._send(409, {"error": f"taken already, by {record['taken_by']}", **record})
         else:
             self._send(200, record)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from backoffice.calls import CALL_EVENT, BadCall, CallsOffice, call_fields, insert_calls
 from backoffice.db import Database, Tx, insert_returning
 from backoffice.ratings import (
     RATING_EVENT,
@@ -52,6 +53,7 @@ class _Checked:
     application: dict[str, Any] | None  # the application's columns, for application.submit
     terminal_id: str | None
     rating: Rating | None = None  # for visit.rating
+    call: tuple[str, str, float, float] | None = None  # for staff.call (backoffice/calls.py)
 
 
 def parse_json(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
@@ -106,6 +108,7 @@ class BackOfficeStore:
             db.schema("ALTER TABLE applications ADD COLUMN face_check TEXT")
         # Its tables are written in the envelopes' transaction: the same database.
         self.ratings = RatingsOffice(db, clock=clock)
+        self.calls = CallsOffice(db, clock=clock)  # written once a staff.call is accepted
 
     def accept(self, key: str, kind: str, payload: bytes) -> tuple[str, str]:
         """Store one envelope exactly once. Returns (accepted|duplicate|rejected, detail)."""
@@ -158,6 +161,8 @@ class BackOfficeStore:
                 marks = ", ".join("?" * len(refused))
                 tx.execute(f"DELETE FROM envelopes WHERE idempotency_key IN ({marks})",
                            tuple(refused))
+            insert_calls(tx, [(key, c.call) for key, (_, c) in fresh.items()
+                              if c.call is not None], now)
             # A rating is an event too (its payload sealed, as every event's).
             events = [(key, kind, c.terminal_id, now, c.sealed)
                       for key, (kind, c) in fresh.items()
@@ -202,7 +207,8 @@ class BackOfficeStore:
         try:
             app = _application_fields(doc) if kind == APPLICATION_SUBMIT else None
             rating = rating_fields(doc) if kind == RATING_EVENT else None
-        except (_Rejected, BadRating) as exc:
+            call = call_fields(doc) if kind == CALL_EVENT else None
+        except (_Rejected, BadRating, BadCall) as exc:
             return REJECTED, str(exc)
         if app is not None:
             # Only the keyed hash leaves the (encrypted) payload: lookups by citizen never
@@ -210,7 +216,7 @@ class BackOfficeStore:
             app["citizen_hash"] = self._citizen_hash(app.pop("id_number"))
         terminal = doc.get("terminal_id")
         return _Checked(self._cipher.encrypt(text.encode("utf-8")).decode("ascii"), app,
-                        terminal if isinstance(terminal, str) else None, rating)
+                        terminal if isinstance(terminal, str) else None, rating, call)
 
     def assignee(self, tracking_no: str) -> str | None:
         """The ID number of the citizen an application is for (staff loading its certificate

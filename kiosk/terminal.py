@@ -224,6 +224,7 @@ class Terminal:
                 directory=self.backoffice,
                 faces=self.backoffice,
                 certificates=self.backoffice,
+                calls=self.backoffice,
                 inventory=self.inventory,
                 citizen_key=citizen_key,
                 journal=self.journal,

@@ -326,7 +326,7 @@ class Shell(BoxLayout):  # type: ignore[misc]
         notice = view.notice if view.state is not State.GOODBYE else None
         hours = self.profile.hours
         if view.staff_called and (notice is None or notice.key == "staff_called"):
-            notice = notice or Notice("staff_called")
+            notice = notice or Notice("staff_called", (("when", view.staff_when),))
         notice_text = "" if notice is None else words_for_notice(
             lang, notice, hours=hours.staffed_hours, hotline=hours.hotline)
         self.notice.text.text = notice_text

@@ -161,7 +161,8 @@ def prompt_for(view: SessionView, offered: tuple[str, ...] = HOME_CHOICES,
     if view.notice is not None and state is not State.GOODBYE:
         parts.append(notice_text(lang, view.notice, **extra))
     elif view.staff_called:
-        parts.append(notice_text(lang, Notice("staff_called"), **extra))
+        called = Notice("staff_called", (("when", view.staff_when),))
+        parts.append(notice_text(lang, called, **extra))
     if view.offline and state not in (State.GOODBYE, State.ATTRACT):
         parts.append(t(lang, "frame.offline"))
     if view.countdown_s is not None:
@@ -195,7 +196,8 @@ class VoiceGuide:
             self._said = None
             return
         key = (view.state, view.notice, view.language, view.outcome, view.group_title,
-               view.card_left, view.rating_level, view.offline, view.staff_called)
+               view.card_left, view.rating_level, view.offline, view.staff_called,
+               view.staff_when)
         counting = view.countdown_s is not None
         if key == self._said:
             if counting and not self._counting:  # only the countdown is new: say just that

@@ -44,6 +44,9 @@ def _walk(hash_of: str) -> list[tuple[str, str, dict[str, Any]]]:
               "language": "zh", "elder": False}
     rated = {"idempotency_key": "contract-2", "kind": "visit.rating",
              "payload_b64": base64.b64encode(json.dumps(rating).encode()).decode()}
+    help_call = {"terminal_id": "SH-PD-0001", "at": 1.0, "screen": "identify", "waited_s": 40}
+    called = {"idempotency_key": "staff.call:visit-C1", "kind": "staff.call",
+              "payload_b64": base64.b64encode(json.dumps(help_call).encode()).decode()}
     return [
         ("get", "/v1/health", {}),
         ("get", "/v1/qr-public-key", {}),
@@ -85,6 +88,15 @@ def _walk(hash_of: str) -> list[tuple[str, str, dict[str, Any]]]:
         ("post", "/v1/followups/1/close", {"json": {"note": "again"}}),
         ("post", "/v1/followups/999999/close", {"json": {"note": "none such"}}),
         ("post", "/v1/followups/1/close", {"json": {"note": ""}}),
+        ("post", "/v1/envelopes", {"json": {"envelopes": [called]}}),  # a call for help
+        ("get", "/v1/calls", {}),
+        ("get", "/v1/calls", {"params": {"status": "sometimes"}}),
+        ("get", "/v1/calls/staff.call:visit-C1", {}),
+        ("get", "/v1/calls/staff.call:none", {}),
+        ("post", "/v1/calls/staff.call:visit-C1/take", {"json": {"staff": "S-1001"}}),
+        ("post", "/v1/calls/staff.call:visit-C1/take", {"json": {"staff": "S-1002"}}),
+        ("post", "/v1/calls/staff.call:none/take", {"json": {"staff": "S-1001"}}),
+        ("post", "/v1/calls/staff.call:visit-C1/take", {"json": {"staff": "王 芳"}}),
     ]
 
 

@@ -11,7 +11,7 @@ from devices.id_reader.simulator import DEMO_CITIZENS
 from kiosk.config.catalogue import Intent
 from kiosk.config.errors import ConfigError
 from kiosk.config.profile import load_profile, with_simulated_devices
-from kiosk.config.settings import Timings
+from kiosk.config.settings import Clock, Timings
 from kiosk.demo.faces import put_photos_on_file
 from kiosk.demo.seed import seed_demo_locker
 from kiosk.demo.simulate import run_one_session, simulated_profile
@@ -23,13 +23,17 @@ from tests.enrol import enrol
 pytestmark = pytest.mark.realstack
 
 
-def make_terminal(data: Path, at: str | RunningBackOffice, **timings: float) -> Terminal:
-    """A terminal enrolled with the back office `at` (or, given a URL, already enrolled)."""
+def make_terminal(data: Path, at: str | RunningBackOffice, clock: Clock | None = None,
+                  **timings: float) -> Terminal:
+    """A terminal enrolled with the back office `at` (or, given a URL, already enrolled);
+    on `clock` when given."""
     url = at if isinstance(at, str) else at.url
+    more = {} if clock is None else {"clock": clock}
     terminal = Terminal(simulated_profile(load_profile("gov-hall"), data),
                         TerminalOptions(data_dir=data, backoffice_url=url, steps=InlineSteps(),
                                         timings=Timings.instant().model_copy(update=timings),
-                                        **enrol(data, None if isinstance(at, str) else at)))
+                                        **enrol(data, None if isinstance(at, str) else at),
+                                        **more))
     seed_demo_locker(terminal)
     return terminal
 

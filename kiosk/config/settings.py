@@ -40,6 +40,9 @@ class Timings(BaseModel):
     """How long the goodbye screen stays before the attract screen returns."""
     card_left_alert_s: float = Field(default=60.0, ge=0)
     """A card left in a reader is called out this long before staff are told too."""
+    call_check_s: float = Field(default=5.0, gt=0)
+    """How often, after a call for help while staff are on duty, the back office is asked
+    whether a member of staff has taken it."""
     device_call_timeout_s: float = Field(default=3.0, gt=0)
     """Limit for one device call (card read, face frame, door sensors, status) before the device
     counts as hung. Each adapter declares how often its status is polled."""

@@ -338,6 +338,14 @@ def _staff_after_hours(r: SceneRig) -> None:
     r.session.call_staff()
 
 
+def _staff_coming(r: SceneRig) -> None:
+    """A call for help taken at the back office: someone is on the way."""
+    r.session.d.staffed = None
+    _services(r)
+    r.session.call_staff()
+    r.session.call_taken(r.session.visit_id)
+
+
 def _out_of_service(r: SceneRig) -> None:
     r.reader.set_status(DeviceStatus.fault("sam_no_answer", "SAM module does not answer"))
     r.tick()
@@ -381,6 +389,7 @@ SCENES: dict[str, Callable[[SceneRig], None]] = {
     "rate-bad": _rate_bad,
     "goodbye-card-left": _goodbye_card_left,
     "staff-after-hours": _staff_after_hours,
+    "staff-coming": _staff_coming,
     "out_of_service": _out_of_service,
     "out-of-service-storage": _out_of_service_storage,
 }

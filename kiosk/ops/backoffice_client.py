@@ -122,6 +122,13 @@ class BackOfficeClient:
             return None
         return [a for a in body["applications"] if isinstance(a, dict)]
 
+    def call_status(self, key: str) -> str | None:
+        """"open" or "taken" for a call for help; None while the back office does not have
+        it yet (it comes through the outbox) or cannot be reached."""
+        body = self._ask("GET", f"/v1/calls/{quote(key, safe='')}", also=(404,))
+        status = body.get("status") if isinstance(body, dict) else None
+        return status if status in ("open", "taken") else None
+
     def stats(self) -> dict[str, int] | None:
         body = self._get("/v1/stats")
         return body if isinstance(body, dict) else None

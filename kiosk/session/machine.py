@@ -25,9 +25,8 @@ from devices.id_reader.pcsc.icao9303.mrz import MrzKey
 from devices.id_reader.protocol import Identity
 from kiosk.config.catalogue import Intent, Service
 from kiosk.health.availability import available_services
-from kiosk.session import certify, collect, results
-from kiosk.session.events import queue_event_safely
-from kiosk.session.hours import serving, staffed_now
+from kiosk.session import certify, collect, results, staff_call
+from kiosk.session.hours import serving
 from kiosk.session.intents import intent
 from kiosk.session.ports import SessionDeps
 from kiosk.session.snapshot import build_view, can_reprint, choices
@@ -82,7 +81,8 @@ class Session(Preferences, VisitSteps):
         self.certificate: CertificateDocument | None = None  # issued: kept for a reprint
         self.door_intent: int | None = None  # the journaled opening of the citizen's door
         self.staff_called = False
-        self.staff_when = ""  # "staffed" or "after_hours", when staff were called
+        self.staff_when = ""  # "staffed", "taken" or "after_hours", when staff were called
+        self.call_checked_at = 0.0  # when the back office was last asked after the call
         self.extensions = 0
         self.card_was_left = False  # on the goodbye screen: a card is still in a reader
         self.card_alerted = False  # staff were told of it
@@ -310,13 +310,13 @@ class Session(Preferences, VisitSteps):
     @intent
     def call_staff(self) -> None:
         """Call staff, from any screen: the terminal and the screen, no personal data."""
-        if self.staff_called:
-            return
-        self.staff_called = True
-        self.d.audit.record("staff_called", screen=self.state.value)
-        queue_event_safely(self, "staff.call", {"screen": self.state.value})
-        self.staff_when = staffed_now(self)
-        self.notice = Notice("staff_called", (("when", self.staff_when),))
+        staff_call.call_for_help(self)
+
+    def call_taken(self, visit: str) -> None:
+        """The back office says a member of staff has taken this visit's call."""
+        with self._lock:
+            if staff_call.on_taken(self, visit):
+                self._publish()
 
     # ---------------------------------------------------------------- time and devices
     def tick(self) -> None:
@@ -346,6 +346,7 @@ class Session(Preferences, VisitSteps):
         if self.state is State.GOODBYE:
             results.after_goodbye(self, now)
             return
+        staff_call.watch_call(self, now)
         remaining = self.countdown_remaining(now)
         if remaining is not None and remaining <= 0:
             self.end("timeout")

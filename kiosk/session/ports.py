@@ -39,6 +39,14 @@ class FaceAnswer:
     distance: float | None = None
 
 
+class CallDesk(Protocol):
+    """The back office's word on a call for help (a network call)."""
+
+    def call_status(self, key: str) -> str | None:
+        """"open" or "taken"; None when the call is not there yet or nobody could answer."""
+        ...
+
+
 class FaceVerifier(Protocol):
     """The back office's face verification (a network call)."""
 
@@ -125,6 +133,7 @@ class SessionDeps:
     directory: ApplicationDirectory | None = None
     faces: FaceVerifier | None = None
     certificates: CertificateIssuer | None = None
+    calls: CallDesk | None = None  # whether a call for help has been taken
     inventory: LockerInventory = field(default_factory=lambda: LockerInventory(None))
     citizen_key: CitizenKey = field(default_factory=CitizenKey.random)  # the enrolled one
     journal: PrintJournal = field(default_factory=lambda: PrintJournal(None))
