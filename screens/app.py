@@ -22,7 +22,8 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
 
     `on_first_frame` is called once, when the first frame showing a session view has been
     drawn (the cold-start benchmark measures up to there)."""
-    offscreen = env.prepare()
+    mode = terminal.profile.kiosk
+    offscreen = env.prepare(lockdown=mode.lockdown, touch=mode.touch)
     from kivy.app import App
     from kivy.clock import Clock
     from kivy.core.window import Window
@@ -30,6 +31,7 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
     from screens.autoplay import DemoCitizen
     from screens.bridge import SessionBridge
     from screens.fonts import register_default_font
+    from screens.lockdown import Lockdown
     from screens.screenshot import save_window_png
     from screens.shell import Shell
     from screens.theme import Theme
@@ -58,6 +60,9 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
             self.shell = Shell(profile, theme, self.bridge, VoiceGuide(speaker), engine)
             if autoplay:
                 self.citizen = DemoCitizen(self.bridge, {s.id: s for s in terminal.services})
+            self.lockdown = Lockdown(Window)
+            if mode.lockdown:
+                self.lockdown.hold(self)
             return self.shell
 
         def _show(self, view: SessionView) -> None:

@@ -20,8 +20,14 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def prepare(size: tuple[int, int] = PORTRAIT, *, offscreen: bool | None = None) -> bool:
-    """Set up Kivy for this process; returns whether drawing is offscreen."""
+DEFAULT_TOUCH = "mouse,disable_multitouch"
+
+
+def prepare(size: tuple[int, int] = PORTRAIT, *, offscreen: bool | None = None,
+            lockdown: bool = False, touch: str = DEFAULT_TOUCH) -> bool:
+    """Set up Kivy for this process; returns whether drawing is offscreen. `lockdown`
+    (the profile's [kiosk]): fullscreen on a display, borderless, no cursor, and `touch` the
+    one input provider (screens/lockdown.py holds the keys and the close request)."""
     if "kivy" in sys.modules and "kivy.core.window" in sys.modules:
         return os.environ.get("SDL_VIDEODRIVER") == "offscreen"
     offscreen = (not has_display()) if offscreen is None else offscreen
@@ -53,5 +59,16 @@ def prepare(size: tuple[int, int] = PORTRAIT, *, offscreen: bool | None = None) 
     # Text is typed on the kiosk's own keyboard (screens/keyboard.py), docked by the shell;
     # Kivy's own never comes up (a physical keyboard, on a developer's desk, still types).
     Config.set("kivy", "keyboard_mode", "system")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
+    for name in Config.options("input"):  # Kivy's defaults probe for more (a second driver)
+        Config.remove_option("input", name)
+    Config.set("input", "touch" if lockdown else "mouse", touch if lockdown else DEFAULT_TOUCH)
+    if lockdown:
+        # Fullscreen at the panel's own resolution; offscreen there is no panel to fill and
+        # the frames keep the profile's portrait or landscape size.
+        Config.set("graphics", "fullscreen", "0" if offscreen else "auto")
+        Config.set("graphics", "borderless", "1")
+        Config.set("graphics", "show_cursor", "0")
+        Config.set("graphics", "allow_screensaver", "0")
+        for module in Config.options("modules"):  # the inspector, the monitor, ...
+            Config.remove_option("modules", module)
     return offscreen

@@ -28,6 +28,7 @@ from kiosk.config.profile import (
     Profile,
     load_profile,
     with_simulated_devices,
+    without_lockdown,
     without_maintenance,
 )
 from kiosk.records.dir_lock import DataDirLock
@@ -141,8 +142,8 @@ def demo(
             printer_peer(data / "printed") as printer, \
             certificate_printer_peer(data / "certificates") as a4, locker_peer(raw) as locker:
         view = CameraView(data / "camera-view.png")
-        prof = with_demo_readers(with_simulated_devices(without_maintenance(raw)), raw,
-                                 sam.port, pcsc=pcsc)
+        leavable = without_lockdown(without_maintenance(raw))  # a window on a developer's desk
+        prof = with_demo_readers(with_simulated_devices(leavable), raw, sam.port, pcsc=pcsc)
         prof = with_certificate_printer_peer(with_printer_peer(prof, printer), a4)
         prof = with_locker_peer(prof, locker)
         url = access.url

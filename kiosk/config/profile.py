@@ -141,6 +141,18 @@ def _minutes(window: str | None) -> tuple[int, int] | None:
     return start, end
 
 
+class KioskMode(_Strict):
+    lockdown: bool = False
+    """The app owns the panel: fullscreen and borderless, no system cursor, no key or gesture
+    that leaves it (Escape, Alt+F4, F1's settings panel) but the staff entry, one input
+    provider only (a touchscreen seen by two drivers taps twice). On in shipped profiles; the
+    demo turns it off."""
+    touch: str = Field(default="mouse,disable_multitouch", min_length=1, max_length=200)
+    """The one Kivy input provider under lockdown, as Kivy's [input] section takes it (the
+    default reads the panel as SDL's pointer; e.g. "mtdev,/dev/input/event3" for a raw
+    multitouch device)."""
+
+
 class StaffRole(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     """Role identifier."""
@@ -184,6 +196,8 @@ class Profile(_Strict):
     """Fitted devices: one table per kind (see `kiosk device list` for adapters and keys)."""
     hours: Hours = Hours()
     """Opening hours and maintenance window."""
+    kiosk: KioskMode = KioskMode()
+    """How the app holds the panel (lockdown)."""
     staff: tuple[StaffRole, ...] = ()
     """Staff roles and how they authenticate."""
     backoffice: BackOffice = BackOffice()
@@ -258,6 +272,12 @@ def without_maintenance(profile: Profile) -> Profile:
     (and a test run at 03:10 finds them serving, as at any other time)."""
     hours = profile.hours.model_copy(update={"maintenance_window": None})
     return profile.model_copy(update={"hours": hours})
+
+
+def without_lockdown(profile: Profile) -> Profile:
+    """The profile in a window of its own, leavable: the demo, on a developer's desk."""
+    return profile.model_copy(update={"kiosk": profile.kiosk.model_copy(
+        update={"lockdown": False})})
 
 
 def with_simulated_devices(
