@@ -75,16 +75,16 @@ def _signed_in(profile: Profile, data: Path, staff_id: str, pin_stdin: bool,
                audit: AuditLog) -> None:
     from kiosk.cli.staff import read_pin, sign_in
 
-    may = {r.id for r in profile.staff if "load_locker" in r.may}
-    signed = sign_in(data, staff_id, read_pin(pin_stdin), may, audit, time.time())
+    signed = sign_in(data, profile, staff_id, read_pin(pin_stdin), "load_locker", audit)
     if signed.ok:
         return
     why = {"unknown_staff": "no such staff, or a wrong PIN",
            "wrong_pin": f"wrong PIN ({signed.tries_left} tries before a pause)",
            "locked": "too many wrong PINs: try again after "
                      + time.strftime("%H:%M:%S", time.localtime(signed.locked_until or 0)),
-           "not_allowed": f"the role {signed.role} may not load or retrieve locker items",
-           "no_staff_pins": "no staff PINs are set here (kiosk staff set-pin)"}
+           "not_allowed": "your role may not load or retrieve locker items",
+           "wrong_way": "your role signs in with a badge or the bank's sign-on, not a PIN",
+           "no_pins": "no staff PINs are set here (kiosk staff set-pin)"}
     typer.echo(f"kiosk: sign-in refused: {why.get(signed.reason, signed.reason)}", err=True)
     raise typer.Exit(1)
 

@@ -11,9 +11,11 @@ from typing import Annotated
 import typer
 
 from kiosk.cli.device import ConfigOpt, _fail, _load
+from kiosk.config.profile import Profile
 from kiosk.config.settings import SystemClock
 from kiosk.records.audit import AuditLog
-from kiosk.records.staff_pins import SignIn, StaffPins
+from kiosk.records.staff_pins import StaffPins
+from kiosk.staff import StaffDesk, StaffSignIn
 
 staff_app = typer.Typer(help="Staff PINs for the terminal's console commands.",
                         no_args_is_help=True)
@@ -66,21 +68,15 @@ def set_pin(
     typer.echo(f"PIN set for {staff_id} ({role})")
 
 
-def sign_in(data_dir: Path, staff_id: str, pin: str, roles_that_may: set[str],
-            audit: AuditLog, now: float) -> SignIn:
-    """A staff member's sign-in for one action: their PIN, and a role that may do it."""
+def sign_in(data_dir: Path, profile: Profile, staff_id: str, pin: str, action: str,
+            audit: AuditLog) -> StaffSignIn:
+    """A staff member's sign-in for one console action: their PIN, and a role that may do
+    it (through the terminal's StaffDesk, as on the screen: the same audit and lockout)."""
     path = data_dir / PINS_FILE
-    if not path.is_file():
-        return SignIn(False, reason="no_staff_pins")
-    pins = StaffPins(path)
+    pins = StaffPins(path) if path.is_file() else None
     try:
-        signed = pins.sign_in(staff_id, pin, now)
+        desk = StaffDesk(profile.staff, pins, audit, SystemClock(), profile.terminal.id)
+        return desk.sign_in_pin(staff_id, pin, for_action=action)
     finally:
-        pins.close()
-    if signed.ok and signed.role not in roles_that_may:
-        signed = SignIn(False, signed.role, "not_allowed")
-    if signed.ok:
-        audit.record("staff_signed_in", staff_id=staff_id, role=signed.role)
-    else:
-        audit.record("staff_sign_in_failed", staff_id=staff_id, reason=signed.reason)
-    return signed
+        if pins is not None:
+            pins.close()
