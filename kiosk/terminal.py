@@ -35,9 +35,12 @@ from kiosk.records.dir_lock import DataDirLock
 from kiosk.records.locker_store import LockerInventory, LockerKeyMismatch
 from kiosk.records.print_journal import PrintJournal
 from kiosk.records.staff_alerts import StaffAlerts
+from kiosk.records.staff_pins import STAFF_PINS_FILE, StaffPins
 from kiosk.records.used_tokens import UsedTokenStore
 from kiosk.session import Session, SessionDeps
 from kiosk.session.steps import StepRunner, ThreadedSteps
+from kiosk.staff import StaffDesk
+from kiosk.staff.console import StaffConsole
 from offline_queue import FernetCipher, HttpTransport, Outbox, SyncWorker
 from offline_queue.envelope import DELIVERED
 
@@ -247,6 +250,13 @@ class Terminal:
                 ask_face_consent=True,
             )
         )
+        # Staff on the terminal: their PINs beside the other records, the console's view.
+        self.staff_pins = StaffPins(data_dir / STAFF_PINS_FILE)
+        self.staff = StaffDesk(profile.staff, self.staff_pins, self.audit, options.clock,
+                               profile.terminal.id, self.timings.staff_idle_s)
+        self.console = StaffConsole(self.staff, self.devices, self.outbox, self.sync,
+                                    self.inventory, options.clock,
+                                    storage_free=lambda: free_bytes(data_dir))
         locker = self.devices.locker
         self.locker_watch = None if locker is None else LockerWatch(
             self.inventory, locker, sink=self.outbox, audit=self.audit,
@@ -289,5 +299,6 @@ class Terminal:
         self.outbox.close()
         self.inventory.close()
         self.journal.close()
+        self.staff_pins.close()
         self.audit.close()
         self._dir_lock.release()

@@ -14,7 +14,7 @@ from kiosk.cli.device import ConfigOpt, _fail, _load
 from kiosk.config.profile import Profile
 from kiosk.config.settings import SystemClock
 from kiosk.records.audit import AuditLog
-from kiosk.records.staff_pins import StaffPins
+from kiosk.records.staff_pins import STAFF_PINS_FILE, StaffPins
 from kiosk.staff import StaffDesk, StaffSignIn
 
 staff_app = typer.Typer(help="Staff PINs for the terminal's console commands.",
@@ -23,7 +23,7 @@ DataDir = Annotated[Path, typer.Option("--data-dir", help="The kiosk's data dire
 PinStdin = Annotated[bool, typer.Option("--pin-stdin",
                                         help="Read the PIN from one line of stdin.")]
 DEFAULT_DIR = Path("/var/lib/kiosk")
-PINS_FILE = "staff-pins.db"
+PINS_FILE = STAFF_PINS_FILE
 
 
 def kiosk_dir(data_dir: Path) -> Path:

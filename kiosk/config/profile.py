@@ -160,7 +160,8 @@ class StaffRole(_Strict):
     """Shown on the staff screen."""
     auth: Literal["pin", "badge", "bank_teller_login"]
     """How staff in this role sign in."""
-    may: tuple[Literal["assist", "load_locker", "view_queue", "retry_queue", "diagnose"], ...]
+    may: tuple[Literal["assist", "load_locker", "view_queue", "retry_queue", "replace_paper",
+                       "diagnose"], ...]
     """What the role may do."""
 
 

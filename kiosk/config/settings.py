@@ -40,6 +40,8 @@ class Timings(BaseModel):
     """How long the goodbye screen stays before the attract screen returns."""
     card_left_alert_s: float = Field(default=60.0, ge=0)
     """A card left in a reader is called out this long before staff are told too."""
+    staff_idle_s: float = Field(default=120.0, gt=0)
+    """A staff session on the terminal ends this long after staff last touched it."""
     call_check_s: float = Field(default=5.0, gt=0)
     """How often, after a call for help while staff are on duty, the back office is asked
     whether a member of staff has taken it."""

@@ -20,6 +20,7 @@ SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 FREE_TRIES = 5
 FIRST_LOCK_S, MAX_LOCK_S = 30.0, 3600.0
 PIN_DIGITS = (6, 12)
+STAFF_PINS_FILE = "staff-pins.db"  # in the terminal's data directory
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS staff_pins (
