@@ -57,7 +57,8 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
             self.bridge = SessionBridge(terminal.session, self._show)
             # Without a sound device (a headless demo) speech goes to WAV files instead.
             speaker = EspeakSpeaker(terminal.options.data_dir / "voice" if offscreen else None)
-            self.shell = Shell(profile, theme, self.bridge, VoiceGuide(speaker), engine)
+            self.shell = Shell(profile, theme, self.bridge, VoiceGuide(speaker), engine,
+                               staff=terminal)
             if autoplay:
                 self.citizen = DemoCitizen(self.bridge, {s.id: s for s in terminal.services})
             self.lockdown = Lockdown(Window)

@@ -14,6 +14,8 @@ from screens.out_of_service import OutOfServiceScreen
 from screens.rate import RateScreen
 from screens.result import ResultScreen
 from screens.services import ServicesScreen
+from screens.staff.console import StaffConsoleScreen
+from screens.staff.sign_in import StaffSignInScreen
 
 SCREEN_CLASSES: dict[str, type[KioskScreen]] = {
     "attract": AttractScreen,
@@ -27,4 +29,6 @@ SCREEN_CLASSES: dict[str, type[KioskScreen]] = {
     "rate": RateScreen,
     "goodbye": GoodbyeScreen,
     "out_of_service": OutOfServiceScreen,
+    "staff_sign_in": StaffSignInScreen,
+    "staff_console": StaffConsoleScreen,
 }

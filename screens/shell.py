@@ -25,6 +25,7 @@ from screens.intents import Intents
 from screens.keyboard import KioskKeyboard
 from screens.pinyin import PinyinEngine
 from screens.screens import SCREEN_CLASSES
+from screens.staff.mode import StaffMode, StaffPort
 from screens.theme import Theme
 from screens.voice import HOME_CHOICES, VoiceGuide
 from screens.widgets import BigButton, QrCode, Text, WarningIcon
@@ -78,7 +79,7 @@ class Shell(BoxLayout):  # type: ignore[misc]
 
     def __init__(self, profile: Profile, theme: Theme, intents: Intents,
                  voice: VoiceGuide | None = None, engine: PinyinEngine | None = None,
-                 **kwargs: Any) -> None:
+                 staff: StaffPort | None = None, **kwargs: Any) -> None:
         load_kv("shell")
         super().__init__(theme=theme, **kwargs)
         self.profile, self.intents, self.voice = profile, intents, voice
@@ -171,6 +172,21 @@ class Shell(BoxLayout):  # type: ignore[misc]
         self._resize_bars()
         self._clock_event = Clock.schedule_interval(lambda _dt: self._update_clock(), 1)
         self._update_clock()
+        self.staff = StaffMode(self, staff)  # the hidden entry, sign-in and console
+
+    def on_touch_down(self, touch: Any) -> bool:
+        self.staff.touch_down(touch)
+        return bool(super().on_touch_down(touch))
+
+    def on_touch_up(self, touch: Any) -> bool:
+        self.staff.touch_up(touch)
+        return bool(super().on_touch_up(touch))
+
+    def staff_frame(self, on: bool) -> None:
+        """Staff screens: the session's Back, Home and Call staff are not theirs."""
+        for button in (self.back_btn, self.home_btn, self.staff_btn):
+            button.opacity = 0 if on else 1
+            button.disabled = on
 
     def _banner(self) -> Bar:
         th = self.theme
@@ -273,6 +289,15 @@ class Shell(BoxLayout):  # type: ignore[misc]
         self.repeat_btn.title = t(lang, "frame.repeat")
         self.volume_btn.title = f"{t(lang, 'frame.volume')} {level}"
 
+    def _label_bottom(self, view: SessionView, lang: str) -> None:
+        self.back_btn.title = t(lang, "frame.back")
+        self.home_btn.title = t(lang, "frame.home")
+        # Only while staff are on duty does a call bring someone; out of hours, the hotline.
+        called = "frame.staff_hotline" if view.staff_when == "after_hours" \
+            else "frame.staff_called"
+        self.staff_btn.title = t(lang, called if view.staff_called else "frame.call_staff",
+                                 hotline=self.profile.hours.hotline)
+
     def _toggle(self, what: str) -> None:
         v = self.view
         if v is None:
@@ -353,6 +378,10 @@ class Shell(BoxLayout):  # type: ignore[misc]
         # The keyboard goes with the screen it types on (and with the session: its letters
         # still composing are the citizen's).
         self.keyboard.lang = lang
+        if self.staff.showing is not None:  # staff screens stay over the session's
+            self._label_bottom(view, lang)
+            self.staff_frame(True)
+            return
         for name, typing in (("form", view.state is State.FILL),
                              ("identify", view.passport_details)):
             screen = self.screens.get(name)
@@ -360,13 +389,7 @@ class Shell(BoxLayout):  # type: ignore[misc]
                 screen.release_keyboard()
         if not (view.state is State.FILL or view.passport_details):
             self.keyboard.detach()
-        self.back_btn.title = t(lang, "frame.back")
-        self.home_btn.title = t(lang, "frame.home")
-        # Only while staff are on duty does a call bring someone; out of hours, the hotline.
-        called = "frame.staff_hotline" if view.staff_when == "after_hours" \
-            else "frame.staff_called"
-        self.staff_btn.title = t(lang, called if view.staff_called else "frame.call_staff",
-                                 hotline=self.profile.hours.hotline)
+        self._label_bottom(view, lang)
         self.back_btn.opacity = 0 if view.state in NO_BACK else 1
         self.back_btn.disabled = view.state in NO_BACK
         self.home_btn.opacity = 0 if view.state in NO_HOME else 1

@@ -1,0 +1,100 @@
+"""The staff console: who is signed in, the alerts (each with what can be done about it), the
+devices' statuses and the outbox, and the actions the role may take. Redrawn after every
+action and every few seconds; closes when the staff session ends (signed out, timed out)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kiosk.staff.console import NEEDS, Alert, StaffConsole
+from screens.base import KioskScreen
+from screens.widgets import BigButton, ErrorText, Text
+
+PRINTERS = ("printer", "certificate_printer")
+
+
+class StaffConsoleScreen(KioskScreen):
+    kv_name = "staff_console"
+
+    def open(self, console: StaffConsole, done: Callable[[], None]) -> None:
+        self._console, self._done, self._said = console, done, ""
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Everything from the console now; leaves when nobody is signed in any more."""
+        console = self._console
+        member = console.desk.current()
+        if member is None:
+            self._done()
+            return
+        th, body = self.theme, self.ids.body
+        body.clear_widgets()
+        role = member.role.name.get(self.lang)
+        body.add_widget(Text(theme=th, role="title", bold=True,
+                             text=self.t("staff.console_title", staff=member.staff_id,
+                                         role=role)))
+        said = ErrorText(theme=th, text=self._said)
+        body.add_widget(said)
+        body.add_widget(Text(theme=th, role="body", bold=True, text=self.t("staff.alerts")))
+        alerts = console.alerts()
+        if not alerts:
+            body.add_widget(Text(theme=th, role="body", text=self.t("staff.no_alerts")))
+        for alert in alerts:
+            body.add_widget(Text(theme=th, role="body", text=self.alert_words(alert)))
+            for button in self._fixes(alert, member.may):
+                body.add_widget(button)
+        queue = console.queue()
+        oldest = "" if queue.oldest_pending_s is None else self.t(
+            "staff.oldest", minutes=int(queue.oldest_pending_s // 60))
+        body.add_widget(Text(theme=th, role="body", bold=True, text=self.t("staff.queue_title")))
+        body.add_widget(Text(theme=th, role="body", text=self.t(
+            "staff.queue", pending=queue.pending, parked=queue.parked, oldest=oldest)))
+        for action, key, run in (("force_sync", "staff.force_sync", console.force_sync),
+                                 ("retry_parked", "staff.retry_parked", console.retry_parked)):
+            if member.may(NEEDS[action]):
+                body.add_widget(self._button(key, run, "secondary"))
+        body.add_widget(Text(theme=th, role="body", bold=True, text=self.t("staff.devices")))
+        for line in console.devices():
+            key = "staff.device" if line.reason else "staff.device_no_reason"
+            body.add_widget(Text(theme=th, role="small", text=self.t(
+                key, name=line.name, state=line.state, reason=line.reason,
+                minutes=int(line.for_s // 60))))
+        out = BigButton(theme=th, kind="staff", title=self.t("staff.sign_out"))
+        out.bind(on_release=lambda *_: self._sign_out())
+        body.add_widget(out)
+        self._label_scrollers()
+
+    def alert_words(self, alert: Alert) -> str:
+        words = self.t(f"staff.alert.{alert.kind}", subject=alert.subject)
+        return words + (self.t("staff.acknowledged") if alert.acknowledged else "")
+
+    def _fixes(self, alert: Alert, may: Callable[[str], bool]) -> list[BigButton]:
+        buttons = []
+        if alert.kind in ("paper_low", "paper_out", "cover_open", "paper_jam") \
+                and alert.subject in PRINTERS and may(NEEDS["paper_replaced"]):
+            buttons.append(self._button("staff.paper_replaced",
+                                        lambda: self._console.paper_replaced(alert.subject)))
+        if not alert.acknowledged and may(NEEDS["acknowledge"]):
+            buttons.append(self._button("staff.acknowledge",
+                                        lambda: self._console.acknowledge(alert.key),
+                                        "secondary"))
+        return buttons
+
+    def _button(self, key: str, run: Callable[[], Any], kind: str = "primary") -> BigButton:
+        button = BigButton(theme=self.theme, kind=kind, title=self.t(key))
+        button.bind(on_release=lambda *_: self._do(run))
+        return button
+
+    def _do(self, run: Callable[[], Any]) -> None:
+        result = run()
+        self._said = self.t("staff.not_allowed") if result is False or result is None else ""
+        self.redraw()
+
+    def _sign_out(self) -> None:
+        self._console.desk.sign_out()
+        self.redraw()  # nobody signed in: the console closes
+
+    def wipe(self) -> None:
+        super().wipe()
+        self._said = ""
