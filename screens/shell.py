@@ -333,6 +333,7 @@ class Shell(BoxLayout):  # type: ignore[misc]
     def show(self, view: SessionView) -> None:
         """Draw a session view: the frame here, the rest by the current screen."""
         self.view = view
+        self.staff.on_view(view)
         self.collector.on_state(view.state in (State.ATTRACT, State.OUT_OF_SERVICE))
         lang = view.language
         if (self.theme.elder, self.theme.high_contrast) != (view.elder, view.high_contrast):
@@ -350,7 +351,9 @@ class Shell(BoxLayout):  # type: ignore[misc]
         self._label_voice(lang)
         notice = view.notice if view.state is not State.GOODBYE else None
         hours = self.profile.hours
-        if view.staff_called and (notice is None or notice.key == "staff_called"):
+        if view.assisted_by and (notice is None or notice.key == "staff_called"):
+            notice = Notice("staff_assisting", (("staff", view.assisted_by),))
+        elif view.staff_called and (notice is None or notice.key == "staff_called"):
             notice = notice or Notice("staff_called", (("when", view.staff_when),))
         notice_text = "" if notice is None else words_for_notice(
             lang, notice, hours=hours.staffed_hours, hotline=hours.hotline)

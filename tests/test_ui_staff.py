@@ -89,9 +89,9 @@ def hidden_entry(shell: Any, now: Now) -> None:
         press(shell, now, corner, 0.1)
 
 
-def sign_in(shell: Any, pin: str) -> None:
+def sign_in(shell: Any, pin: str, number: str = "T-07") -> None:
     screen = shell.screens["staff_sign_in"]
-    screen.number.text = "T-07"
+    screen.number.text = number
     screen.pin.text = pin
     tap_button(shell, "登录")
 

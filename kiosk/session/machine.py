@@ -25,7 +25,7 @@ from devices.id_reader.pcsc.icao9303.mrz import MrzKey
 from devices.id_reader.protocol import Identity
 from kiosk.config.catalogue import Intent, Service
 from kiosk.health.availability import available_services
-from kiosk.session import certify, collect, results, staff_call
+from kiosk.session import assist, certify, collect, results, staff_call
 from kiosk.session.hours import serving
 from kiosk.session.intents import intent
 from kiosk.session.ports import SessionDeps
@@ -83,6 +83,7 @@ class Session(Preferences, VisitSteps):
         self.staff_called = False
         self.staff_when = ""  # "staffed", "taken" or "after_hours", when staff were called
         self.call_checked_at = 0.0  # when the back office was last asked after the call
+        self.assisted_by = ""  # the staff number of who assists the citizen, if anyone
         self.extensions = 0
         self.card_was_left = False  # on the goodbye screen: a card is still in a reader
         self.card_alerted = False  # staff were told of it
@@ -311,6 +312,29 @@ class Session(Preferences, VisitSteps):
     def call_staff(self) -> None:
         """Call staff, from any screen: the terminal and the screen, no personal data."""
         staff_call.call_for_help(self)
+
+    def staff_assisting(self, staff_id: str, role: str) -> bool:
+        """Staff signed in on this screen after the citizen called for help (the screen
+        says so); False when there is no citizen's call to answer."""
+        with self._lock:
+            began = assist.begin(self, staff_id, role)
+            if began:
+                self._publish()
+            return began
+
+    def staff_vouch(self, staff_id: str, role: str) -> bool:
+        """The assisting staff compared the document with the citizen by sight."""
+        with self._lock:
+            self._activity()
+            done = assist.vouch(self, staff_id, role)
+            self._publish()
+        self._launch_steps()
+        return done
+
+    def staff_left(self) -> None:
+        with self._lock:
+            assist.end(self)
+            self._publish()
 
     def call_taken(self, visit: str) -> None:
         """The back office says a member of staff has taken this visit's call."""

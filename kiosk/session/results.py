@@ -262,8 +262,8 @@ def on_face_answer(s: Session, answer: FaceAnswer | None) -> None:
 def face_record(s: Session) -> dict[str, object] | None:
     """How the face check went, for the application's envelope: a deferred check carries
     the frame and the document's photo (the outbox encrypts them at rest)."""
-    if s.face_check == "matched":
-        return {"check": "matched"}
+    if s.face_check in ("matched", "staff_verified"):  # staff_verified: compared by sight
+        return {"check": s.face_check}
     if s.face_check == "deferred" and s.face_frame is not None and s.identity is not None:
         record: dict[str, object] = {"check": "deferred",
                                      "live_frame_b64": base64.b64encode(s.face_frame).decode()}

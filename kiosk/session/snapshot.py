@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from devices.id_reader.gb11643 import mask
 from kiosk.config.catalogue import Intent, load_catalogue
+from kiosk.session import assist
 from kiosk.session.view import ChoiceItem, SessionView, State
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ def build_view(s: Session) -> SessionView:
         outcome=s.outcome,
         staff_called=s.staff_called,
         staff_when=s.staff_when,
+        assisted_by=s.assisted_by,
+        staff_may_vouch=bool(s.assisted_by) and assist.needs_vouching(s),
         card_left=s.state in (State.GOODBYE, State.RATE) and s.card_was_left,
         card_alerted=s.card_alerted,
         documents=s.d.documents if s.state is State.IDENTIFY else (),

@@ -95,6 +95,8 @@ class SessionView:
     notice: Notice | None = None
     outcome: Outcome | None = None
     staff_called: bool = False
+    assisted_by: str = ""  # the staff number of who assists the citizen now
+    staff_may_vouch: bool = False  # the assisting staff can vouch for the identity by sight
     staff_when: str = ""  # "staffed": someone will come; "after_hours": the hotline answers
     card_left: bool = False
     documents: tuple[str, ...] = ()  # what can be presented here (on the identify screen)

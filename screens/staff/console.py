@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kiosk.session import Session, SessionView
+from kiosk.staff import StaffMember
 from kiosk.staff.console import NEEDS, Alert, StaffConsole
 from screens.base import KioskScreen
 from screens.widgets import BigButton, ErrorText, Text
@@ -17,8 +19,11 @@ PRINTERS = ("printer", "certificate_printer")
 class StaffConsoleScreen(KioskScreen):
     kv_name = "staff_console"
 
-    def open(self, console: StaffConsole, done: Callable[[], None]) -> None:
+    def open(self, console: StaffConsole, done: Callable[[], None], *,
+             session: Session | None = None,
+             back_to_citizen: Callable[[], None] | None = None) -> None:
         self._console, self._done, self._said = console, done, ""
+        self._session, self._back = session, back_to_citizen
         self.redraw()
 
     def redraw(self) -> None:
@@ -36,6 +41,9 @@ class StaffConsoleScreen(KioskScreen):
                                          role=role)))
         said = ErrorText(theme=th, text=self._said)
         body.add_widget(said)
+        view = self._session.view() if self._session is not None else None
+        if view is not None and view.assisted_by == member.staff_id:
+            self._assist(view, member)
         body.add_widget(Text(theme=th, role="body", bold=True, text=self.t("staff.alerts")))
         alerts = console.alerts()
         if not alerts:
@@ -64,6 +72,25 @@ class StaffConsoleScreen(KioskScreen):
         out.bind(on_release=lambda *_: self._sign_out())
         body.add_widget(out)
         self._label_scrollers()
+
+    def _assist(self, view: SessionView, member: StaffMember) -> None:
+        """The citizen being assisted: where they are, and what staff can do for them."""
+        th, body = self.theme, self.ids.body
+        body.add_widget(Text(theme=th, role="body", bold=True, text=self.t("staff.assist_title")))
+        body.add_widget(Text(theme=th, role="body", text=self.t(
+            "staff.assist_where", screen=self.t(f"where.{view.state.value}"))))
+        session = self._session
+        assert session is not None
+        if view.staff_may_vouch:
+            def vouch() -> bool:
+                return self._console.desk.act("assist", "identity_vouched") and \
+                    session.staff_vouch(member.staff_id, member.role.id)
+            body.add_widget(self._button("staff.vouch", vouch))
+        if self._back is not None:
+            back = self._back
+            button = BigButton(theme=th, kind="secondary", title=self.t("staff.back_to_citizen"))
+            button.bind(on_release=lambda *_: back())
+            body.add_widget(button)
 
     def alert_words(self, alert: Alert) -> str:
         words = self.t(f"staff.alert.{alert.kind}", subject=alert.subject)

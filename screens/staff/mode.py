@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from kivy.clock import Clock
 
-from kiosk.session import SessionView, State
+from kiosk.session import Session, SessionView, State
 from kiosk.staff import StaffDesk
 from kiosk.staff.console import StaffConsole
 from screens.staff.gesture import EntryGesture
@@ -23,10 +23,11 @@ CORNER = 0.25  # of the info row's width, at each end
 
 
 class StaffPort(Protocol):
-    """What the terminal gives the staff screens (kiosk/terminal.py has both)."""
+    """What the terminal gives the staff screens (kiosk/terminal.py has all three)."""
 
     staff: StaffDesk
     console: StaffConsole
+    session: Session
 
 
 class StaffMode:
@@ -36,9 +37,19 @@ class StaffMode:
         self.gesture = EntryGesture()
         self.showing: str | None = None  # None, "staff_sign_in" or "staff_console"
         self._refresh: Any = None
+        self._assisting = False  # signed in to assist the citizen on screen
 
     # ------------------------------------------------------------------ the entry
+    def on_view(self, view: SessionView) -> None:
+        """Each view: assistance ends with the citizen's session (the privacy wipe ends it
+        there; the staff session goes with it)."""
+        if self._assisting and not view.assisted_by and self.port is not None:
+            self._assisting = False
+            self.port.staff.sign_out()
+
     def touch_down(self, touch: Any) -> None:
+        if self._assisting and self.port is not None:
+            self.port.staff.touched()  # staff typing for the citizen keep their session
         info = self.shell.info
         if self.port is not None and info.collide_point(*touch.pos):
             touch.ud["staff_entry"] = (self.now(), self._corner(touch.x))
@@ -71,8 +82,13 @@ class StaffMode:
 
     def _console(self) -> None:
         assert self.port is not None
+        member = self.port.staff.current()
+        if member is not None and member.may("assist") and \
+                self.port.session.staff_assisting(member.staff_id, member.role.id):
+            self._assisting = True
         screen = self._show("staff_console")
-        screen.open(self.port.console, done=self.close)
+        screen.open(self.port.console, done=self.close, session=self.port.session,
+                    back_to_citizen=self.back_to_citizen)
         self._refresh = Clock.schedule_interval(lambda _dt: self._redraw(), CONSOLE_REFRESH_S)
 
     def _redraw(self) -> None:
@@ -89,7 +105,18 @@ class StaffMode:
         shell.staff_frame(True)
         return screen
 
+    def back_to_citizen(self) -> None:
+        """The staff screens go; the staff session stays, assisting (the banner says so)."""
+        self._leave_screens()
+
     def close(self) -> None:
+        """The staff session is over (cancelled, signed out, timed out)."""
+        if self._assisting and self.port is not None:
+            self._assisting = False
+            self.port.session.staff_left()
+        self._leave_screens()
+
+    def _leave_screens(self) -> None:
         if self._refresh is not None:
             self._refresh.cancel()
             self._refresh = None

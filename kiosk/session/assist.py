@@ -1,0 +1,56 @@
+"""Staff assisting inside a citizen's session, after the citizen called for help: the
+screen says who is assisting; staff may vouch for the citizen's identity where the terminal
+could not (a face check that gave up, or a citizen who declined it: staff compare the document
+with the person by sight) and the session goes on as after a face check; every such act is
+audited with the staff number and role. The privacy wipe at the session's end runs as ever
+and ends the assistance with it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kiosk.session.view import State
+
+if TYPE_CHECKING:
+    from kiosk.session.machine import Session
+
+VOUCHED = "staff_verified"  # the application's face check, when staff vouched by sight
+
+
+def may_assist(s: Session) -> bool:
+    """A citizen's session in which the citizen called for help."""
+    return s.staff_called and s.state not in (State.ATTRACT, State.OUT_OF_SERVICE,
+                                              State.RATE, State.GOODBYE)
+
+
+def begin(s: Session, staff_id: str, role: str) -> bool:
+    if not may_assist(s) or s.assisted_by == staff_id:
+        return False
+    s.assisted_by = staff_id
+    s.d.audit.record("staff_assisting", staff_id=staff_id, role=role, screen=s.state.value)
+    return True
+
+
+def end(s: Session) -> None:
+    s.assisted_by = ""
+
+
+def needs_vouching(s: Session) -> bool:
+    """Whether staff can vouch for the citizen's identity now."""
+    declined = s.state is State.CONSENT and s.notice is not None \
+        and s.notice.key == "consent_declined"
+    return s.identity is not None and (declined or (s.state is State.VERIFY and s.face_gave_up))
+
+
+def vouch(s: Session, staff_id: str, role: str) -> bool:
+    """Staff compared the document with the citizen by sight and confirm it is them."""
+    from kiosk.session.results import after_identified
+
+    if not s.assisted_by or s.assisted_by != staff_id or not needs_vouching(s):
+        return False
+    s.d.audit.record("identity_vouched_by_staff", staff_id=staff_id, role=role,
+                     screen=s.state.value)
+    s.face_frame, s.face_gave_up, s.face_check = None, False, VOUCHED
+    s.notice = None
+    after_identified(s)  # as after a face check: the form, the confirmation, ...
+    return True
