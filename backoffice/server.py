@@ -34,6 +34,7 @@ from backoffice.qr_tokens import QrIssuer
 from backoffice.ratings import FOLLOWUP_STATUSES, note_problem
 from backoffice.secrets import BackOfficeSecrets
 from backoffice.store import ACCEPTED, REJECTED, BackOfficeStore, parse_batch, parse_json
+from backoffice.tellers import credentials_problem
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +184,8 @@ class _Handler(BoundedHandler):
             "/v1/photos-on-file": self._put_photo_on_file,
             "/v1/certificates": self._issue_certificate,
             "/v1/residents": self._register_resident,
+            "/v1/tellers": self._register_teller,
+            "/v1/teller-sign-ons": self._check_teller,
         }.get(path)
         if endpoint is not None:
             endpoint()
@@ -386,6 +389,27 @@ class _Handler(BoundedHandler):
             return
         self.server.certificates.register(number, district)
         self._send(200, {"registered": True})
+
+    def _register_teller(self) -> None:
+        """Put a teller on the stand-in bank directory (or give them a new password)."""
+        doc = self._json_object()
+        if doc is None:
+            return
+        problem = credentials_problem(doc)
+        if problem is not None:
+            self._send(400, {"error": problem})
+            return
+        self.server.store.tellers.register(doc["teller"], doc["password"])
+        self._send(200, {"registered": True})
+
+    def _check_teller(self) -> None:
+        """A terminal asks whether this teller and password sign on (yes or no, nothing more)."""
+        doc = self._json_object()
+        if doc is None:
+            return
+        problem = credentials_problem(doc)
+        ok = problem is None and self.server.store.tellers.check(doc["teller"], doc["password"])
+        self._send(200, {"ok": bool(ok)})
 
     def _issue_qr_token(self) -> None:
         """The government app's side, for the demo and tests: a citizen's identity QR."""

@@ -25,6 +25,7 @@ from backoffice.ratings import (
     insert_ratings,
     rating_fields,
 )
+from backoffice.tellers import TellerDirectory
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -109,6 +110,7 @@ class BackOfficeStore:
         # Its tables are written in the envelopes' transaction: the same database.
         self.ratings = RatingsOffice(db, clock=clock)
         self.calls = CallsOffice(db, clock=clock)  # written once a staff.call is accepted
+        self.tellers = TellerDirectory(db)  # the bank's staff sign-on, stood in for
 
     def accept(self, key: str, kind: str, payload: bytes) -> tuple[str, str]:
         """Store one envelope exactly once. Returns (accepted|duplicate|rejected, detail)."""

@@ -253,7 +253,8 @@ class Terminal:
         # Staff on the terminal: their PINs beside the other records, the console's view.
         self.staff_pins = StaffPins(data_dir / STAFF_PINS_FILE)
         self.staff = StaffDesk(profile.staff, self.staff_pins, self.audit, options.clock,
-                               profile.terminal.id, self.timings.staff_idle_s)
+                               profile.terminal.id, self.timings.staff_idle_s,
+                               tellers=self.backoffice)
         self.console = StaffConsole(self.staff, self.devices, self.outbox, self.sync,
                                     self.inventory, options.clock,
                                     storage_free=lambda: free_bytes(data_dir))

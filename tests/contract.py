@@ -97,6 +97,10 @@ def _walk(hash_of: str) -> list[tuple[str, str, dict[str, Any]]]:
         ("post", "/v1/calls/staff.call:visit-C1/take", {"json": {"staff": "S-1002"}}),
         ("post", "/v1/calls/staff.call:none/take", {"json": {"staff": "S-1001"}}),
         ("post", "/v1/calls/staff.call:visit-C1/take", {"json": {"staff": "王 芳"}}),
+        ("post", "/v1/tellers", {"json": {"teller": "B-0001", "password": "lobby-2026"}}),
+        ("post", "/v1/tellers", {"json": {"teller": "B-0001", "password": "short"}}),
+        ("post", "/v1/teller-sign-ons", {"json": {"teller": "B-0001", "password": "lobby-2026"}}),
+        ("post", "/v1/teller-sign-ons", {"data": b"[1]"}),
     ]
 
 

@@ -129,6 +129,13 @@ class BackOfficeClient:
         status = body.get("status") if isinstance(body, dict) else None
         return status if status in ("open", "taken") else None
 
+    def teller_signs_on(self, teller: str, password: str) -> bool | None:
+        """The bank's staff sign-on (through the back office): True or False; None when it
+        cannot be asked. The password goes in the request body only, never in a log."""
+        body = self._post("/v1/teller-sign-ons", {"teller": teller, "password": password})
+        ok = body.get("ok") if isinstance(body, dict) else None
+        return ok if isinstance(ok, bool) else None
+
     def stats(self) -> dict[str, int] | None:
         body = self._get("/v1/stats")
         return body if isinstance(body, dict) else None

@@ -62,6 +62,11 @@ class StaffPins:
                          " wrong = 0, locked_until = 0", (staff_id, role, salt,
                                                           _digest(pin, salt)))
 
+    def knows(self, staff_id: str) -> bool:
+        with self._lock:
+            return self._conn.execute("SELECT 1 FROM staff_pins WHERE staff_id = ?",
+                                      (staff_id,)).fetchone() is not None
+
     def sign_in(self, staff_id: str, pin: str, now: float) -> SignIn:
         """The try is counted as wrong before the PIN is checked (in one transaction with
         the lockout test), and cleared once it proves right: sign-ins run side by side in

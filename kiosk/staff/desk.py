@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from kiosk.config.profile import StaffRole
 from kiosk.config.settings import Clock
@@ -19,6 +20,15 @@ from kiosk.records.audit import AuditLog
 from kiosk.records.staff_pins import SignIn, StaffPins
 
 Action = str  # one of StaffRole.may's values: assist, load_locker, view_queue, ...
+
+
+class TellerSignOn(Protocol):
+    """The bank's own staff sign-on (`bank_teller_login`): the reference back office stands
+    in for it (backoffice/tellers.py)."""
+
+    def teller_signs_on(self, teller: str, password: str) -> bool | None:
+        """True or False; None when the bank cannot be asked."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -42,15 +52,39 @@ class StaffSignIn:
 
 class StaffDesk:
     def __init__(self, roles: Sequence[StaffRole], pins: StaffPins | None, audit: AuditLog,
-                 clock: Clock, terminal_id: str, idle_s: float = 120.0) -> None:
+                 clock: Clock, terminal_id: str, idle_s: float = 120.0,
+                 tellers: TellerSignOn | None = None) -> None:
         self._roles = {r.id: r for r in roles}
         self._pins, self._audit, self._clock = pins, audit, clock
         self.terminal_id, self.idle_s = terminal_id, idle_s
+        self._tellers = tellers
         self._lock = threading.Lock()
         self._member: StaffMember | None = None
         self._last = 0.0
 
     # ------------------------------------------------------------------ signing in
+    def sign_in(self, staff_id: str, secret: str) -> StaffSignIn:
+        """The sign-in screen's one form: a staff number with a PIN set on this terminal
+        signs in by PIN; any other, by the bank's sign-on when a role here uses it."""
+        known = self._pins is not None and self._pins.knows(staff_id)
+        if not known and self.teller_role() is not None:
+            return self.sign_in_teller(staff_id, secret)
+        return self.sign_in_pin(staff_id, secret)
+
+    def teller_role(self) -> StaffRole | None:
+        return next((r for r in self._roles.values() if r.auth == "bank_teller_login"), None)
+
+    def sign_in_teller(self, teller: str, password: str) -> StaffSignIn:
+        role = self.teller_role()
+        if role is None or self._tellers is None:
+            return self._failed(teller, "wrong_way", "bank_teller_login")
+        answer = self._tellers.teller_signs_on(teller, password)
+        if answer is None:
+            return self._failed(teller, "sign_on_unreachable", "bank_teller_login")
+        if not answer:
+            return self._failed(teller, "unknown_staff", "bank_teller_login")
+        return self._signed_in(StaffMember(teller, role, "bank_teller_login"))
+
     def sign_in_pin(self, staff_id: str, pin: str, *, for_action: Action | None = None
                     ) -> StaffSignIn:
         """A PIN sign-in; `for_action`: refused unless the role may do it."""

@@ -26,10 +26,12 @@ class StaffSignInScreen(KioskScreen):
         body.clear_widgets()
         body.add_widget(Text(theme=th, role="title", bold=True, text=self.t("staff.sign_in_title")))
         self.number = text_field(th, self.t("staff.number"))
-        self.pin = text_field(th, self.t("staff.pin"))
+        # A bank's tellers sign on with their bank password (letters too); PINs are digits.
+        tellers = desk.teller_role() is not None
+        self.pin = text_field(th, self.t("staff.password" if tellers else "staff.pin"))
         self.pin.password = True
         self.error = ErrorText(theme=th)
-        for field, mode in ((self.number, "latin"), (self.pin, "digits")):
+        for field, mode in ((self.number, "latin"), (self.pin, "latin" if tellers else "digits")):
             field.bind(focus=lambda w, on, m=mode: self.focused(w, on, m))
             body.add_widget(field)
         body.add_widget(self.error)
@@ -44,7 +46,7 @@ class StaffSignInScreen(KioskScreen):
         self.type_into(self.number, "latin")
 
     def submit(self) -> StaffSignIn:
-        signed = self._desk.sign_in_pin(self.number.text.strip(), self.pin.text)
+        signed = self._desk.sign_in(self.number.text.strip(), self.pin.text)
         self.pin.text = ""  # never kept on screen, whatever the answer
         if signed.ok:
             self._leave(self._signed_in)
@@ -58,7 +60,7 @@ class StaffSignInScreen(KioskScreen):
         if signed.reason == "locked":
             until = time.strftime("%H:%M:%S", time.localtime(signed.locked_until or 0))
             return self.t("staff.refused_locked", until=until)
-        known = ("wrong_way", "no_pins")
+        known = ("wrong_way", "no_pins", "sign_on_unreachable")
         return self.t(f"staff.refused_{signed.reason if signed.reason in known else 'unknown'}")
 
     def _leave(self, then: Callable[[], None]) -> None:
