@@ -95,7 +95,9 @@ def simulate_rate(tmp: Path) -> tuple[float, int]:
     from kiosk.demo.simulate import run_simulation
 
     report = run_simulation(load_profile("gov-hall"), SESSIONS, tmp / "simulate")
-    assert report.delivered == SESSIONS and report.failed == 0, report
+    # Each session's application and its rating (好差评): two envelopes a session.
+    assert report.sessions_completed == SESSIONS and report.failed == 0, report
+    assert report.delivered == report.envelopes_enqueued == 2 * SESSIONS, report
     return report.sessions_completed / report.seconds, report.delivered
 
 

@@ -18,6 +18,7 @@ from devices.config import BuildContext
 from devices.fitted import DeviceBuildError, DeviceSet, build_device_set
 from devices.id_reader.qr.source import CameraQrSource
 from devices.id_reader.qr.token import TokenVerifier
+from devices.id_reader.sources import read_badge
 from devices.status import StatusReport
 from devices.worker import DeviceWorker
 from kiosk.config.catalogue import Service, load_catalogue
@@ -254,7 +255,7 @@ class Terminal:
         self.staff_pins = StaffPins(data_dir / STAFF_PINS_FILE)
         self.staff = StaffDesk(profile.staff, self.staff_pins, self.audit, options.clock,
                                profile.terminal.id, self.timings.staff_idle_s,
-                               tellers=self.backoffice)
+                               tellers=self.backoffice, badges=self._read_badge)
         self.console = StaffConsole(self.staff, self.devices, self.outbox, self.sync,
                                     self.inventory, options.clock,
                                     storage_free=lambda: free_bytes(data_dir))
@@ -265,6 +266,9 @@ class Terminal:
             call_timeout_s=self.timings.device_call_timeout_s * 2,
             interval_s=self.timings.door_watch_s, in_use=lambda: self.session.door_intent,
             pickup_codes=lambda: self.backoffice.pickup_codes(profile.terminal.id))
+
+    def _read_badge(self) -> bytes | None:
+        return read_badge(self.devices.id_readers, self.timings.device_call_timeout_s)
 
     def _status_changed(self, name: str, report: StatusReport) -> None:
         status = report.status

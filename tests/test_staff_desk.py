@@ -112,3 +112,26 @@ def test_a_badge_role_cannot_sign_in_with_a_pin_and_unknown_staff_are_told_nothi
     assert [e["reason"] for e in events(tmp_path, "staff_sign_in_failed")] == \
         ["wrong_way", "unknown_staff", "not_allowed"]
     assert desk.current() is None
+
+
+def test_a_staff_badge_signs_in_once_per_presentation_and_unknown_ones_are_refused(
+        tmp_path: Path, clock: FakeClock, audit: AuditLog) -> None:
+    pins = StaffPins(tmp_path / "staff-pins.db")
+    badge = bytes.fromhex("04A1B2C3D4E5F6")
+    pins.set_badge("H-01", "hall_staff", badge)
+    on_reader: list[bytes | None] = [None]
+    desk = StaffDesk(load_profile("gov-hall").staff, pins, audit, clock, TERMINAL,
+                     badges=lambda: on_reader[0])
+    assert desk.try_badge() is None  # nothing on the reader
+    on_reader[0] = bytes.fromhex("DEADBEEF")
+    refused = desk.try_badge()
+    assert refused is not None and refused.reason == "unknown_badge"
+    assert desk.try_badge() is None  # the same card still there: not tried again
+    on_reader[0] = badge
+    signed = desk.try_badge()
+    assert signed is not None and signed.ok and signed.member is not None
+    assert (signed.member.staff_id, signed.member.role.id, signed.member.how) == \
+        ("H-01", "hall_staff", "badge")
+    assert badge.hex() not in (tmp_path / "staff-pins.db").read_bytes().hex()  # an HMAC only
+    pins.set_badge("T-07", "technician", bytes.fromhex("01020304"))  # a PIN role's badge
+    assert desk.sign_in_badge(bytes.fromhex("01020304")).reason == "wrong_way"

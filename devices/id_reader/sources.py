@@ -86,3 +86,14 @@ def card_left(readers: Sequence[DeviceWorker[IdReader]], timeout_s: float) -> bo
                for w in readers]
     return any([p.wait().value for p in pending])
 
+
+
+def _badge(reader: IdReader) -> bytes | None:
+    read = getattr(reader, "read_badge", None)  # only PC/SC readers read staff badges
+    return None if read is None else read()
+
+
+def read_badge(readers: Sequence[DeviceWorker[IdReader]], timeout_s: float) -> bytes | None:
+    """A staff badge's UID from whichever reader has one on it, or None."""
+    pending = [w.submit(_badge, None, timeout_s=timeout_s, what="badge") for w in readers]
+    return next((uid for uid in (p.wait().value for p in pending) if uid), None)

@@ -23,6 +23,10 @@ PIN_DIGITS = (6, 12)
 STAFF_PINS_FILE = "staff-pins.db"  # in the terminal's data directory
 
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS staff_badges (
+    badge_hash BLOB PRIMARY KEY, staff_id TEXT NOT NULL, role TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS badge_key (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS staff_pins (
     staff_id TEXT PRIMARY KEY, role TEXT NOT NULL, salt BLOB NOT NULL, digest BLOB NOT NULL,
     wrong INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0
@@ -61,6 +65,36 @@ class StaffPins:
                          " excluded.role, salt = excluded.salt, digest = excluded.digest,"
                          " wrong = 0, locked_until = 0", (staff_id, role, salt,
                                                           _digest(pin, salt)))
+
+    def _badge_hash(self, uid: bytes) -> bytes:
+        """A badge's UID is short (4 to 10 bytes): kept only as an HMAC under this file's
+        own random key, so that the file alone does not list the badges that open it."""
+        with self._lock, durable.write_transaction(self._conn) as conn:
+            row = conn.execute("SELECT key FROM badge_key WHERE id = 1").fetchone()
+            if row is None:
+                key = os.urandom(32)
+                conn.execute("INSERT INTO badge_key (id, key) VALUES (1, ?)", (key,))
+            else:
+                key = bytes(row[0])
+        return hmac.new(key, uid, hashlib.sha256).digest()
+
+    def set_badge(self, staff_id: str, role: str, uid: bytes) -> None:
+        if not 4 <= len(uid) <= 10:
+            raise ValueError("a badge's UID is 4 to 10 bytes")
+        digest = self._badge_hash(uid)
+        with self._lock, durable.write_transaction(self._conn) as conn:
+            conn.execute("DELETE FROM staff_badges WHERE staff_id = ?", (staff_id,))
+            conn.execute("INSERT INTO staff_badges (badge_hash, staff_id, role) VALUES"
+                         " (?, ?, ?) ON CONFLICT(badge_hash) DO UPDATE SET staff_id ="
+                         " excluded.staff_id, role = excluded.role", (digest, staff_id, role))
+
+    def badge_holder(self, uid: bytes) -> tuple[str, str] | None:
+        """(staff_id, role) of the badge, or None."""
+        digest = self._badge_hash(uid)
+        with self._lock:
+            row = self._conn.execute("SELECT staff_id, role FROM staff_badges WHERE"
+                                     " badge_hash = ?", (digest,)).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
 
     def knows(self, staff_id: str) -> bool:
         with self._lock:

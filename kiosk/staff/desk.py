@@ -10,7 +10,7 @@ only to a role that `may` do it (a refusal is audited too)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -53,11 +53,14 @@ class StaffSignIn:
 class StaffDesk:
     def __init__(self, roles: Sequence[StaffRole], pins: StaffPins | None, audit: AuditLog,
                  clock: Clock, terminal_id: str, idle_s: float = 120.0,
-                 tellers: TellerSignOn | None = None) -> None:
+                 tellers: TellerSignOn | None = None,
+                 badges: Callable[[], bytes | None] | None = None) -> None:
         self._roles = {r.id: r for r in roles}
         self._pins, self._audit, self._clock = pins, audit, clock
         self.terminal_id, self.idle_s = terminal_id, idle_s
         self._tellers = tellers
+        self._badges = badges  # reads a badge on the identity readers (a device call)
+        self._badge_seen: bytes | None = None
         self._lock = threading.Lock()
         self._member: StaffMember | None = None
         self._last = 0.0
@@ -70,6 +73,32 @@ class StaffDesk:
         if not known and self.teller_role() is not None:
             return self.sign_in_teller(staff_id, secret)
         return self.sign_in_pin(staff_id, secret)
+
+    def uses_badges(self) -> bool:
+        return any(r.auth == "badge" for r in self._roles.values())
+
+    def try_badge(self) -> StaffSignIn | None:
+        """A badge on a reader signs in (each badge tried once while it lies there); None
+        while there is none, or it was tried already. Off the UI thread: it reads a device."""
+        if self._badges is None or not self.uses_badges():
+            return None
+        uid = self._badges()
+        if uid is None or uid == self._badge_seen:
+            self._badge_seen = uid
+            return None
+        self._badge_seen = uid
+        return self.sign_in_badge(uid)
+
+    def sign_in_badge(self, uid: bytes) -> StaffSignIn:
+        """A staff badge read on the identity layer's reader."""
+        holder = self._pins.badge_holder(uid) if self._pins is not None else None
+        if holder is None:
+            return self._failed("", "unknown_badge", "badge")
+        staff_id, role_id = holder
+        role = self._roles.get(role_id)
+        if role is None or role.auth != "badge":
+            return self._failed(staff_id, "wrong_way", "badge")
+        return self._signed_in(StaffMember(staff_id, role, "badge"))
 
     def teller_role(self) -> StaffRole | None:
         return next((r for r in self._roles.values() if r.auth == "bank_teller_login"), None)

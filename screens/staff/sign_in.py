@@ -4,6 +4,7 @@ when), never which of number or PIN was wrong."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,8 @@ from kivy.uix.widget import Widget
 from kiosk.staff import StaffDesk, StaffSignIn
 from screens.base import KioskScreen
 from screens.widgets import BigButton, ErrorText, Text, text_field
+
+BADGE_POLL_S = 0.5
 
 
 class StaffSignInScreen(KioskScreen):
@@ -25,6 +28,8 @@ class StaffSignInScreen(KioskScreen):
         th, body = self.theme, self.ids.body
         body.clear_widgets()
         body.add_widget(Text(theme=th, role="title", bold=True, text=self.t("staff.sign_in_title")))
+        if desk.uses_badges():
+            body.add_widget(Text(theme=th, role="body", text=self.t("staff.or_badge")))
         self.number = text_field(th, self.t("staff.number"))
         # A bank's tellers sign on with their bank password (letters too); PINs are digits.
         tellers = desk.teller_role() is not None
@@ -44,6 +49,43 @@ class StaffSignInScreen(KioskScreen):
         body.add_widget(back)
         self._label_scrollers()
         self.type_into(self.number, "latin")
+        self._watch_badges(desk)
+
+    def _watch_badges(self, desk: StaffDesk) -> None:
+        """Where roles sign in with a badge: one on a reader signs in, read off the UI
+        thread every half second while this screen is up."""
+        from kivy.clock import Clock
+
+        self._stop_badges()
+        if not desk.uses_badges():
+            return
+        self._reading = False
+
+        def done(signed: StaffSignIn | None) -> None:
+            self._reading = False
+            if signed is None or self._badge_event is None:
+                return
+            if signed.ok:
+                self._leave(self._signed_in)
+            else:
+                self.error.text = self.t("staff.refused_badge")
+
+        def read() -> None:
+            signed = desk.try_badge()
+            Clock.schedule_once(lambda _dt: done(signed), 0)
+
+        def poll(_dt: float) -> None:
+            if not self._reading:
+                self._reading = True
+                threading.Thread(target=read, name="staff-badge", daemon=True).start()
+
+        self._badge_event = Clock.schedule_interval(poll, BADGE_POLL_S)
+
+    def _stop_badges(self) -> None:
+        event = getattr(self, "_badge_event", None)
+        if event is not None:
+            event.cancel()
+        self._badge_event = None
 
     def submit(self) -> StaffSignIn:
         signed = self._desk.sign_in(self.number.text.strip(), self.pin.text)
@@ -64,6 +106,7 @@ class StaffSignInScreen(KioskScreen):
         return self.t(f"staff.refused_{signed.reason if signed.reason in known else 'unknown'}")
 
     def _leave(self, then: Callable[[], None]) -> None:
+        self._stop_badges()
         self.release_keyboard()
         then()
 
@@ -75,5 +118,6 @@ class StaffSignInScreen(KioskScreen):
         return [f for f in (getattr(self, "number", None), getattr(self, "pin", None)) if f]
 
     def wipe(self) -> None:
+        self._stop_badges()
         super().wipe()
         self.number = self.pin = None  # type: ignore[assignment]

@@ -30,6 +30,9 @@ class _NoReader(Exception):
     pass
 
 
+GET_UID = bytes.fromhex("FFCA000000")  # PC/SC part 3: the contactless card's UID
+
+
 class _MuteCard(Exception):
     """A card is there but does not answer (pulled mid-read and left, upside down, broken)."""
 
@@ -141,6 +144,26 @@ class PcscReader:
             return ReadResult(failure=ReadFailure.UNREADABLE)
         self._armed = False
         return ReadResult(identity=identity)
+
+    def read_badge(self) -> bytes | None:
+        """A staff badge's UID (PC/SC's GET DATA, FF CA 00 00 00), or None: no card, a card
+        that is no badge, or no reader. Never a citizen's document: the UID is all it asks."""
+        from smartcard.Exceptions import CardConnectionException
+
+        try:
+            connection = self._connect()
+        except (_NoReader, _MuteCard):
+            return None
+        if connection is None:
+            return None
+        try:
+            data, sw1, sw2 = connection.transmit(list(GET_UID))
+        except CardConnectionException:
+            return None
+        finally:
+            _disconnect(connection)
+        uid = bytes(data)
+        return uid if (sw1, sw2) == (0x90, 0x00) and 4 <= len(uid) <= 10 else None
 
     def stop(self) -> None:
         """Nothing held between calls: every read connects and lets go."""
