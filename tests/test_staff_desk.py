@@ -135,3 +135,23 @@ def test_a_staff_badge_signs_in_once_per_presentation_and_unknown_ones_are_refus
     assert badge.hex() not in (tmp_path / "staff-pins.db").read_bytes().hex()  # an HMAC only
     pins.set_badge("T-07", "technician", bytes.fromhex("01020304"))  # a PIN role's badge
     assert desk.sign_in_badge(bytes.fromhex("01020304")).reason == "wrong_way"
+
+
+def test_a_technician_registers_a_badge_from_the_command_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    def kiosk(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "kiosk.cli", "staff", *args,
+                               "--config", "gov-hall", "--data-dir", str(tmp_path)],
+                              capture_output=True, text=True, timeout=60)
+
+    done = kiosk("set-badge", "H-01", "--role", "hall_staff", "--uid", "04:A1:B2:C3")
+    assert done.returncode == 0, done.stderr
+    pins = StaffPins(tmp_path / "staff-pins.db")
+    assert pins.badge_holder(bytes.fromhex("04A1B2C3")) == ("H-01", "hall_staff")
+    wrong = kiosk("set-badge", "T-07", "--role", "technician", "--uid", "01020304")
+    assert wrong.returncode != 0 and "signs in with pin, not a badge" in wrong.stderr
+    bad = kiosk("set-badge", "H-02", "--role", "hall_staff", "--uid", "zz")
+    assert bad.returncode != 0 and "not hexadecimal" in bad.stderr
+    assert "04a1b2c3" not in (tmp_path / "audit.jsonl").read_text().lower()

@@ -68,6 +68,43 @@ def set_pin(
     typer.echo(f"PIN set for {staff_id} ({role})")
 
 
+@staff_app.command("set-badge")
+def set_badge(
+    staff_id: Annotated[str, typer.Argument(help="Who (a staff number).")],
+    role: Annotated[str, typer.Option(help="One of the profile's staff roles that sign in "
+                                      "with a badge.")],
+    uid: Annotated[str, typer.Option(help="The badge's UID in hex, as `kiosk read-id` or the "
+                                     "badge printer gives it (4 to 10 bytes).")],
+    config: ConfigOpt = None, data_dir: DataDir = DEFAULT_DIR,
+) -> None:
+    """Give a member of staff their badge for this terminal (a new badge replaces the old)."""
+    if config is None:
+        _fail("--config is required (a profile name or file)")
+    assert config is not None
+    roles = {r.id: r for r in _load(config, False).staff}
+    if role not in roles:
+        _fail(f"{config}: no staff role {role!r} (roles: {', '.join(sorted(roles))})")
+    if roles[role].auth != "badge":
+        _fail(f"{config}: staff role {role!r} signs in with {roles[role].auth}, not a badge")
+    try:
+        raw = bytes.fromhex(uid.replace(":", "").replace(" ", ""))
+    except ValueError:
+        _fail(f"--uid {uid!r}: not hexadecimal")
+        raise AssertionError from None  # unreachable: _fail exits
+    data_dir = kiosk_dir(data_dir)
+    pins = StaffPins(data_dir / PINS_FILE)
+    try:
+        pins.set_badge(staff_id, role, raw)
+    except ValueError as e:
+        _fail(str(e))
+    finally:
+        pins.close()
+    audit = AuditLog(data_dir / "audit.jsonl", SystemClock())
+    audit.record("staff_badge_set", staff_id=staff_id, role=role)
+    audit.close()
+    typer.echo(f"badge set for {staff_id} ({role})")
+
+
 def sign_in(data_dir: Path, profile: Profile, staff_id: str, pin: str, action: str,
             audit: AuditLog) -> StaffSignIn:
     """A staff member's sign-in for one console action: their PIN, and a role that may do
