@@ -130,13 +130,17 @@ def test_the_hidden_entry_signs_in_to_the_console_and_out_again(staff_ui: Any) -
     assert PIN not in text
     assert laid_out_well(shell)
     tap_button(shell, "立即同步")
+    tap_button(shell, "退出程序（维护）")  # no app is running here: only audited
     tap_button(shell, "退出登录")
     pump(lambda: shell.manager.current == "attract")
     assert "T-07" not in all_text(shell)  # the staff screens wiped
     events = audit_events(terminal)
     assert events.count("staff_sign_in_failed") == 1
     assert "staff_signed_in" in events and "staff_action" in events
-    assert events[-1] == "staff_signed_out" or "staff_signed_out" in events
+    assert "staff_signed_out" in events
+    path = terminal.options.data_dir / "audit.jsonl"
+    whats = [json.loads(line).get("what") for line in path.read_text().splitlines()]
+    assert "force_sync" in whats and "quit_app" in whats
 
 
 def test_the_entry_stays_shut_over_a_citizen_until_they_call_for_help(staff_ui: Any) -> None:

@@ -68,6 +68,8 @@ class StaffConsoleScreen(KioskScreen):
             body.add_widget(Text(theme=th, role="small", text=self.t(
                 key, name=line.name, state=line.state, reason=line.reason,
                 minutes=int(line.for_s // 60))))
+        if member.may("diagnose"):  # a technician may leave the app (lockdown or not)
+            body.add_widget(self._button("staff.quit_app", self._quit_app, "secondary"))
         out = BigButton(theme=th, kind="staff", title=self.t("staff.sign_out"))
         out.bind(on_release=lambda *_: self._sign_out())
         body.add_widget(out)
@@ -117,6 +119,21 @@ class StaffConsoleScreen(KioskScreen):
         result = run()
         self._said = self.t("staff.not_allowed") if result is False or result is None else ""
         self.redraw()
+
+    def _quit_app(self) -> bool:
+        """The staff entry's way out of the app: released from lockdown, then stopped (the
+        service manager starts it again unless told not to)."""
+        from kivy.app import App
+
+        if not self._console.desk.act("diagnose", "quit_app"):
+            return False
+        app = App.get_running_app()
+        if app is not None:
+            lockdown = getattr(app, "lockdown", None)
+            if lockdown is not None:
+                lockdown.release()
+            app.stop()
+        return True
 
     def _sign_out(self) -> None:
         self._console.desk.sign_out()
