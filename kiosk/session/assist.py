@@ -42,6 +42,40 @@ def needs_vouching(s: Session) -> bool:
     return s.identity is not None and (declined or (s.state is State.VERIFY and s.face_gave_up))
 
 
+def has_expired_document(s: Session) -> bool:
+    return s.state is State.IDENTIFY and s.expired_identity is not None and s.identity is None
+
+
+def accept_expired(s: Session, staff_id: str, role: str) -> bool:
+    """Staff judged the expired document good enough for this service (e.g. a renewal under
+    way): the session goes on with it, to the face check as for any document."""
+    from kiosk.session.visit import to_face_check
+
+    if not s.assisted_by or s.assisted_by != staff_id or not has_expired_document(s):
+        return False
+    s.identity, s.expired_identity = s.expired_identity, None
+    s.notice = None
+    s.d.audit.record("expired_document_accepted_by_staff", staff_id=staff_id, role=role)
+    assert s.service is not None
+    if s.service.face_check and s.d.devices.camera is not None:
+        to_face_check(s)
+    else:
+        from kiosk.session.results import after_identified
+
+        after_identified(s)
+    return True
+
+
+def to_counter(s: Session, staff_id: str, role: str) -> bool:
+    """Staff take the citizen to a staffed counter: the session ends (and is wiped)."""
+    if not s.assisted_by or s.assisted_by != staff_id or not may_assist(s):
+        return False
+    s.d.audit.record("citizen_sent_to_counter", staff_id=staff_id, role=role,
+                     screen=s.state.value)
+    s.end("to_counter")
+    return True
+
+
 def vouch(s: Session, staff_id: str, role: str) -> bool:
     """Staff compared the document with the citizen by sight and confirm it is them."""
     from kiosk.session.results import after_identified

@@ -84,6 +84,7 @@ class Session(Preferences, VisitSteps):
         self.staff_when = ""  # "staffed", "taken" or "after_hours", when staff were called
         self.call_checked_at = 0.0  # when the back office was last asked after the call
         self.assisted_by = ""  # the staff number of who assists the citizen, if anyone
+        self.expired_identity: Identity | None = None  # refused as expired, for staff to judge
         self.extensions = 0
         self.card_was_left = False  # on the goodbye screen: a card is still in a reader
         self.card_alerted = False  # staff were told of it
@@ -329,6 +330,22 @@ class Session(Preferences, VisitSteps):
             done = assist.vouch(self, staff_id, role)
             self._publish()
         self._launch_steps()
+        return done
+
+    def staff_accept_expired(self, staff_id: str, role: str) -> bool:
+        """The assisting staff let the citizen go on with an expired document."""
+        with self._lock:
+            self._activity()
+            done = assist.accept_expired(self, staff_id, role)
+            self._publish()
+        self._launch_steps()
+        return done
+
+    def staff_to_counter(self, staff_id: str, role: str) -> bool:
+        """The assisting staff take the citizen to a staffed counter: the session ends."""
+        with self._lock:
+            done = assist.to_counter(self, staff_id, role)
+            self._publish()
         return done
 
     def staff_left(self) -> None:

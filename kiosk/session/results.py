@@ -137,6 +137,9 @@ def on_document(s: Session, read: identify.SourceRead | None) -> None:
         if refused is not None:  # an expired or invalid document is refused, and said why
             s.notice = Notice(f"id_{refused.value}")
             s.d.audit.record("identity_read_failed", failure=refused.value)
+            # Kept (in memory, wiped with the rest) so that assisting staff may choose the
+            # way forward for an expired one; never used without them.
+            s.expired_identity = result.identity if refused is ReadFailure.EXPIRED else None
             return
         s.identity = result.identity
         s.d.audit.record("identity_read", kind=result.identity.kind.value)

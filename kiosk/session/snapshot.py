@@ -84,6 +84,7 @@ def build_view(s: Session) -> SessionView:
         staff_when=s.staff_when,
         assisted_by=s.assisted_by,
         staff_may_vouch=bool(s.assisted_by) and assist.needs_vouching(s),
+        staff_may_accept_expired=bool(s.assisted_by) and assist.has_expired_document(s),
         card_left=s.state in (State.GOODBYE, State.RATE) and s.card_was_left,
         card_alerted=s.card_alerted,
         documents=s.d.documents if s.state is State.IDENTIFY else (),

@@ -97,6 +97,7 @@ class SessionView:
     staff_called: bool = False
     assisted_by: str = ""  # the staff number of who assists the citizen now
     staff_may_vouch: bool = False  # the assisting staff can vouch for the identity by sight
+    staff_may_accept_expired: bool = False  # an expired document the assisting staff may let by
     staff_when: str = ""  # "staffed": someone will come; "after_hours": the hotline answers
     card_left: bool = False
     documents: tuple[str, ...] = ()  # what can be presented here (on the identify screen)

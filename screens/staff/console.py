@@ -88,6 +88,16 @@ class StaffConsoleScreen(KioskScreen):
                 return self._console.desk.act("assist", "identity_vouched") and \
                     session.staff_vouch(member.staff_id, member.role.id)
             body.add_widget(self._button("staff.vouch", vouch))
+        if view.staff_may_accept_expired:  # the way forward for an expired document
+            def accept() -> bool:
+                return self._console.desk.act("assist", "expired_document_accepted") and \
+                    session.staff_accept_expired(member.staff_id, member.role.id)
+            body.add_widget(self._button("staff.accept_expired", accept))
+
+        def counter() -> bool:
+            return self._console.desk.act("assist", "sent_to_counter") and \
+                session.staff_to_counter(member.staff_id, member.role.id)
+        body.add_widget(self._button("staff.to_counter", counter, "secondary"))
         if self._back is not None:
             back = self._back
             button = BigButton(theme=th, kind="secondary", title=self.t("staff.back_to_citizen"))
