@@ -258,7 +258,8 @@ class Terminal:
                                tellers=self.backoffice, badges=self._read_badge)
         self.console = StaffConsole(self.staff, self.devices, self.outbox, self.sync,
                                     self.inventory, options.clock,
-                                    storage_free=lambda: free_bytes(data_dir))
+                                    storage_free=lambda: free_bytes(data_dir),
+                                    door_left_open_s=self.timings.door_close_wait_s)
         locker = self.devices.locker
         self.locker_watch = None if locker is None else LockerWatch(
             self.inventory, locker, sink=self.outbox, audit=self.audit,

@@ -338,3 +338,40 @@ def test_staff_load_by_application_number_alone_the_back_office_says_whose(
         assert unknown.returncode == 2 and "does not say whose APP-00 is" in unknown.stderr
     finally:
         bo.stop()
+
+
+def test_a_jammed_lock_and_a_door_left_open_are_alerts_on_the_staff_console(
+        peer: LockerBoardPeer, rig: Any, citizen: Identity) -> None:
+    """Through the RS-485 adapter and its boards' peer: the lock that jams, and the door
+    staff open and do not shut, each appear on the console until a later opening settles it."""
+    from kiosk.staff import StaffDesk
+    from kiosk.staff.console import StaffConsole
+
+    devices = DeviceSet.around({"locker": adapter(peer)}, poll_interval_s=None)
+    config = Rs485_8a80Config(port=peer.port, doors=24)
+    try:
+        desk = LockerDesk(devices.locker, rig.inventory, rig.sink, rig.audit, SystemClock(),
+                          "T-1", layout_of(config), call_timeout_s=3.0, close_wait_s=0.3,
+                          poll_s=0.05)
+
+        class Quiet:  # an outbox with nothing in it
+            def stats(self) -> Any:
+                from offline_queue.outbox import OutboxStats
+
+                return OutboxStats(pending=0, in_flight=0, parked=0, delivered=0,
+                                   oldest_pending_age_s=None)
+
+        console = StaffConsole(StaffDesk((), None, rig.audit, rig.clock, "T-1"), devices,
+                               Quiet(), None, rig.inventory, SystemClock(),
+                               door_left_open_s=0.0)
+        assert devices.locker is not None
+        devices.locker.refresh()  # the boards answer: no device alert
+        peer.jam(1, 1)
+        assert desk.load("APP-42", "证", "Cert", citizen.id_number).outcome == "jammed"
+        assert {(a.kind, a.subject) for a in console.alerts()} == {("door_jammed", "1")}
+        left = desk.load("APP-43", "证", "Cert", citizen.id_number)  # opened, never shut
+        assert left.outcome == "left_open" and left.door is not None
+        assert ("door_left_open", str(left.door)) in \
+            {(a.kind, a.subject) for a in console.alerts()}
+    finally:
+        devices.stop()

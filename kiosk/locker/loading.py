@@ -92,7 +92,9 @@ class LockerDesk:
 
     def load(self, application_no: str, title_zh: str, title_en: str, id_number: str, *,
              size: str = "medium", keep_s: float = 30 * 86400) -> DoorJob:
-        door = pick_free(self.layout, self.inventory.occupied(), size)
+        # A door whose lock jammed is not offered again until someone has opened it since.
+        door = pick_free(self.layout, self.inventory.occupied() | self.inventory.jammed_doors(),
+                         size)
         if door is None:
             return DoorJob(False, None, "no_free_compartment")
         intent = self.inventory.begin_loading_intent(door, application_no, title_zh, title_en,

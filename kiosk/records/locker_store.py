@@ -380,6 +380,25 @@ class LockerInventory:
         return [DoorIntent(int(r[0]), int(r[1]), str(r[2]), str(r[3]), float(r[4]),
                            opened=None if r[5] is None else bool(r[5])) for r in rows]
 
+    def door_troubles(self, now: float, left_open_s: float) -> list[tuple[str, int]]:
+        """Doors a person must look at: ("jammed", door) when the door's last opening ended
+        jammed (nothing has opened it since), ("left_open", door) when a door opened for
+        someone is still open past `left_open_s` (the watch settles it once it is shut)."""
+        with self._lock:
+            left = self._conn().execute(
+                "SELECT DISTINCT door FROM door_intents WHERE resolved_at IS NULL AND"
+                " opened = 1 AND at < ? ORDER BY door", (now - left_open_s,)).fetchall()
+        return [("jammed", door) for door in sorted(self.jammed_doors())] + \
+            [("left_open", int(r[0])) for r in left]
+
+    def jammed_doors(self) -> set[int]:
+        """Doors whose last opening ended jammed (nothing has opened them since)."""
+        with self._lock:
+            rows = self._conn().execute(
+                "SELECT d.door FROM door_intents d WHERE d.outcome = 'jammed' AND d.id ="
+                " (SELECT MAX(id) FROM door_intents WHERE door = d.door)").fetchall()
+        return {int(r[0]) for r in rows}
+
     def close(self) -> None:
         with self._lock:
             if self._db is not None:

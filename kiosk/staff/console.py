@@ -42,7 +42,7 @@ class DeviceLine:
 class Alert:
     key: str  # stable while its cause lasts: kind and subject
     kind: str  # paper_low, paper_out, cover_open, paper_jam, device_down, needs_staff,
-    #            overdue, parked, oldest_pending, disk_low
+    #            door_jammed, door_left_open, overdue, parked, oldest_pending, disk_low
     subject: str  # the device, the compartment's door, or a count
     for_s: float | None
     acknowledged: bool = False
@@ -59,10 +59,12 @@ class QueueLine:
 class StaffConsole:
     def __init__(self, desk: StaffDesk, devices: DeviceSet, outbox: Any, sync: Any,
                  inventory: LockerInventory, clock: Clock,
-                 storage_free: Callable[[], int | None] = lambda: None) -> None:
+                 storage_free: Callable[[], int | None] = lambda: None,
+                 door_left_open_s: float = 120.0) -> None:
         self.desk, self._devices, self._outbox, self._sync = desk, devices, outbox, sync
         self._inventory, self._clock, self._storage_free = inventory, clock, storage_free
         self._acknowledged: set[str] = set()
+        self._left_open_s = door_left_open_s  # a door open this long was left open
 
     # ------------------------------------------------------------------ what is shown
     def devices(self) -> list[DeviceLine]:
@@ -94,6 +96,9 @@ class StaffConsole:
                 found.append(Alert(f"needs_staff:{label}", "needs_staff", label, None))
             elif item.due_at < now:
                 found.append(Alert(f"overdue:{label}", "overdue", label, now - item.due_at))
+        for trouble, door in self._inventory.door_troubles(now, self._left_open_s):
+            kind = f"door_{trouble}"
+            found.append(Alert(f"{kind}:{door}", kind, str(door), None))
         queue = self.queue()
         if queue.parked:
             found.append(Alert("parked", "parked", str(queue.parked), None))
