@@ -27,6 +27,7 @@ from kiosk.config.profile import Profile
 from kiosk.config.settings import Clock, SystemClock, Timings
 from kiosk.health.monitor import HealthMonitor
 from kiosk.locker.layout import profile_layout
+from kiosk.locker.loading import LockerDesk
 from kiosk.locker.watch import LockerWatch
 from kiosk.ops.backoffice_client import BackOfficeClient
 from kiosk.records.audit import AuditLog
@@ -251,6 +252,13 @@ class Terminal:
                 ask_face_consent=True,
             )
         )
+        # Staff load and retrieve locker items from the console (the watch keeps off the door
+        # they are at).
+        self.locker_desk = None if self.devices.locker is None else LockerDesk(
+            self.devices.locker, self.inventory, self.outbox, self.audit, options.clock,
+            profile.terminal.id, profile_layout(profile),
+            call_timeout_s=self.timings.device_call_timeout_s * 2,
+            close_wait_s=self.timings.door_close_wait_s)
         # Staff on the terminal: their PINs beside the other records, the console's view.
         self.staff_pins = StaffPins(data_dir / STAFF_PINS_FILE)
         self.staff = StaffDesk(profile.staff, self.staff_pins, self.audit, options.clock,
@@ -259,13 +267,17 @@ class Terminal:
         self.console = StaffConsole(self.staff, self.devices, self.outbox, self.sync,
                                     self.inventory, options.clock,
                                     storage_free=lambda: free_bytes(data_dir),
-                                    door_left_open_s=self.timings.door_close_wait_s)
+                                    door_left_open_s=self.timings.door_close_wait_s,
+                                    lockers=self.locker_desk,
+                                    assignee=lambda no: self.backoffice.assignee_of(no)
+                                    if self.backoffice is not None else None)
         locker = self.devices.locker
         self.locker_watch = None if locker is None else LockerWatch(
             self.inventory, locker, sink=self.outbox, audit=self.audit,
             terminal_id=profile.terminal.id, clock=options.clock,
             call_timeout_s=self.timings.device_call_timeout_s * 2,
             interval_s=self.timings.door_watch_s, in_use=lambda: self.session.door_intent,
+            staff_at=lambda: self.locker_desk.busy if self.locker_desk is not None else None,
             pickup_codes=lambda: self.backoffice.pickup_codes(profile.terminal.id))
 
     def _read_badge(self) -> bytes | None:

@@ -375,3 +375,42 @@ def test_a_jammed_lock_and_a_door_left_open_are_alerts_on_the_staff_console(
             {(a.kind, a.subject) for a in console.alerts()}
     finally:
         devices.stop()
+
+
+def test_staff_load_and_retrieve_from_the_console_only_with_a_role_that_may(
+        desk: LockerDesk, peer: LockerBoardPeer, rig: Any, citizen: Identity,
+        tmp_path: Path) -> None:
+    """The console's loading and retrieval go through the same desk as the command line,
+    against the boards' peer; whose an application is comes from the back office; a role
+    that may not load is refused before any door opens."""
+    from kiosk.config.profile import load_profile
+    from kiosk.records.staff_pins import StaffPins
+    from kiosk.staff import StaffDesk
+    from kiosk.staff.console import StaffConsole
+
+    pins = StaffPins(tmp_path / "staff-pins.db")
+    pins.set_pin("L-02", "locker_clerk", "482915")
+    pins.set_pin("T-07", "technician", "482915")
+    staff = StaffDesk(load_profile("gov-hall").staff, pins, rig.audit, rig.clock, "T-1")
+    whose = {"APP-50": citizen.id_number}
+    console = StaffConsole(staff, rig.session.d.devices, None, None, rig.inventory,
+                           SystemClock(), lockers=desk, assignee=whose.get)
+    staff.sign_in_pin("T-07", "482915")
+    assert console.load("APP-50") is None and peer.unlocks == {}  # a technician may not
+    staff.sign_in_pin("L-02", "482915")
+    assert console.load("APP-99").outcome == "unknown_application"  # type: ignore[union-attr]
+    helper = staff_put_in_and_shut(peer, rig.inventory)
+    job = console.load("APP-50")
+    helper.join(5)
+    assert job is not None and job.ok and job.outcome == "loaded"
+    assert job.door is not None and desk.busy is None
+    door = job.door
+
+    def take() -> None:
+        wait_until(lambda: seen_open(rig.inventory) == door, 5)
+        peer.take_item(door)
+        peer.close(door)
+
+    threading.Thread(target=take, daemon=True).start()
+    out = console.retrieve(door)
+    assert out is not None and out.ok and rig.inventory.items() == []

@@ -46,6 +46,7 @@ class LockerDesk:
     call_timeout_s: float = 6.0
     close_wait_s: float = 120.0
     poll_s: float = 0.5
+    busy: int | None = None  # the door intent staff are at now (the terminal's watch keeps off)
 
     def label(self, door: int) -> str:
         return next((c.label for c in self.layout if c.number == door), str(door))
@@ -63,6 +64,7 @@ class LockerDesk:
 
     def _open(self, door: int, purpose: str, application_no: str) -> tuple[int, DoorOutcome]:
         intent = self.inventory.intend(door, purpose, application_no, self.clock.wall())
+        self.busy = intent
         return intent, self._unlock(door, intent)
 
     def _unlock(self, door: int, intent: int) -> DoorOutcome:
@@ -92,6 +94,20 @@ class LockerDesk:
 
     def load(self, application_no: str, title_zh: str, title_en: str, id_number: str, *,
              size: str = "medium", keep_s: float = 30 * 86400) -> DoorJob:
+        try:
+            return self._load(application_no, title_zh, title_en, id_number, size=size,
+                              keep_s=keep_s)
+        finally:
+            self.busy = None
+
+    def retrieve(self, door: int) -> DoorJob:
+        try:
+            return self._retrieve(door)
+        finally:
+            self.busy = None
+
+    def _load(self, application_no: str, title_zh: str, title_en: str, id_number: str, *,
+              size: str = "medium", keep_s: float = 30 * 86400) -> DoorJob:
         # A door whose lock jammed is not offered again until someone has opened it since.
         door = pick_free(self.layout, self.inventory.occupied() | self.inventory.jammed_doors(),
                          size)
@@ -100,6 +116,7 @@ class LockerDesk:
         intent = self.inventory.begin_loading_intent(door, application_no, title_zh, title_en,
                                                      id_number, now=self.clock.wall(),
                                                      keep_s=keep_s)
+        self.busy = intent
         outcome = self._unlock(door, intent)
         if outcome is not DoorOutcome.OPENED:
             self.inventory.abandon_loading(door)
@@ -123,7 +140,7 @@ class LockerDesk:
         self.inventory.resolve(intent, "load_abandoned", now)
         return DoorJob(False, door, "nothing_put_in", self.label(door))
 
-    def retrieve(self, door: int) -> DoorJob:
+    def _retrieve(self, door: int) -> DoorJob:
         item = self.inventory.item(door)
         if item is None:
             return DoorJob(False, door, "empty", self.label(door))

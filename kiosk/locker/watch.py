@@ -25,11 +25,13 @@ class LockerWatch:
                  sink: EnvelopeSink, audit: AuditLog, terminal_id: str, clock: Clock,
                  call_timeout_s: float, interval_s: float,
                  in_use: Callable[[], int | None] = lambda: None,
+                 staff_at: Callable[[], int | None] = lambda: None,
                  pickup_codes: Callable[[], Mapping[str, str] | None] = lambda: None) -> None:
         self._inventory, self._locker = inventory, locker
         self._sink, self._audit, self._terminal_id, self._clock = sink, audit, terminal_id, clock
         self._call_timeout_s, self._interval_s = call_timeout_s, interval_s
         self._in_use = in_use  # the live session's door intent, left to the session
+        self._staff_at = staff_at  # the intent staff are loading or retrieving at, theirs
         self._pickup_codes = pickup_codes  # the back office's codes for the items here
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -37,7 +39,7 @@ class LockerWatch:
     def run_once(self) -> list[Finding]:
         """One pass: read every door (only when some intent is open) and settle what can be."""
         before = {i.id: i.door for i in self._inventory.unresolved()}
-        live = {self._in_use()}
+        live = {self._in_use(), self._staff_at()}
         if not set(before) - live:
             return []
         empty: dict[int, DoorState | None] = {}
@@ -45,7 +47,7 @@ class LockerWatch:
                                    timeout_s=self._call_timeout_s, what="door states").value
         # Only what was open before the reading (an intent the session made meanwhile is its
         # own), and nothing on the door of the citizen at the screen, then or now.
-        live.add(self._in_use())
+        live |= {self._in_use(), self._staff_at()}
         busy = {before[i] for i in live if i in before} | {
             i.door for i in self._inventory.unresolved() if i.id in live}
 

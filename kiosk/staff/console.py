@@ -16,6 +16,7 @@ from typing import Any
 
 from devices.fitted import DeviceSet
 from kiosk.config.settings import Clock
+from kiosk.locker.loading import DoorJob, LockerDesk
 from kiosk.records.locker_store import NEEDS_STAFF, LockerInventory
 from kiosk.staff.desk import StaffDesk
 
@@ -24,7 +25,8 @@ HANDS_ON = {"paper_low": "paper_low", "paper_out": "paper_out", "cover_open": "c
             "paper_jam": "paper_jam", "cutter_error": "paper_jam"}
 # What each console action needs the signed-in role to `may` (the profile's [[staff]] may).
 NEEDS = {"acknowledge": "view_queue", "paper_replaced": "replace_paper",
-         "force_sync": "retry_queue", "retry_parked": "retry_queue"}
+         "force_sync": "retry_queue", "retry_parked": "retry_queue",
+         "load": "load_locker", "retrieve": "load_locker"}
 OLDEST_PENDING_ALERT_S = 15 * 60  # an envelope waiting this long: the network needs a look
 DISK_LOW_BYTES = 2 * 1024**3
 
@@ -60,11 +62,13 @@ class StaffConsole:
     def __init__(self, desk: StaffDesk, devices: DeviceSet, outbox: Any, sync: Any,
                  inventory: LockerInventory, clock: Clock,
                  storage_free: Callable[[], int | None] = lambda: None,
-                 door_left_open_s: float = 120.0) -> None:
+                 door_left_open_s: float = 120.0, lockers: LockerDesk | None = None,
+                 assignee: Callable[[str], str | None] = lambda no: None) -> None:
         self.desk, self._devices, self._outbox, self._sync = desk, devices, outbox, sync
         self._inventory, self._clock, self._storage_free = inventory, clock, storage_free
         self._acknowledged: set[str] = set()
         self._left_open_s = door_left_open_s  # a door open this long was left open
+        self.lockers, self._assignee = lockers, assignee  # loading: whose the item is
 
     # ------------------------------------------------------------------ what is shown
     def devices(self) -> list[DeviceLine]:
@@ -143,3 +147,23 @@ class StaffConsole:
         count = int(self._outbox.unpark_all())
         self._sync.notify()
         return count
+
+    # ------------------------------------------------------------------ the locker
+    def load(self, application_no: str) -> DoorJob | None:
+        """Staff load an item by its application number: the back office says whose it is, a
+        free compartment opens, and once the door is shut on it, it is recorded (see
+        kiosk/locker/loading.py). Blocks until the door is shut or the wait is over: call off
+        the UI thread. None when the role may not; a DoorJob saying why otherwise."""
+        if self.lockers is None or not self.desk.act(NEEDS["load"], "locker_load"):
+            return None
+        number = application_no.strip()
+        whose = self._assignee(number) if number else None
+        if whose is None:
+            return DoorJob(False, None, "unknown_application")
+        return self.lockers.load(number, "证照", "Certificate", whose)
+
+    def retrieve(self, door: int) -> DoorJob | None:
+        """Staff take an item out (overdue, or waiting for staff); blocks like `load`."""
+        if self.lockers is None or not self.desk.act(NEEDS["retrieve"], "locker_retrieve"):
+            return None
+        return self.lockers.retrieve(door)

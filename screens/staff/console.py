@@ -4,14 +4,16 @@ action and every few seconds; closes when the staff session ends (signed out, ti
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
+from kiosk.locker.loading import DoorJob
 from kiosk.session import Session, SessionView
 from kiosk.staff import StaffMember
 from kiosk.staff.console import NEEDS, Alert, StaffConsole
 from screens.base import KioskScreen
-from screens.widgets import BigButton, ErrorText, Text
+from screens.widgets import BigButton, ErrorText, Text, text_field
 
 PRINTERS = ("printer", "certificate_printer")
 
@@ -23,6 +25,7 @@ class StaffConsoleScreen(KioskScreen):
              session: Session | None = None,
              back_to_citizen: Callable[[], None] | None = None) -> None:
         self._console, self._done, self._said = console, done, ""
+        self._busy = False
         self._session, self._back = session, back_to_citizen
         self.redraw()
 
@@ -52,6 +55,8 @@ class StaffConsoleScreen(KioskScreen):
             body.add_widget(Text(theme=th, role="body", text=self.alert_words(alert)))
             for button in self._fixes(alert, member.may):
                 body.add_widget(button)
+        if console.lockers is not None and member.may(NEEDS["load"]):
+            self._locker_section()
         queue = console.queue()
         oldest = "" if queue.oldest_pending_s is None else self.t(
             "staff.oldest", minutes=int(queue.oldest_pending_s // 60))
@@ -114,11 +119,56 @@ class StaffConsoleScreen(KioskScreen):
                 and alert.subject in PRINTERS and may(NEEDS["paper_replaced"]):
             buttons.append(self._button("staff.paper_replaced",
                                         lambda: self._console.paper_replaced(alert.subject)))
+        if alert.kind in ("overdue", "needs_staff") and may(NEEDS["retrieve"]):
+            door = int(alert.subject)
+            buttons.append(self._door_button("staff.retrieve",
+                                             lambda: self._console.retrieve(door)))
         if not alert.acknowledged and may(NEEDS["acknowledge"]):
             buttons.append(self._button("staff.acknowledge",
                                         lambda: self._console.acknowledge(alert.key),
                                         "secondary"))
         return buttons
+
+    def _locker_section(self) -> None:
+        """Loading: the application number typed (or scanned into the field), then a free
+        compartment opens; the door's result is said when it is shut."""
+        th, body = self.theme, self.ids.body
+        body.add_widget(Text(theme=th, role="body", bold=True, text=self.t("staff.locker")))
+        field = text_field(th, self.t("staff.application_no"))
+        field.bind(focus=lambda w, on: self.focused(w, on, "latin"))
+        self._number: Any = field
+        body.add_widget(field)
+        body.add_widget(self._door_button(
+            "staff.load", lambda: self._console.load(field.text)))
+
+    def _door_button(self, key: str, run: Callable[[], DoorJob | None]) -> BigButton:
+        """A door job, run off the UI thread (it waits for the door to be shut)."""
+        button = BigButton(theme=self.theme, kind="primary", title=self.t(key))
+        button.bind(on_release=lambda *_: self._door_job(run))
+        return button
+
+    def _door_job(self, run: Callable[[], DoorJob | None]) -> None:
+        from kivy.clock import Clock
+
+        if self._busy:
+            return
+        self._busy = True
+        self._said = self.t("staff.door_working")
+        self.redraw()
+
+        def work() -> None:
+            job = run()
+            Clock.schedule_once(lambda _dt: done(job), 0)
+
+        def done(job: DoorJob | None) -> None:
+            self._busy = False
+            if job is None:
+                self._said = self.t("staff.not_allowed")
+            else:
+                self._said = self.t(f"staff.door.{job.outcome}", door=job.label or "")
+            self.redraw()
+
+        threading.Thread(target=work, name="staff-door", daemon=True).start()
 
     def _button(self, key: str, run: Callable[[], Any], kind: str = "primary") -> BigButton:
         button = BigButton(theme=self.theme, kind=kind, title=self.t(key))
@@ -149,6 +199,12 @@ class StaffConsoleScreen(KioskScreen):
         self._console.desk.sign_out()
         self.redraw()  # nobody signed in: the console closes
 
+    def release_keyboard(self) -> None:
+        field = getattr(self, "_number", None)
+        if self.keyboard is not None and field is not None and self.holds_keyboard([field]):
+            self.keyboard.detach()
+
     def wipe(self) -> None:
         super().wipe()
         self._said = ""
+        self._number = None
