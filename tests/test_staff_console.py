@@ -87,13 +87,18 @@ def test_parked_envelopes_are_an_alert_retried_by_a_technician(
     assert terminal.console.retry_parked() is None
     terminal.staff.sign_out()
     assert terminal.staff.sign_in_pin("T-07", PIN).ok
-    assert terminal.console.retry_parked() == 1
-    assert "parked" not in kinds(terminal)
+    [line] = terminal.console.parked()
+    assert (line.kind, line.error) == ("staff.call", "the back office refused it: 400")
+    assert terminal.console.retry(line.id)  # this one, due again now
+    assert terminal.console.parked() == [] and "parked" not in kinds(terminal)
+    outbox.park(leased.id, "refused again")
+    assert terminal.console.retry_parked() == 1  # or every parked one at once
     assert terminal.console.force_sync()
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert [(e["event"], e["role"], e["what"]) for e in audit
             if e["event"].startswith("staff_action")] == [
         ("staff_action_refused", "locker_clerk", "retry_parked"),
+        ("staff_action", "technician", "retry_envelope"),
         ("staff_action", "technician", "retry_parked"),
         ("staff_action", "technician", "force_sync")]
 

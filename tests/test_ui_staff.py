@@ -183,3 +183,39 @@ def test_random_taps_on_the_citizen_screens_never_reach_the_console(staff_ui: An
         seen.add(shell.manager.current)
         assert shell.manager.current != "staff_console"
     assert len(seen) > 3  # the taps went places
+
+
+@pytest.mark.parametrize("mode", ["elder", "high_contrast", "landscape"])
+def test_the_hidden_entry_works_in_every_mode(staff_ui: Any, window: Any,  # noqa: F811
+                                              mode: str) -> None:
+    from kivy.base import EventLoop
+
+    from screens.env import LANDSCAPE, PORTRAIT
+
+    shell, terminal, now = staff_ui
+    s = terminal.session
+    s.touch()  # a citizen in that mode has called for help
+    if mode == "elder":
+        s.set_elder(True)
+    elif mode == "high_contrast":
+        s.set_high_contrast(True)
+    else:
+        window.size = LANDSCAPE
+    s.call_staff()
+    try:
+        for _ in range(10):
+            EventLoop.idle()
+        hidden_entry(shell, now)
+        pump(lambda: shell.manager.current == "staff_sign_in")
+        assert laid_out_well(shell)
+        shell.keyboard.detach()  # staff tap the keyboard's Done, then Cancel in view
+        screen = shell.screens["staff_sign_in"]
+        cancel = next(w for w in screen.ids.body.column.children
+                      if getattr(w, "title", "") == "取消")
+        screen.ids.body.show(cancel)
+        for _ in range(10):
+            EventLoop.idle()
+        tap_button(shell, "取消")
+        pump(lambda: shell.manager.current == "home")
+    finally:
+        window.size = PORTRAIT

@@ -51,6 +51,16 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class ParkedLine:
+    """A parked envelope as staff see it: what kind, why, since when; never its payload."""
+
+    id: int
+    kind: str
+    error: str
+    age_s: float
+
+
+@dataclass(frozen=True)
 class QueueLine:
     pending: int
     parked: int
@@ -85,6 +95,11 @@ class StaffConsole:
         stats = self._outbox.stats()
         return QueueLine(stats.pending + stats.in_flight, stats.parked,
                          stats.oldest_pending_age_s, getattr(self._sync, "online", None))
+
+    def parked(self, limit: int = 10) -> list[ParkedLine]:
+        now = self._clock.wall()
+        return [ParkedLine(e.id, e.kind, (e.last_error or "")[:120], max(0.0, now - e.created_at))
+                for e in self._outbox.list("parked", limit=limit)]
 
     def alerts(self) -> list[Alert]:
         now = self._clock.wall()
@@ -139,6 +154,14 @@ class StaffConsole:
         self._outbox.due_now()
         self._sync.notify()
         return True
+
+    def retry(self, envelope_id: int) -> bool:
+        """One parked envelope due again now (after its cause was fixed)."""
+        if not self.desk.act(NEEDS["retry_parked"], "retry_envelope"):
+            return False
+        done = bool(self._outbox.unpark(envelope_id))
+        self._sync.notify()
+        return done
 
     def retry_parked(self) -> int | None:
         """The parked envelopes due again now; None when the role may not."""

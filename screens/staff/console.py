@@ -63,6 +63,16 @@ class StaffConsoleScreen(KioskScreen):
         body.add_widget(Text(theme=th, role="body", bold=True, text=self.t("staff.queue_title")))
         body.add_widget(Text(theme=th, role="body", text=self.t(
             "staff.queue", pending=queue.pending, parked=queue.parked, oldest=oldest)))
+        def retry_one(envelope_id: int) -> Callable[[], bool]:
+            return lambda: console.retry(envelope_id)
+
+        if member.may(NEEDS["retry_parked"]):
+            for parked in console.parked():
+                body.add_widget(Text(theme=th, role="small", text=self.t(
+                    "staff.parked_line", kind=parked.kind, error=parked.error,
+                    minutes=int(parked.age_s // 60))))
+                body.add_widget(self._button("staff.retry_one", retry_one(parked.id),
+                                             "secondary"))
         for action, key, run in (("force_sync", "staff.force_sync", console.force_sync),
                                  ("retry_parked", "staff.retry_parked", console.retry_parked)):
             if member.may(NEEDS[action]):
