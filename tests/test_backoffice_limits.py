@@ -51,7 +51,7 @@ def test_a_deeply_nested_body_is_a_400_not_a_500(bo: RunningBackOffice, depth: i
 def test_a_deeply_nested_payload_is_rejected_alone(bo: RunningBackOffice) -> None:
     nested = b'{"form": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
     answer = post_raw(bo, json.dumps({"envelopes": [
-        envelope("deep", nested), envelope("event", b'{"terminal_id": "K"}', "staff.call")]
+        envelope("deep", nested), envelope("event", b'{"terminal_id": "K"}', "staff.alert")]
     }).encode())
     assert answer.status_code == 200
     (deep, event) = answer.json()["results"]

@@ -149,7 +149,7 @@ def test_two_back_office_processes_on_one_database_take_everything_once(
         for i in range(150):
             outbox.enqueue("application.submit",
                            json.dumps(application(i, f"SH-PD-{t:04d}")).encode(), f"{t}-{i}")
-        outbox.enqueue("staff.call", b'{"terminal_id": "x"}', f"{t}-call")
+        outbox.enqueue("staff.alert", b'{"terminal_id": "x"}', f"{t}-alert")
         outboxes.append(outbox)
 
     def drain(outbox: Outbox, url: str) -> None:

@@ -137,7 +137,7 @@ def test_a_batch_stores_each_key_once_and_each_tracking_number_under_one_key(
     for key, tracking, is_application in items:
         doc = {"tracking_no": tracking, "service_id": "s", "terminal_id": "t", "form": {},
                "citizen": {"id_number": "1", "name": "n"}, "submitted_at": 1.0}
-        kind = "application.submit" if is_application else "staff.call"
+        kind = "application.submit" if is_application else "staff.alert"
         batch.append((key, kind, json.dumps(doc).encode()))
     answers = store.accept_many(batch)
     accepted = [b[0] for b, (status, _) in zip(batch, answers, strict=True)

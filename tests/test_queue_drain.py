@@ -48,7 +48,7 @@ def crashed_terminal(data: Path, n: int) -> None:
     try:
         for i in range(n):
             outbox.enqueue("application.submit", application(i), f"key-{i}")
-        outbox.enqueue("staff.call", b'{"terminal_id": "SH-PD-0001"}', "call-1")
+        outbox.enqueue("staff.alert", b'{"terminal_id": "SH-PD-0001"}', "alert-1")
         claimed = outbox.claim(10, lease_s=3600)
         for env in claimed[:5]:
             outbox.retry_later(env.id, "HTTP 503", 900.0)
