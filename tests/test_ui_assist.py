@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.test_ui_flow import all_text, on_attract, pump, tap_button, window  # noqa: F401
-from tests.test_ui_staff import PIN, Now, hidden_entry, sign_in
+from tests.test_ui_flow import all_text, pump, tap_button, window  # noqa: F401
+from tests.test_ui_staff import PIN, Now, hidden_entry, sign_in, staff_shell
 
 pytestmark = [pytest.mark.ui, pytest.mark.realstack]
 
@@ -28,9 +28,6 @@ def assisted_ui(window: Any, tmp_path: Path) -> Iterator[tuple[Any, Any, Any, No
     from kiosk.config.settings import Timings
     from kiosk.demo.faces import CameraView, with_camera_view
     from kiosk.terminal import Terminal, TerminalOptions
-    from screens.bridge import SessionBridge
-    from screens.shell import Shell
-    from screens.theme import Theme
     from tests.enrol import enrol
 
     backoffice = start_in_thread("127.0.0.1", 0, tmp_path / "backoffice")  # no photos on file
@@ -52,22 +49,10 @@ def assisted_ui(window: Any, tmp_path: Path) -> Iterator[tuple[Any, Any, Any, No
         timings=Timings(goodbye_s=0.3, ui_tick_s=0.02, outbox_poll_s=0.05, call_check_s=0.1),
         **enrol(tmp_path / "kiosk", backoffice)))
     terminal.staff_pins.set_pin("H-01", "hall_staff", PIN)  # hall staff may assist
-    terminal.start()
-    holder: dict[str, Any] = {}
-    bridge = SessionBridge(terminal.session, lambda v: holder["shell"].show(v))
-    shell = Shell(profile, Theme(profile.branding), bridge, staff=terminal)
-    now = Now()
-    shell.staff.now = now
-    holder["shell"] = shell
-    window.add_widget(shell)
-    bridge.start(terminal.timings.ui_tick_s)
     try:
-        pump(lambda: on_attract(shell))
-        yield shell, terminal, backoffice, now
+        with staff_shell(window, terminal) as (shell, now):
+            yield shell, terminal, backoffice, now
     finally:
-        bridge.stop()
-        window.remove_widget(shell)
-        terminal.stop()
         backoffice.stop()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,6 @@ def staff_ui(window: Any, tmp_path: Path) -> Iterator[tuple[Any, Any, Now]]:  # 
     from kiosk.config.profile import load_profile, with_simulated_devices, without_maintenance
     from kiosk.config.settings import Timings
     from kiosk.terminal import Terminal, TerminalOptions
-    from screens.bridge import SessionBridge
-    from screens.shell import Shell
-    from screens.theme import Theme
     from tests.enrol import enrol
 
     hall = without_maintenance(load_profile("gov-hall"))
@@ -50,21 +48,34 @@ def staff_ui(window: Any, tmp_path: Path) -> Iterator[tuple[Any, Any, Now]]:  # 
         timings=Timings(goodbye_s=0.3, ui_tick_s=0.02, outbox_poll_s=0.05),
         **enrol(tmp_path / "kiosk")))
     terminal.staff_pins.set_pin("T-07", "technician", PIN)
+    with staff_shell(window, terminal) as (shell, now):
+        yield shell, terminal, now
+
+
+@contextmanager
+def staff_shell(on: Any, terminal: Any) -> Iterator[tuple[Any, Now]]:
+    """The terminal started, its shell (with the staff screens) on the window at attract,
+    the hidden entry's clock the test's; everything stopped afterwards."""
+    from screens.bridge import SessionBridge
+    from screens.shell import Shell
+    from screens.theme import Theme
+
     terminal.start()
     holder: dict[str, Any] = {}
     bridge = SessionBridge(terminal.session, lambda v: holder["shell"].show(v))
+    profile = terminal.profile
     shell = Shell(profile, Theme(profile.branding), bridge, staff=terminal)
     now = Now()
     shell.staff.now = now
     holder["shell"] = shell
-    window.add_widget(shell)
+    on.add_widget(shell)
     bridge.start(terminal.timings.ui_tick_s)
     try:
         pump(lambda: on_attract(shell))
-        yield shell, terminal, now
+        yield shell, now
     finally:
         bridge.stop()
-        window.remove_widget(shell)
+        on.remove_widget(shell)
         terminal.stop()
 
 

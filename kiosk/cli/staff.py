@@ -5,6 +5,7 @@ line of stdin with `--pin-stdin`, and kept only as a slow salted hash."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -45,27 +46,39 @@ def set_pin(
     config: ConfigOpt = None, data_dir: DataDir = DEFAULT_DIR, pin_stdin: PinStdin = False,
 ) -> None:
     """Set (or reset) a staff member's PIN, 6 to 12 digits; a lockout is lifted with it."""
+    _role_signing_in(config, role, "pin", "a PIN")
+    pin = read_pin(pin_stdin)
+    _keep(data_dir, lambda pins: pins.set_pin(staff_id, role, pin), "staff_pin_set",
+          staff_id, role)
+    typer.echo(f"PIN set for {staff_id} ({role})")
+
+
+def _role_signing_in(config: str | None, role: str, auth: str, what: str) -> None:
+    """The profile has `role`, and it signs in by `auth`; else one line and exit."""
     if config is None:
         _fail("--config is required (a profile name or file)")
     assert config is not None
     roles = {r.id: r for r in _load(config, False).staff}
     if role not in roles:
         _fail(f"{config}: no staff role {role!r} (roles: {', '.join(sorted(roles))})")
-    if roles[role].auth != "pin":
-        _fail(f"{config}: staff role {role!r} signs in with {roles[role].auth}, not a PIN")
-    pin = read_pin(pin_stdin)
+    if roles[role].auth != auth:
+        _fail(f"{config}: staff role {role!r} signs in with {roles[role].auth}, not {what}")
+
+
+def _keep(data_dir: Path, write: Callable[[StaffPins], None], event: str, staff_id: str,
+          role: str) -> None:
+    """Write to the terminal's staff file (a ValueError is one line and exit), audited."""
     data_dir = kiosk_dir(data_dir)
     pins = StaffPins(data_dir / PINS_FILE)
     try:
-        pins.set_pin(staff_id, role, pin)
+        write(pins)
     except ValueError as e:
         _fail(str(e))
     finally:
         pins.close()
     audit = AuditLog(data_dir / "audit.jsonl", SystemClock())
-    audit.record("staff_pin_set", staff_id=staff_id, role=role)
+    audit.record(event, staff_id=staff_id, role=role)
     audit.close()
-    typer.echo(f"PIN set for {staff_id} ({role})")
 
 
 @staff_app.command("set-badge")
@@ -78,30 +91,14 @@ def set_badge(
     config: ConfigOpt = None, data_dir: DataDir = DEFAULT_DIR,
 ) -> None:
     """Give a member of staff their badge for this terminal (a new badge replaces the old)."""
-    if config is None:
-        _fail("--config is required (a profile name or file)")
-    assert config is not None
-    roles = {r.id: r for r in _load(config, False).staff}
-    if role not in roles:
-        _fail(f"{config}: no staff role {role!r} (roles: {', '.join(sorted(roles))})")
-    if roles[role].auth != "badge":
-        _fail(f"{config}: staff role {role!r} signs in with {roles[role].auth}, not a badge")
+    _role_signing_in(config, role, "badge", "a badge")
     try:
         raw = bytes.fromhex(uid.replace(":", "").replace(" ", ""))
     except ValueError:
         _fail(f"--uid {uid!r}: not hexadecimal")
         raise AssertionError from None  # unreachable: _fail exits
-    data_dir = kiosk_dir(data_dir)
-    pins = StaffPins(data_dir / PINS_FILE)
-    try:
-        pins.set_badge(staff_id, role, raw)
-    except ValueError as e:
-        _fail(str(e))
-    finally:
-        pins.close()
-    audit = AuditLog(data_dir / "audit.jsonl", SystemClock())
-    audit.record("staff_badge_set", staff_id=staff_id, role=role)
-    audit.close()
+    _keep(data_dir, lambda pins: pins.set_badge(staff_id, role, raw), "staff_badge_set",
+          staff_id, role)
     typer.echo(f"badge set for {staff_id} ({role})")
 
 
