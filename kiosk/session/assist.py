@@ -7,7 +7,7 @@ and ends the assistance with it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from kiosk.session.view import State
 
@@ -88,3 +88,56 @@ def vouch(s: Session, staff_id: str, role: str) -> bool:
     s.notice = None
     after_identified(s)  # as after a face check: the form, the confirmation, ...
     return True
+
+
+class StaffSteps:
+    """The session's side of assisting staff (mixed into Session): each under its lock."""
+
+    def staff_assisting(self, staff_id: str, role: str) -> bool:
+        """Staff signed in on this screen after the citizen called for help (the screen
+        says so); False when there is no citizen's call to answer."""
+        s = _session(self)
+        with s._lock:
+            began = begin(s, staff_id, role)
+            if began:
+                s._publish()
+            return began
+
+    def staff_vouch(self, staff_id: str, role: str) -> bool:
+        """The assisting staff compared the document with the citizen by sight."""
+        s = _session(self)
+        with s._lock:
+            s._activity()
+            done = vouch(s, staff_id, role)
+            s._publish()
+        s._launch_steps()
+        return done
+
+    def staff_accept_expired(self, staff_id: str, role: str) -> bool:
+        """The assisting staff let the citizen go on with an expired document."""
+        s = _session(self)
+        with s._lock:
+            s._activity()
+            done = accept_expired(s, staff_id, role)
+            s._publish()
+        s._launch_steps()
+        return done
+
+    def staff_to_counter(self, staff_id: str, role: str) -> bool:
+        """The assisting staff take the citizen to a staffed counter: the session ends."""
+        s = _session(self)
+        with s._lock:
+            done = to_counter(s, staff_id, role)
+            s._publish()
+        return done
+
+    def staff_left(self) -> None:
+        s = _session(self)
+        with s._lock:
+            end(s)
+            s._publish()
+
+
+
+def _session(mixin: object) -> Session:
+    return cast("Session", mixin)

@@ -25,7 +25,8 @@ from devices.id_reader.pcsc.icao9303.mrz import MrzKey
 from devices.id_reader.protocol import Identity
 from kiosk.config.catalogue import Intent, Service
 from kiosk.health.availability import available_services
-from kiosk.session import assist, certify, collect, results, staff_call
+from kiosk.session import certify, collect, results, staff_call
+from kiosk.session.assist import StaffSteps
 from kiosk.session.hours import serving
 from kiosk.session.intents import intent
 from kiosk.session.ports import SessionDeps
@@ -40,7 +41,7 @@ Listener = Callable[[SessionView], None]
 BUSY_STATES = frozenset({State.SUBMITTING, State.HANDOVER})
 
 
-class Session(Preferences, VisitSteps):
+class Session(Preferences, VisitSteps, StaffSteps):
     language: str  # the preferences (visit.py): until the attract screen returns
     elder: bool
     high_contrast: bool
@@ -313,45 +314,6 @@ class Session(Preferences, VisitSteps):
     def call_staff(self) -> None:
         """Call staff, from any screen: the terminal and the screen, no personal data."""
         staff_call.call_for_help(self)
-
-    def staff_assisting(self, staff_id: str, role: str) -> bool:
-        """Staff signed in on this screen after the citizen called for help (the screen
-        says so); False when there is no citizen's call to answer."""
-        with self._lock:
-            began = assist.begin(self, staff_id, role)
-            if began:
-                self._publish()
-            return began
-
-    def staff_vouch(self, staff_id: str, role: str) -> bool:
-        """The assisting staff compared the document with the citizen by sight."""
-        with self._lock:
-            self._activity()
-            done = assist.vouch(self, staff_id, role)
-            self._publish()
-        self._launch_steps()
-        return done
-
-    def staff_accept_expired(self, staff_id: str, role: str) -> bool:
-        """The assisting staff let the citizen go on with an expired document."""
-        with self._lock:
-            self._activity()
-            done = assist.accept_expired(self, staff_id, role)
-            self._publish()
-        self._launch_steps()
-        return done
-
-    def staff_to_counter(self, staff_id: str, role: str) -> bool:
-        """The assisting staff take the citizen to a staffed counter: the session ends."""
-        with self._lock:
-            done = assist.to_counter(self, staff_id, role)
-            self._publish()
-        return done
-
-    def staff_left(self) -> None:
-        with self._lock:
-            assist.end(self)
-            self._publish()
 
     def call_taken(self, visit: str) -> None:
         """The back office says a member of staff has taken this visit's call."""
