@@ -26,6 +26,7 @@ from screens.keyboard import KioskKeyboard
 from screens.pinyin import PinyinEngine
 from screens.screens import SCREEN_CLASSES
 from screens.staff.mode import StaffMode, StaffPort
+from screens.steps import task_steps
 from screens.theme import Theme
 from screens.voice import HOME_CHOICES, VoiceGuide
 from screens.widgets import BigButton, QrCode, Text, WarningIcon
@@ -50,24 +51,6 @@ NO_BACK = {State.ATTRACT, State.OUT_OF_SERVICE, State.GOODBYE, State.SUBMITTING,
            State.HANDOVER, State.DONE, State.RATE}
 NO_HOME = NO_BACK | {State.HOME}
 IDLE_GC_S = 1.0  # on the attract screen this long, nobody there: the garbage is collected
-
-
-STEP_OF = {State.IDENTIFY: "identify", State.CONSENT: "identify", State.VERIFY: "identify",
-           State.FILL: "fill", State.CONFIRM: "confirm", State.SUBMITTING: "done",
-           State.HANDOVER: "done", State.DONE: "done"}
-
-
-def task_steps(view: SessionView) -> tuple[list[str], int] | None:
-    """The steps of the task under way and which one this is; None outside a task."""
-    step = STEP_OF.get(view.state)
-    if step is None or view.service is None:
-        return None
-    service = view.service
-    if service.intent.value != "apply":
-        names = ["identify", "done"]
-    else:
-        names = ["identify", *(["fill"] if service.fields else []), "confirm", "done"]
-    return names, names.index(step) if step in names else len(names) - 1
 
 
 class Bar(BoxLayout):  # type: ignore[misc]
