@@ -73,3 +73,53 @@ def test_a_face_check_that_gave_up_is_vouched_for_by_the_assisting_staff(
     assert s.staff_vouch("H-01", "hall_staff")
     assert s.state is State.CONFIRM and s.face_check == "staff_verified"
     assert "identity_vouched_by_staff" in events(rig)
+
+
+def test_a_citizen_who_declined_the_face_check_then_called_is_vouched_for(
+        rig: Any, citizen: Identity) -> None:
+    rig.session.d.ask_face_consent = True
+    s = to_identify_household_proof(rig)
+    rig.reader.present(citizen)
+    rig.tick()
+    assert s.state is State.CONSENT
+    s.consent_face(False)
+    s.call_staff()  # the notice now says staff were called, not that the check was declined
+    s.staff_assisting("H-01", "hall_staff")
+    assert s.view().staff_may_vouch
+    assert s.staff_vouch("H-01", "hall_staff") and s.state is State.CONFIRM
+
+
+def test_each_call_for_help_is_its_own_even_in_the_same_visit(rig: Any) -> None:
+    s = rig.session
+    s.touch()
+    s.call_staff()
+    s.back()  # the visit ends: the wipe clears the call
+    s.back()
+    rig.tick(10)
+    rig.tick(10)
+    s.call_staff()  # from the goodbye or attract screen: someone else needs help
+    keys = [k for kind, _, k in rig.sink.envelopes if kind == "staff.call"]
+    assert len(keys) == 2 and len(set(keys)) == 2
+
+
+def test_a_view_from_before_the_assistance_does_not_sign_the_staff_out() -> None:
+    from kiosk.session import SessionView
+    from screens.staff.mode import StaffMode
+
+    class Desk:
+        signed_out = 0
+
+        def sign_out(self) -> None:
+            Desk.signed_out += 1
+
+    port = type("Port", (), {"staff": Desk(), "console": None, "session": None})()
+    mode = StaffMode(shell=None, port=port)
+    mode._assisting = True
+    def view(state: State) -> SessionView:
+        return SessionView(state=state, language="zh", elder=False, high_contrast=False,
+                           offline=False)
+
+    mode.on_view(view(State.IDENTIFY))  # published before it began, queued
+    assert Desk.signed_out == 0 and mode._assisting
+    mode.on_view(view(State.GOODBYE))  # the citizen's session is over
+    assert Desk.signed_out == 1 and not mode._assisting

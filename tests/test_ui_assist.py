@@ -76,7 +76,8 @@ def test_staff_take_the_call_sign_in_vouch_for_the_citizen_who_then_finishes(
     tap_button(shell, "同意并开始人脸核验")
     pump(lambda: terminal.session.view().face_gave_up, 30)  # nothing to compare the face with
     tap_button(shell, "呼叫工作人员")
-    key = f"staff.call:{terminal.session.visit_id}"
+    pump(lambda: terminal.session.view().staff_called)
+    key = f"staff.call:{terminal.session.call_id}"
     pump(lambda: backoffice.store.calls.call(key) is not None, 30)
     took = requests.post(f"{backoffice.url}/v1/calls/{key}/take", headers=backoffice.headers,
                          json={"staff": "H-01"}, timeout=10)

@@ -343,7 +343,7 @@ def _staff_coming(r: SceneRig) -> None:
     r.session.d.staffed = None
     _services(r)
     r.session.call_staff()
-    r.session.call_taken(r.session.visit_id)
+    r.session.call_taken(r.session.call_id)
 
 
 def _out_of_service(r: SceneRig) -> None:

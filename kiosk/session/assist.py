@@ -37,8 +37,7 @@ def end(s: Session) -> None:
 
 def needs_vouching(s: Session) -> bool:
     """Whether staff can vouch for the citizen's identity now."""
-    declined = s.state is State.CONSENT and s.notice is not None \
-        and s.notice.key == "consent_declined"
+    declined = s.state is State.CONSENT and s.face_declined
     return s.identity is not None and (declined or (s.state is State.VERIFY and s.face_gave_up))
 
 
@@ -100,8 +99,16 @@ class StaffSteps:
         with s._lock:
             began = begin(s, staff_id, role)
             if began:
+                s._activity()  # staff are here: the citizen's session does not time out
                 s._publish()
             return began
+
+    def staff_present(self) -> None:
+        """Assisting staff touched the screen: the citizen's session is in use."""
+        s = _session(self)
+        with s._lock:
+            if s.assisted_by:
+                s._activity()
 
     def staff_vouch(self, staff_id: str, role: str) -> bool:
         """The assisting staff compared the document with the citizen by sight."""

@@ -91,6 +91,8 @@ class Session(Preferences, VisitSteps, StaffSteps):
         self.card_alerted = False  # staff were told of it
         self.queued_key: str | None = None  # the application's envelope, to see it delivered
         self.face_consent = False
+        self.face_declined = False  # declined the face check: staff may look instead
+        self.call_id = ""  # this call for help's own random id (its envelope's key)
         self.rating_level: int | None = None
         self.rating_reasons: set[str] = set()
         self._last_activity = self.d.clock.now()
@@ -101,6 +103,8 @@ class Session(Preferences, VisitSteps, StaffSteps):
     def go(self, state: State, notice: Notice | None = None) -> None:
         if state is not self.state:
             log.debug("session %s -> %s", self.state, state)
+            if self.state is State.IDENTIFY:  # read for that screen's service only
+                self.expired_identity = None
             # A new screen is something new to read: the inactivity clock starts again. What
             # was in flight for the old one will not be applied to the new one.
             self._activity()

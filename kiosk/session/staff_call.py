@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from kiosk.session.events import queue_event_safely
 from kiosk.session.hours import staffed_now
 from kiosk.session.view import Notice
+from kiosk.session.visit import new_visit_id
 
 if TYPE_CHECKING:
     from kiosk.session.machine import Session
@@ -21,8 +22,9 @@ CALL_KIND = "staff.call"
 
 
 def call_key(s: Session) -> str:
-    """The call's idempotency key: one call a visit, named by the visit's random id."""
-    return f"{CALL_KIND}:{s.visit_id}"
+    """The call's idempotency key: its own random id (a call from the attract screen, or
+    after a visit ended, is a call of its own)."""
+    return f"{CALL_KIND}:{s.call_id}"
 
 
 def call_for_help(s: Session) -> None:
@@ -30,6 +32,7 @@ def call_for_help(s: Session) -> None:
         return
     now = s.d.clock.now()
     s.staff_called = True
+    s.call_id = new_visit_id()
     s.d.audit.record("staff_called", screen=s.state.value)
     queue_event_safely(s, CALL_KIND, {"screen": s.state.value,
                                       "waited_s": round(max(0.0, now - s.entered_at), 1)},
@@ -47,7 +50,7 @@ def watch_call(s: Session, now: float) -> None:
             or now - s.call_checked_at < s.d.timings.call_check_s):
         return
     s.call_checked_at = now
-    key, visit = call_key(s), s.visit_id
+    key, visit = call_key(s), s.call_id
 
     def ask() -> None:
         try:
@@ -62,8 +65,8 @@ def watch_call(s: Session, now: float) -> None:
 
 
 def on_taken(s: Session, visit: str) -> bool:
-    """Under the lock: the call of visit `visit` was taken; False when that visit is over."""
-    if visit != s.visit_id or not s.staff_called or s.staff_when != "staffed":
+    """Under the lock: the call `visit` (its id) was taken; False when that call is over."""
+    if visit != s.call_id or not s.staff_called or s.staff_when != "staffed":
         return False
     s.staff_when = "taken"
     s.d.audit.record("staff_call_taken", screen=s.state.value)

@@ -79,6 +79,7 @@ class VisitSteps:
             s.face_consent = True
             s.go(State.VERIFY)
         else:  # another way: staff check the document by sight
+            s.face_declined = True
             s.notice = Notice("consent_declined")
 
     @intent

@@ -9,6 +9,7 @@ only to a role that `may` do it (a refusal is audited too)."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -83,11 +84,15 @@ class StaffDesk:
         if self._badges is None or not self.uses_badges():
             return None
         uid = self._badges()
-        if uid is None or uid == self._badge_seen:
-            self._badge_seen = uid
+        seen = None if uid is None else hashlib.sha256(uid).digest()  # not the card's UID
+        if uid is None or seen == self._badge_seen:
+            self._badge_seen = seen
             return None
-        self._badge_seen = uid
+        self._badge_seen = seen
         return self.sign_in_badge(uid)
+
+    def forget_badge(self) -> None:
+        self._badge_seen = None
 
     def sign_in_badge(self, uid: bytes) -> StaffSignIn:
         """A staff badge read on the identity layer's reader."""

@@ -4,6 +4,7 @@ action and every few seconds; closes when the staff session ends (signed out, ti
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ from kiosk.staff.console import NEEDS, Alert, StaffConsole
 from screens.base import KioskScreen
 from screens.widgets import BigButton, ErrorText, Text, text_field
 
+log = logging.getLogger(__name__)
 PRINTERS = ("printer", "certificate_printer")
 
 
@@ -167,7 +169,12 @@ class StaffConsoleScreen(KioskScreen):
         self.redraw()
 
         def work() -> None:
-            job = run()
+            job: DoorJob | None
+            try:
+                job = run()
+            except Exception:
+                log.exception("staff locker job failed")
+                job = DoorJob(False, None, "fault")
             Clock.schedule_once(lambda _dt: done(job), 0)
 
         def done(job: DoorJob | None) -> None:
@@ -186,9 +193,20 @@ class StaffConsoleScreen(KioskScreen):
         return button
 
     def _do(self, run: Callable[[], Any]) -> None:
-        result = run()
-        self._said = self.t("staff.not_allowed") if result is False or result is None else ""
+        try:
+            result = run()
+        except Exception:  # a full disk, a locked database: said, never a crash
+            log.exception("staff console action failed")
+            result, self._said = None, self.t("staff.failed")
+        else:
+            self._said = self.t("staff.not_allowed") if result is False or result is None \
+                else ""
         self.redraw()
+
+    def typing(self) -> bool:
+        """The application number field has the keyboard (a refresh would wipe it)."""
+        field = getattr(self, "_number", None)
+        return field is not None and self.holds_keyboard([field])
 
     def _quit_app(self) -> bool:
         """The staff entry's way out of the app: released from lockdown, then stopped (the

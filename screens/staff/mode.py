@@ -43,13 +43,18 @@ class StaffMode:
     def on_view(self, view: SessionView) -> None:
         """Each view: assistance ends with the citizen's session (the privacy wipe ends it
         there; the staff session goes with it)."""
-        if self._assisting and not view.assisted_by and self.port is not None:
+        ended = view.state in (State.RATE, State.GOODBYE, State.ATTRACT, State.OUT_OF_SERVICE)
+        # Only a view of the session's end: a view published before the assistance began
+        # (queued behind it) does not end it.
+        if self._assisting and ended and self.port is not None:
             self._assisting = False
             self.port.staff.sign_out()
 
     def touch_down(self, touch: Any) -> None:
-        if self._assisting and self.port is not None:
-            self.port.staff.touched()  # staff typing for the citizen keep their session
+        if self.port is not None and (self._assisting or self.showing is not None):
+            self.port.staff.touched()  # staff at the screen keep their session
+            if self._assisting:
+                self.port.session.staff_present()  # and the citizen's session, theirs
         info = self.shell.info
         if self.port is not None and info.collide_point(*touch.pos):
             touch.ud["staff_entry"] = (self.now(), self._corner(touch.x))
@@ -89,12 +94,16 @@ class StaffMode:
         screen = self._show("staff_console")
         screen.open(self.port.console, done=self.close, session=self.port.session,
                     back_to_citizen=self.back_to_citizen)
+        if self._refresh is not None:
+            self._refresh.cancel()
         self._refresh = Clock.schedule_interval(lambda _dt: self._redraw(), CONSOLE_REFRESH_S)
 
     def _redraw(self) -> None:
         if self.showing == "staff_console":
-            self.port.staff.current()  # type: ignore[union-attr]  # a timeout ends it
-            self.shell.screens["staff_console"].redraw()
+            screen = self.shell.screens["staff_console"]
+            if self.port.staff.current() is not None and screen.typing():  # type: ignore[union-attr]
+                return  # an application number being typed is not wiped by a refresh
+            screen.redraw()  # a staff session that timed out closes it
 
     def _show(self, name: str) -> Any:
         shell = self.shell
@@ -111,9 +120,11 @@ class StaffMode:
 
     def close(self) -> None:
         """The staff session is over (cancelled, signed out, timed out)."""
-        if self._assisting and self.port is not None:
-            self._assisting = False
-            self.port.session.staff_left()
+        if self.port is not None:
+            if self._assisting:
+                self._assisting = False
+                self.port.session.staff_left()
+            self.port.staff.sign_out()
         self._leave_screens()
 
     def _leave_screens(self) -> None:

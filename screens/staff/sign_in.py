@@ -4,6 +4,7 @@ when), never which of number or PIN was wrong."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from kiosk.staff import StaffDesk, StaffSignIn
 from screens.base import KioskScreen
 from screens.widgets import BigButton, ErrorText, Text, text_field
 
+log = logging.getLogger(__name__)
 BADGE_POLL_S = 0.5
 
 
@@ -59,11 +61,16 @@ class StaffSignInScreen(KioskScreen):
         self._stop_badges()
         if not desk.uses_badges():
             return
+        desk.forget_badge()  # a badge still on the reader from before is tried again
         self._reading = False
 
         def done(signed: StaffSignIn | None) -> None:
             self._reading = False
-            if signed is None or self._badge_event is None:
+            if signed is None:
+                return
+            if self._badge_event is None:  # the screen went meanwhile: no one stays signed in
+                if signed.ok:
+                    desk.sign_out()
                 return
             if signed.ok:
                 self._leave(self._signed_in)
@@ -71,7 +78,11 @@ class StaffSignInScreen(KioskScreen):
                 self.error.text = self.t("staff.refused_badge")
 
         def read() -> None:
-            signed = desk.try_badge()
+            signed: StaffSignIn | None = None
+            try:
+                signed = desk.try_badge()
+            except Exception:
+                log.exception("staff badge read failed")
             Clock.schedule_once(lambda _dt: done(signed), 0)
 
         def poll(_dt: float) -> None:
@@ -88,7 +99,11 @@ class StaffSignInScreen(KioskScreen):
         self._badge_event = None
 
     def submit(self) -> StaffSignIn:
-        signed = self._desk.sign_in(self.number.text.strip(), self.pin.text)
+        try:
+            signed = self._desk.sign_in(self.number.text.strip(), self.pin.text)
+        except Exception:  # a full disk, a locked database: said, never a crash
+            log.exception("staff sign-in failed")
+            signed = StaffSignIn(False, "unavailable")
         self.pin.text = ""  # never kept on screen, whatever the answer
         if signed.ok:
             self._leave(self._signed_in)
@@ -102,7 +117,7 @@ class StaffSignInScreen(KioskScreen):
         if signed.reason == "locked":
             until = time.strftime("%H:%M:%S", time.localtime(signed.locked_until or 0))
             return self.t("staff.refused_locked", until=until)
-        known = ("wrong_way", "no_pins", "sign_on_unreachable")
+        known = ("wrong_way", "no_pins", "sign_on_unreachable", "unavailable")
         return self.t(f"staff.refused_{signed.reason if signed.reason in known else 'unknown'}")
 
     def _leave(self, then: Callable[[], None]) -> None:
