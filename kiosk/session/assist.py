@@ -7,9 +7,11 @@ and ends the assistance with it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from kiosk.session.view import State
+from kiosk.session.visit import _session
 
 if TYPE_CHECKING:
     from kiosk.session.machine import Session
@@ -112,23 +114,11 @@ class StaffSteps:
 
     def staff_vouch(self, staff_id: str, role: str) -> bool:
         """The assisting staff compared the document with the citizen by sight."""
-        s = _session(self)
-        with s._lock:
-            s._activity()
-            done = vouch(s, staff_id, role)
-            s._publish()
-        s._launch_steps()
-        return done
+        return _decide(_session(self), vouch, staff_id, role)
 
     def staff_accept_expired(self, staff_id: str, role: str) -> bool:
         """The assisting staff let the citizen go on with an expired document."""
-        s = _session(self)
-        with s._lock:
-            s._activity()
-            done = accept_expired(s, staff_id, role)
-            s._publish()
-        s._launch_steps()
-        return done
+        return _decide(_session(self), accept_expired, staff_id, role)
 
     def staff_to_counter(self, staff_id: str, role: str) -> bool:
         """The assisting staff take the citizen to a staffed counter: the session ends."""
@@ -145,6 +135,13 @@ class StaffSteps:
             s._publish()
 
 
-
-def _session(mixin: object) -> Session:
-    return cast("Session", mixin)
+def _decide(s: Session, rule: Callable[[Session, str, str], bool], staff_id: str,
+            role: str) -> bool:
+    """A staff decision under the lock (activity: someone is at the screen); the steps it
+    started run once the lock is released."""
+    with s._lock:
+        s._activity()
+        done = rule(s, staff_id, role)
+        s._publish()
+    s._launch_steps()
+    return done
