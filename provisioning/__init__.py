@@ -1,2 +1,2 @@
-"""Technician tooling: device discovery, configuration wizard, enrolment, self-test and
-readiness report. Nothing yet: these come with their own issues (see ARCHITECTURE.md)."""
+"""Technician tooling: device discovery, the configuration wizard, enrolment, the self-test
+and its readiness report (`kiosk provision ...`)."""

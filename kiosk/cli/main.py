@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
+from kiosk.cli.audit import audit_app
 from kiosk.cli.checks import PortOpt, UrlOpt, check_database_url
 from kiosk.cli.device import device_app
 from kiosk.cli.locker import locker_app
@@ -44,6 +45,9 @@ app.add_typer(queue_app, name="queue")
 app.add_typer(device_app, name="device")
 app.add_typer(locker_app, name="locker")
 app.add_typer(staff_app, name="staff")
+app.add_typer(audit_app, name="audit")
+for _plugin in entry_points(group="kiosk.commands"):  # kiosk provision (provisioning/)
+    app.add_typer(_plugin.load(), name=_plugin.name)
 
 ProfileOpt = Annotated[str, typer.Option("--profile", help="Profile name or TOML file.")]
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where state is kept.")]

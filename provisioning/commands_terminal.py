@@ -1,0 +1,9 @@
+"""Placeholder: commands registered on `kiosk provision`."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to `kiosk provision`."""
