@@ -4,6 +4,8 @@ directory readable by it alone (0600), never printed or logged:
 - `terminal.token`: the bearer token terminals present (unless `--token-file` names one);
   nothing but the health check, certificate verification and the QR public key is answered
   without it.
+- `operator.token`: the operator's bearer token: issuing and revoking enrolment tokens,
+  revoking terminals, offering configuration, reading heartbeats.
 - `citizen-hash.key`: the key of the citizen hash, given to terminals at enrolment. A citizen
   is matched by `hex(HMAC-SHA256(key, id_number.strip().upper()))` (the terminal's side is
   kiosk/records/citizen_key.py: the two systems share no code).
@@ -22,6 +24,7 @@ from cryptography.fernet import Fernet
 
 TOKEN_FILE = "terminal.token"
 CITIZEN_KEY_FILE = "citizen-hash.key"
+OPERATOR_TOKEN_FILE = "operator.token"
 STORE_KEY_FILE = "store.key"
 
 
@@ -59,10 +62,19 @@ class BackOfficeSecrets:
             token = private_file(self.token_file, (secrets.token_urlsafe(32) + "\n").encode()
                                  ).decode("ascii").strip()
         self.token = token
+        self.operator_token_file = self.data_dir / OPERATOR_TOKEN_FILE
+        self.operator_token = private_file(
+            self.operator_token_file, (secrets.token_urlsafe(32) + "\n").encode()
+        ).decode("ascii").strip()
         self._citizen_key = bytes.fromhex(private_file(
             self.citizen_key_file, (os.urandom(32).hex() + "\n").encode()).decode().strip())
         self.fernet = Fernet(private_file(self.data_dir / STORE_KEY_FILE,
                                           Fernet.generate_key()).strip())
+
+    @property
+    def citizen_key_hex(self) -> str:
+        """The citizen-hash key as terminals are given it at enrolment."""
+        return self._citizen_key.hex()
 
     def citizen_hash(self, id_number: str) -> str:
         normal = id_number.strip().upper().encode("utf-8")

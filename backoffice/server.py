@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from backoffice import terminal_routes
 from backoffice.calls import STATUSES as CALL_STATUSES
 from backoffice.calls import staff_problem
 from backoffice.certificates import (
@@ -71,24 +72,36 @@ class BackOfficeHTTPServer(BoundedHTTPServer):
 class _Handler(BoundedHandler):
     server: BackOfficeHTTPServer
 
-    def _authorized(self) -> bool:
-        path = urlsplit(self.path).path
-        if path in PUBLIC or path.startswith("/v1/verify/"):
-            return True
-        given = self.headers.get("Authorization", "")
-        return hmac.compare_digest(given.encode(), f"Bearer {self.server.token}".encode())
+    terminal_id: str | None = None  # the enrolled terminal whose credential came with it
 
-    def _guard(self) -> bool:
-        if self._authorized():
+    def _authorized(self, method: str) -> bool:
+        """Public paths for anyone; the operator's for its token; the rest for the fleet
+        token, an enrolled terminal's credential or the operator."""
+        path = urlsplit(self.path).path
+        self.terminal_id = None
+        if path in PUBLIC or path in terminal_routes.PUBLIC or path.startswith("/v1/verify/"):
             return True
-        self._send(401, {"error": "missing or wrong bearer token"}, close=True)
+        if terminal_routes.is_operator(self):
+            return True
+        if terminal_routes.operator_only(method, path):
+            return False
+        given = self.headers.get("Authorization", "")
+        if hmac.compare_digest(given.encode(), f"Bearer {self.server.token}".encode()):
+            return True
+        self.terminal_id = terminal_routes.credential_terminal(self)
+        return self.terminal_id is not None
+
+    def _guard(self, method: str) -> bool:
+        if self._authorized(method):
+            return True
+        self._send(401, {"error": "missing, wrong or revoked bearer token"}, close=True)
         return False
 
     def _dispatch(self, method: str) -> None:
         if method == "get":
             self.server.reading(self.connection, False)
         try:
-            if self._guard():
+            if self._guard(method) and not terminal_routes.handle(self, method):
                 getattr(self, f"_{method}")()
         except (ConnectionError, TimeoutError):
             self.close_connection = True

@@ -26,6 +26,7 @@ from backoffice.ratings import (
     rating_fields,
 )
 from backoffice.tellers import TellerDirectory
+from backoffice.terminals import TerminalsOffice
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -111,6 +112,7 @@ class BackOfficeStore:
         self.ratings = RatingsOffice(db, clock=clock)
         self.calls = CallsOffice(db, clock=clock)  # written once a staff.call is accepted
         self.tellers = TellerDirectory(db)  # the bank's staff sign-on, stood in for
+        self.terminals = TerminalsOffice(db, clock=clock)  # enrolment, heartbeats, config
 
     def accept(self, key: str, kind: str, payload: bytes) -> tuple[str, str]:
         """Store one envelope exactly once. Returns (accepted|duplicate|rejected, detail)."""

@@ -34,6 +34,7 @@ from kiosk.records.audit import AuditLog
 from kiosk.records.citizen_key import FILE_NAME as CITIZEN_KEY_FILE
 from kiosk.records.citizen_key import CitizenKey
 from kiosk.records.dir_lock import DataDirLock
+from kiosk.records.enrolment import QR_KEY_FILE
 from kiosk.records.locker_store import LockerInventory, LockerKeyMismatch
 from kiosk.records.print_journal import PrintJournal
 from kiosk.records.staff_alerts import StaffAlerts
@@ -121,6 +122,8 @@ def read_qr_key(profile: Profile, data_dir: Path) -> TokenVerifier | None:
     """The back office's key for identity QR codes, when the profile names one; used tokens
     are remembered in the data directory."""
     path = profile.backoffice.qr_public_key_file
+    if not path and (data_dir / QR_KEY_FILE).is_file():
+        path = str(data_dir / QR_KEY_FILE)  # where enrolment keeps it when the profile is silent
     if not path:
         return None
     try:
@@ -209,12 +212,14 @@ class Terminal:
             self.devices.stop()  # nothing started here outlives a refused start
             self.audit.close()
             raise
+        office = profile.backoffice
         self.backoffice = BackOfficeClient(
-            options.backoffice_url, token=token, timeout_s=self.timings.backoffice_timeout_s
-        )
+            options.backoffice_url, token=token, timeout_s=self.timings.backoffice_timeout_s,
+            verify=office.ca_file or office.verify_tls)
         self.sync = SyncWorker(
             self.outbox,
-            HttpTransport(self.backoffice.envelopes_url, headers=self.backoffice.headers),
+            HttpTransport(self.backoffice.envelopes_url, headers=self.backoffice.headers,
+                          session=self.backoffice.new_session()),
             idle_poll_s=self.timings.outbox_poll_s,
         )
         self.journal = PrintJournal(data_dir / "print-journal.db")

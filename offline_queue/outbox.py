@@ -310,6 +310,15 @@ class Outbox:
             oldest_pending_age_s=None if oldest is None else max(0.0, self._clock() - oldest),
         )
 
+    def integrity_problem(self) -> str | None:
+        """What SQLite's quick check finds wrong with the database, or None."""
+        try:
+            rows = self._conn().execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as e:
+            return str(e)
+        found = [str(r[0]) for r in rows if r[0] != "ok"]
+        return "; ".join(found[:3]) if found else None
+
     def purge_delivered(self, older_than_s: float) -> int:
         """Delete delivered envelopes acknowledged more than `older_than_s` ago."""
         with self._tx() as conn:

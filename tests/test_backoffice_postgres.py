@@ -96,8 +96,8 @@ def test_a_restart_on_the_same_database_remembers_everything(
             assert "王芳" not in dump, table
     # Nothing of it in the data directory: only keys and the token are files there.
     assert sorted(p.name for p in (tmp_path / "bo").iterdir()) == [
-        "certificate-key.bin", "citizen-hash.key", "qr-signing-key.pem", "store.key",
-        "terminal.token"]
+        "certificate-key.bin", "citizen-hash.key", "operator.token", "qr-signing-key.pem",
+        "store.key", "terminal.token"]
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ import json
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -308,27 +308,6 @@ def _one_printer(config: str | None, kind: str) -> Iterator[tuple[Profile, Any]]
             devices.stop()
 
 
-def _test_job(profile: Profile, kind: str) -> Callable[[Any], Any]:
-    """A receipt with Chinese text and a QR code, or an A4 test certificate."""
-    from devices.certificate_printer.protocol import CertificateDocument
-    from devices.printer.protocol import Receipt
-    from kiosk.session.steps.certificate_pdf import render_certificate
-
-    when = time.strftime("%Y-%m-%d %H:%M:%S")
-    if kind == "printer":
-        receipt = Receipt("打印测试 Print test", (f"终端 Terminal: {profile.terminal.id}",
-                                                  f"时间 Time: {when}", "中文 GB18030 汉字测试"),
-                          f"KIOSK-PRINT-TEST {profile.terminal.id} {when}", "测试完成 Test done")
-        return lambda p: p.print_receipt(receipt)
-    pdf = render_certificate({
-        "serial": "TEST", "verification_code": "TEST", "title_zh": "打印测试",
-        "title_en": "Print test", "issuer": profile.terminal.name.get("zh"),
-        "holder": "测试", "district": profile.terminal.id, "issued_at": time.time()},
-        profile.backoffice.url or "http://127.0.0.1")
-    document = CertificateDocument("TEST", "打印测试 Print test", pdf)
-    return lambda p: p.print_certificate(document)
-
-
 @device_app.command("print-test")
 def print_test(kind: PrinterKind = "printer", config: ConfigOpt = None,
                json_out: JsonOpt = False) -> None:
@@ -338,7 +317,9 @@ def print_test(kind: PrinterKind = "printer", config: ConfigOpt = None,
     from devices.printer.protocol import PrintFailure, PrintResult
 
     with _one_printer(config, kind) as (profile, printer):
-        job = _test_job(profile, kind)
+        from kiosk.health.selftest_devices import test_print_job
+
+        job = test_print_job(profile, kind)
         result = printer.call(job, PrintResult(PrintFailure.OFFLINE,
                                                "the printer did not answer in time"),
                               timeout_s=profile.timings.print_timeout_s, what="print test").value

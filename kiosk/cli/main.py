@@ -200,10 +200,22 @@ def run(
     if not prof.backoffice.url:
         fail(f"{config}: backoffice.url: required for `kiosk run` (only `kiosk demo` embeds one)")
     assert prof.backoffice.url is not None
+    from kiosk.config.production import pcsc_readers, production_problems
+    from kiosk.records.enrolment import EnrolmentFiles
+
+    files = EnrolmentFiles.of(prof, data_dir)
+    secrets = [*files.secrets(), data_dir / "outbox.key", data_dir / "audit-signing.key"]
+    problems = production_problems(prof, secrets, pcsc_readers())
+    if problems:
+        for problem in problems[:-1]:
+            typer.echo(f"kiosk: {config}: {problem}", err=True)
+        fail(f"{config}: {problems[-1]}" + (f" ({len(problems)} problems: a production "
+                                            "start refuses them all)" if len(problems) > 1
+                                            else ""))
     try:
         terminal = Terminal(prof, TerminalOptions(
             data_dir=data_dir, backoffice_url=prof.backoffice.url,
-            token_file=prof.backoffice.token_file))  # the key: the profile's or data dir's
+            token_file=str(files.token)))  # the key: the profile's or data dir's
     except ConfigError as e:
         fail(str(e))
     _run_ui(terminal, autoplay=False)

@@ -178,6 +178,11 @@ class BackOffice(_Strict):
     (written at enrolment)."""
     receipt_qr_prefix: str = ""
     """Printed as a QR code on every receipt, followed by the tracking number (a status page)."""
+    verify_tls: bool = True
+    """Check the back office's TLS certificate (never off in production: `kiosk run` refuses)."""
+    ca_file: str | None = None
+    """A CA bundle (PEM) to check the back office's certificate against, instead of the
+    system's (a government private CA)."""
 
 
 class Profile(_Strict):

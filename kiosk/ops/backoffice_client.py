@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import requests
@@ -22,13 +24,22 @@ ENVELOPES_PATH = "/v1/envelopes"
 
 class BackOfficeClient:
     def __init__(
-        self, base_url: str, *, token: str | None = None, timeout_s: float = 8.0
+        self, base_url: str, *, token: str | None = None, timeout_s: float = 8.0,
+        verify: bool | str = True,
     ) -> None:
+        """`verify`: check the back office's TLS certificate (a path: against that CA)."""
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = requests.Session()
+        self._verify = verify
+        self._http = self.new_session()
         self.verify_base_url = self.base_url  # certificates' QR codes point here
+
+    def new_session(self) -> requests.Session:
+        """An HTTP session that checks TLS as this client does (the sync worker's own)."""
+        session = requests.Session()
+        session.verify = self._verify
+        return session
 
     @property
     def envelopes_url(self) -> str:
@@ -139,3 +150,93 @@ class BackOfficeClient:
     def stats(self) -> dict[str, int] | None:
         body = self._get("/v1/stats")
         return body if isinstance(body, dict) else None
+
+    # -- the terminal itself: credential, heartbeat, remote configuration -------------------
+
+    def check_in(self) -> CheckIn:
+        """Is the back office there, does it take our credential, what time is it there."""
+        started = time.monotonic()
+        try:
+            r = self._http.get(self.base_url + "/v1/whoami", headers=self.headers,
+                               timeout=self.timeout_s)
+        except requests.RequestException as e:
+            return CheckIn(reachable=False, status=None, detail=type(e).__name__)
+        took = time.monotonic() - started
+        body = self._answer(r, "/v1/whoami", (401, 403))
+        server_time = body.get("server_time") if isinstance(body, dict) else None
+        if isinstance(server_time, bool) or not isinstance(server_time, int | float):
+            server_time = None
+        return CheckIn(reachable=True, status=r.status_code, round_trip_s=took,
+                       server_time=None if server_time is None else float(server_time),
+                       terminal_id=body.get("terminal_id") if isinstance(body, dict) else None,
+                       detail=str(body.get("error", "")) if isinstance(body, dict) else "")
+
+    def heartbeat(self, doc: Mapping[str, object]) -> dict[str, object] | None:
+        """The back office's answer to one heartbeat (it names the newest configuration
+        offered to us), or None."""
+        body = self._post("/v1/heartbeats", doc)
+        return body if isinstance(body, dict) else None
+
+    def offered_config(self, terminal_id: str) -> dict[str, object] | None:
+        """The newest configuration offered to this terminal ({version, profile, ...}); None
+        when none is, or the back office cannot be asked."""
+        body = self._ask("GET", f"/v1/terminals/{quote(terminal_id)}/config", also=(404,))
+        if not isinstance(body, dict) or not isinstance(body.get("version"), int) \
+                or not isinstance(body.get("profile"), dict):
+            return None
+        return body
+
+    def config_status(self, terminal_id: str, version: int, status: str,
+                      detail: str | None = None) -> bool:
+        """Tell the back office what became of a configuration version."""
+        body = self._post(f"/v1/terminals/{quote(terminal_id)}/config/{version}/status",
+                          {"status": status, "detail": detail})
+        return isinstance(body, dict)
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    reachable: bool
+    status: int | None  # 200: our credential is good; 401: refused (revoked, wrong)
+    round_trip_s: float | None = None
+    server_time: float | None = None  # the back office's clock, mid-way through the trip
+    terminal_id: str | None = None  # whose credential ours is (None: a fleet token)
+    detail: str = ""
+
+
+class EnrolmentRefused(Exception):
+    """The back office would not enrol us; the message says why, in its words."""
+
+
+def enrol(base_url: str, enrolment_token: str, terminal_id: str, audit_public_key: str,
+          timeout_s: float = 15.0, verify: bool | str = True) -> dict[str, str]:
+    """Trade a one-time enrolment token for the terminal's credential, the citizen-hash key
+    and the QR-token public key. EnrolmentRefused says why not (unreachable, refused, or an
+    answer off the contract). The token goes in the body, never in a URL or a log."""
+    url = base_url.rstrip("/") + "/v1/enrolments"
+    try:
+        r = requests.post(url, json={"enrolment_token": enrolment_token,
+                                     "terminal_id": terminal_id,
+                                     "audit_public_key": audit_public_key},
+                          timeout=timeout_s, verify=verify)
+    except requests.RequestException as e:
+        raise EnrolmentRefused(f"the back office at {base_url} cannot be reached "
+                               f"({type(e).__name__})") from e
+    try:
+        body = r.json()
+    except ValueError:
+        body = None
+    if r.status_code != 201:
+        why = body.get("error") if isinstance(body, dict) else None
+        raise EnrolmentRefused(f"the back office refused (HTTP {r.status_code}): "
+                               f"{why or 'no reason given'}")
+    wanted = ("credential", "citizen_hash_key", "qr_public_key")
+    if not isinstance(body, dict) or any(not isinstance(body.get(k), str) or not body[k]
+                                         for k in wanted):
+        raise EnrolmentRefused("the back office's answer lacks " + ", ".join(wanted))
+    key = body["citizen_hash_key"]
+    if len(key) < 64 or any(c not in "0123456789abcdef" for c in key.lower()):
+        raise EnrolmentRefused("the back office's citizen-hash key is not 32 bytes of hex")
+    if "BEGIN PUBLIC KEY" not in body["qr_public_key"]:
+        raise EnrolmentRefused("the back office's QR-token key is not a PEM public key")
+    return {k: body[k] for k in wanted}
