@@ -120,10 +120,22 @@ class DeviceWorker(Generic[D]):
             self._stopped = True
             thread = self._thread
         self._jobs.put(None)
-        if thread is None:
-            return True
-        thread.join(timeout_s)
-        return not thread.is_alive()
+        if thread is not None:
+            thread.join(timeout_s)
+            if thread.is_alive():
+                return False  # a hung call still holds the device: not released under it
+        self._release()
+        return True
+
+    def _release(self) -> None:
+        """The device's port, socket or camera let go (when it has something to let go), so
+        that the next owner (a restarted terminal, the technician's test) can open it."""
+        close = getattr(self._device, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:  # a device that cannot be closed is left to the process's end
+                log.exception("%s: could not be released", self.name)
 
     # ---------------------------------------------------------------- calls
     def submit(self, fn: Callable[[D], T], default: T, *, timeout_s: float | None = None,

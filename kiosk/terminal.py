@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,10 @@ from kiosk.locker.layout import profile_layout
 from kiosk.locker.loading import LockerDesk
 from kiosk.locker.watch import LockerWatch
 from kiosk.ops.backoffice_client import BackOfficeClient
-from kiosk.records.audit import AuditLog
+from kiosk.ops.heartbeat import Heartbeat
+from kiosk.ops.remote_config import ConfigKeeper
+from kiosk.records.audit import CHECKPOINT_KIND, AuditLog, Checkpoint
+from kiosk.records.audit_keys import load_or_create_signing_key
 from kiosk.records.citizen_key import FILE_NAME as CITIZEN_KEY_FILE
 from kiosk.records.citizen_key import CitizenKey
 from kiosk.records.dir_lock import DataDirLock
@@ -39,11 +43,13 @@ from kiosk.records.locker_store import LockerInventory, LockerKeyMismatch
 from kiosk.records.print_journal import PrintJournal
 from kiosk.records.staff_alerts import StaffAlerts
 from kiosk.records.staff_pins import STAFF_PINS_FILE, StaffPins
+from kiosk.records.submission import queue_event
 from kiosk.records.used_tokens import UsedTokenStore
-from kiosk.session import Session, SessionDeps
+from kiosk.session import Session, SessionDeps, State
 from kiosk.session.steps import StepRunner, ThreadedSteps
 from kiosk.staff import StaffDesk
 from kiosk.staff.console import StaffConsole
+from kiosk.versions import versions
 from offline_queue import FernetCipher, HttpTransport, Outbox, SyncWorker
 from offline_queue.envelope import DELIVERED
 
@@ -60,6 +66,8 @@ class TerminalOptions:
     token_file: str | None = None  # the terminal's bearer token, written at enrolment
     citizen_key_file: str | None = None  # None: the profile's, else the data directory's
     steps: StepRunner | None = None  # None: each session step on a thread of its own
+    keeper: ConfigKeeper | None = None  # remote configuration (kiosk run); None: none taken
+    config_version: int | None = None  # the remote configuration version this start runs
 
 
 def open_outbox(data_dir: Path, *, recover_leases: bool = True) -> Outbox:
@@ -192,7 +200,9 @@ class Terminal:
         data_dir = options.data_dir
         catalogue = load_catalogue()
         self.services: list[Service] = [catalogue.get(sid) for sid in profile.services]
-        self.audit = AuditLog(data_dir / "audit.jsonl", options.clock)
+        self.audit = AuditLog(data_dir / "audit.jsonl", options.clock,
+                              signing_key=load_or_create_signing_key(data_dir),
+                              on_checkpoint=self._checkpoint_to_backoffice)
         self.devices = options.devices or build_devices(
             profile, data_dir, self.timings, options.clock, self._status_changed)
         try:
@@ -276,6 +286,12 @@ class Terminal:
                                     lockers=self.locker_desk,
                                     assignee=lambda no: self.backoffice.assignee_of(no)
                                     if self.backoffice is not None else None)
+        self.started_at = time.monotonic()
+        self.restart_requested = False
+        self.restart_hook: Callable[[], None] | None = None  # the UI's: stop, to be restarted
+        self.heartbeat = Heartbeat(self.backoffice, self.heartbeat_body, self.timings.heartbeat_s,
+                                   keeper=options.keeper, idle=self.idle,
+                                   restart=self.request_restart)
         locker = self.devices.locker
         self.locker_watch = None if locker is None else LockerWatch(
             self.inventory, locker, sink=self.outbox, audit=self.audit,
@@ -284,6 +300,58 @@ class Terminal:
             interval_s=self.timings.door_watch_s, in_use=lambda: self.session.door_intent,
             staff_at=lambda: self.locker_desk.busy if self.locker_desk is not None else None,
             pickup_codes=lambda: self.backoffice.pickup_codes(profile.terminal.id))
+
+    def _checkpoint_to_backoffice(self, checkpoint: Checkpoint) -> None:
+        """A signed checkpoint of the audit chain goes to the back office through the outbox.
+        One made before the outbox is open stays in the log alone: the next signs all of it."""
+        outbox = getattr(self, "outbox", None)
+        if outbox is not None:
+            tid = self.profile.terminal.id
+            queue_event(outbox, CHECKPOINT_KIND, checkpoint.body(tid),
+                        key=checkpoint.idempotency_key(tid))
+
+    def idle(self) -> bool:
+        """Nobody at the screen: no citizen's session, no staff signed in, no door job."""
+        busy_door = self.locker_desk is not None and self.locker_desk.busy is not None
+        return self.session.state in (State.ATTRACT, State.OUT_OF_SERVICE) \
+            and self.staff.current() is None and not busy_door
+
+    def heartbeat_body(self) -> dict[str, object]:
+        """What the heartbeat tells the back office: no personal data, only the terminal."""
+        stats = self.outbox.stats()
+        devices = {}
+        for worker in self.devices:
+            report = worker.report()
+            devices[worker.name] = {"kind": worker.kind, "state": report.status.state.value,
+                                    "reason": report.status.reason,
+                                    "age_s": round(report.age(self.options.clock.now()), 1)}
+        return {
+            "terminal_id": self.profile.terminal.id, "at": self.options.clock.wall(),
+            "uptime_s": round(time.monotonic() - self.started_at, 1),
+            "versions": versions(), "config_version": self.options.config_version,
+            "profile": self.profile.profile, "screen": self.session.state.value,
+            "devices": devices,
+            "outbox": {"pending": stats.pending + stats.in_flight, "parked": stats.parked,
+                       "oldest_age_s": None if stats.oldest_pending_age_s is None
+                       else round(stats.oldest_pending_age_s, 1)},
+        }
+
+    def health_problem(self) -> str | None:
+        """None when the terminal is healthy (every device usable, the back office taking our
+        credential); else what is not."""
+        problems = [f"{w.name} {w.report().status.state.value}" for w in self.devices
+                    if not w.report().status.usable]
+        answer = self.backoffice.check_in()
+        if answer.status != 200:
+            problems.append("back office " + (f"refused (HTTP {answer.status})"
+                                              if answer.reachable else "unreachable"))
+        return "; ".join(problems) or None
+
+    def request_restart(self) -> None:
+        """Stop, so that the supervisor (systemd, kiosk supervise) starts the terminal again."""
+        self.restart_requested = True
+        if self.restart_hook is not None:
+            self.restart_hook()
 
     def _read_badge(self) -> bytes | None:
         return read_badge(self.devices.id_readers, self.timings.device_call_timeout_s)
@@ -312,16 +380,18 @@ class Terminal:
         if self.locker_watch is not None:
             self.locker_watch.start()
         self.sync.start()
+        self.heartbeat.start()
 
     def stop(self) -> None:
+        self.heartbeat.stop()
         self.session.close()
         if self.locker_watch is not None:
             self.locker_watch.stop()
         self.sync.stop()
         self.devices.stop()
+        self.audit.close()  # before the outbox: its last checkpoint is queued there
         self.outbox.close()
         self.inventory.close()
         self.journal.close()
         self.staff_pins.close()
-        self.audit.close()
         self._dir_lock.release()

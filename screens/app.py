@@ -110,3 +110,5 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
         print(f"kiosk: no display, drawing offscreen; the screen is written to {live_png} "
               f"every {LIVE_PNG_EVERY_S:.0f} s{who}; Ctrl-C stops", flush=True)
     app.run()
+    # A configuration from the back office is run by a restart, at a moment nobody is there.
+    terminal.restart_hook = lambda: Clock.schedule_once(lambda _dt: app.stop(), 0)

@@ -49,6 +49,7 @@ app.add_typer(audit_app, name="audit")
 for _plugin in entry_points(group="kiosk.commands"):  # kiosk provision (provisioning/)
     app.add_typer(_plugin.load(), name=_plugin.name)
 
+RESTART_EXIT = 75  # EX_TEMPFAIL: stopped to be started again (systemd, kiosk supervise)
 ProfileOpt = Annotated[str, typer.Option("--profile", help="Profile name or TOML file.")]
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where state is kept.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -212,13 +213,36 @@ def run(
         fail(f"{config}: {problems[-1]}" + (f" ({len(problems)} problems: a production "
                                             "start refuses them all)" if len(problems) > 1
                                             else ""))
+    from kiosk.ops.backoffice_client import BackOfficeClient
+    from kiosk.ops.remote_config import ConfigKeeper
+    from kiosk.ops.startup import start_with_remote_config
+
+    url = prof.backoffice.url
     try:
-        terminal = Terminal(prof, TerminalOptions(
-            data_dir=data_dir, backoffice_url=prof.backoffice.url,
-            token_file=str(files.token)))  # the key: the profile's or data dir's
-    except ConfigError as e:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        client = BackOfficeClient(url, token=read_token(files.existing_token()),
+                                  timeout_s=prof.timings.backoffice_timeout_s,
+                                  verify=prof.backoffice.ca_file or prof.backoffice.verify_tls)
+        keeper = ConfigKeeper(data_dir, client, prof.terminal.id,
+                              check=lambda p: production_problems(p, secrets, pcsc_readers()))
+
+        def make(profile: Profile, version: int | None) -> Terminal:
+            return Terminal(profile, TerminalOptions(
+                data_dir=data_dir, backoffice_url=url, token_file=str(files.token),
+                keeper=keeper, config_version=version))  # the key: the profile's or data dir's
+
+        terminal, _, watch = start_with_remote_config(
+            keeper, prof, make, within_s=prof.timings.config_healthy_within_s)
+    except (ConfigError, OSError) as e:
         fail(str(e))
-    _run_ui(terminal, autoplay=False)
+    try:
+        _run_ui(terminal, autoplay=False)
+    finally:
+        if watch is not None:
+            watch.stop()
+    if terminal.restart_requested:
+        typer.echo("kiosk: restarting (configuration from the back office)", err=True)
+        raise typer.Exit(RESTART_EXIT)
 
 
 @app.command()

@@ -42,6 +42,12 @@ class Timings(BaseModel):
     """A card left in a reader is called out this long before staff are told too."""
     staff_idle_s: float = Field(default=120.0, gt=0)
     """A staff session on the terminal ends this long after staff last touched it."""
+    heartbeat_s: float = Field(default=60.0, ge=0)
+    """How often the terminal tells its back office how it is (device statuses, outbox depth
+    and age, versions, uptime) and learns of configuration offered to it; 0: never."""
+    config_healthy_within_s: float = Field(default=180.0, gt=0)
+    """A configuration from the back office is kept only if the terminal comes up healthy
+    with it (devices usable, back office reachable) within this long; else it is rolled back."""
     call_check_s: float = Field(default=5.0, gt=0)
     """How often, after a call for help while staff are on duty, the back office is asked
     whether a member of staff has taken it."""

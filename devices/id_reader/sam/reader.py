@@ -162,7 +162,11 @@ class ResidentIdSamReader:
         return Photo(wlt, "wlt")
 
     def stop(self) -> None:
-        """Nothing to release: a SAM reader only answers when asked."""
+        """Nothing to stop: a SAM reader only answers when asked."""
+
+    def close(self) -> None:
+        """Let go of the serial port (the worker does, when it stops)."""
+        self._link.close()
 
     def card_present(self) -> bool:
         try:

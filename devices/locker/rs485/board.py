@@ -65,6 +65,10 @@ class Rs485Locker:
         return len(self._layout)
 
     # ---------------------------------------------------------------- status
+    def close(self) -> None:
+        """Let go of the bus's serial port (the worker does, when it stops)."""
+        self._bus.link.close()
+
     def status(self) -> DeviceStatus:
         """Every board is asked. One that is silent makes the whole locker offline, naming it,
         rather than degraded: the compartments behind it can be neither opened nor watched,

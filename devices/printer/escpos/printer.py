@@ -47,6 +47,11 @@ LOGO_MAX = (384, 160)  # dots: fits a 58 mm head (384 dots) as well as an 80 mm 
 
 
 class EscposPrinter:
+    def close(self) -> None:
+        """Let go of the link (the worker does, when it stops)."""
+        with self._lock:
+            self._link.close()
+
     def __init__(self, link: Link, *, model: str = "default", reply_timeout_s: float = 0.5,
                  job_timeout_s: float = 20.0) -> None:
         from escpos.capabilities import get_profile
