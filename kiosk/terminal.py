@@ -27,6 +27,7 @@ from kiosk.config.errors import ConfigError
 from kiosk.config.profile import Profile
 from kiosk.config.settings import Clock, SystemClock, Timings
 from kiosk.health.monitor import HealthMonitor
+from kiosk.health.terminal import TerminalHealth
 from kiosk.locker.layout import profile_layout
 from kiosk.locker.loading import LockerDesk
 from kiosk.locker.watch import LockerWatch
@@ -45,11 +46,10 @@ from kiosk.records.staff_alerts import StaffAlerts
 from kiosk.records.staff_pins import STAFF_PINS_FILE, StaffPins
 from kiosk.records.submission import queue_event
 from kiosk.records.used_tokens import UsedTokenStore
-from kiosk.session import Session, SessionDeps, State
+from kiosk.session import Session, SessionDeps
 from kiosk.session.steps import StepRunner, ThreadedSteps
 from kiosk.staff import StaffDesk
 from kiosk.staff.console import StaffConsole
-from kiosk.versions import versions
 from offline_queue import FernetCipher, HttpTransport, Outbox, SyncWorker
 from offline_queue.envelope import DELIVERED
 
@@ -177,7 +177,7 @@ def build_devices(profile: Profile, data_dir: Path, timings: Timings, clock: Clo
         raise ConfigError(f"profile {profile.profile}: {e}") from e
 
 
-class Terminal:
+class Terminal(TerminalHealth):
     def __init__(self, profile: Profile, options: TerminalOptions) -> None:
         self.profile = profile
         self.options = options
@@ -310,43 +310,6 @@ class Terminal:
             queue_event(outbox, CHECKPOINT_KIND, checkpoint.body(tid),
                         key=checkpoint.idempotency_key(tid))
 
-    def idle(self) -> bool:
-        """Nobody at the screen: no citizen's session, no staff signed in, no door job."""
-        busy_door = self.locker_desk is not None and self.locker_desk.busy is not None
-        return self.session.state in (State.ATTRACT, State.OUT_OF_SERVICE) \
-            and self.staff.current() is None and not busy_door
-
-    def heartbeat_body(self) -> dict[str, object]:
-        """What the heartbeat tells the back office: no personal data, only the terminal."""
-        stats = self.outbox.stats()
-        devices = {}
-        for worker in self.devices:
-            report = worker.report()
-            devices[worker.name] = {"kind": worker.kind, "state": report.status.state.value,
-                                    "reason": report.status.reason,
-                                    "age_s": round(report.age(self.options.clock.now()), 1)}
-        return {
-            "terminal_id": self.profile.terminal.id, "at": self.options.clock.wall(),
-            "uptime_s": round(time.monotonic() - self.started_at, 1),
-            "versions": versions(), "config_version": self.options.config_version,
-            "profile": self.profile.profile, "screen": self.session.state.value,
-            "devices": devices,
-            "outbox": {"pending": stats.pending + stats.in_flight, "parked": stats.parked,
-                       "oldest_age_s": None if stats.oldest_pending_age_s is None
-                       else round(stats.oldest_pending_age_s, 1)},
-        }
-
-    def health_problem(self) -> str | None:
-        """None when the terminal is healthy (every device usable, the back office taking our
-        credential); else what is not."""
-        problems = [f"{w.name} {w.report().status.state.value}" for w in self.devices
-                    if not w.report().status.usable]
-        answer = self.backoffice.check_in()
-        if answer.status != 200:
-            problems.append("back office " + (f"refused (HTTP {answer.status})"
-                                              if answer.reachable else "unreachable"))
-        return "; ".join(problems) or None
-
     def request_restart(self) -> None:
         """Stop, so that the supervisor (systemd, kiosk supervise) starts the terminal again."""
         self.restart_requested = True
@@ -364,23 +327,37 @@ class Terminal:
             self.alerts.device(name, status)
 
     def start(self) -> None:
+        """Reconcile what the last run left (before any screen is shown: `kiosk run` and
+        `kiosk demo` call this before the UI), then start the devices' polling, the locker's
+        watch, the sync worker and the heartbeat."""
+        abandoned = self._abandon_unfinished_prints()
+        purged = self.outbox.purge_delivered(self.timings.delivered_retention_s)
+        if purged:
+            log.info("purged %d delivered envelopes past retention", purged)
+        self.devices.start()
+        findings = self.locker_watch.start() if self.locker_watch is not None else []
+        stats = self.outbox.stats()
+        self.audit.record(
+            "startup_reconciled", leases_recovered=self.outbox.recovered_leases,
+            prints_abandoned=abandoned,
+            doors_settled=sum(f.settled and f.outcome != "to_staff" for f in findings),
+            doors_to_staff=sum(not f.settled or f.outcome == "to_staff" for f in findings),
+            parked=stats.parked)
+        self.sync.start()
+        self.heartbeat.start()
+
+    def _abandon_unfinished_prints(self) -> int:
         # A receipt or certificate that was printing or interrupted when the terminal stopped
         # belongs to a citizen who has gone: never printed later, staff told.
-        for document, number in self.journal.abandon_unfinished(self.options.clock.wall()):
+        abandoned = self.journal.abandon_unfinished(self.options.clock.wall())
+        for document, number in abandoned:
             if document == "certificate":
                 self.audit.record("certificate_abandoned", serial=number)
             else:
                 self.audit.record("receipt_abandoned", tracking_no=number)
             assert self.alerts is not None
             self.alerts.not_printed(document, number)
-        purged = self.outbox.purge_delivered(self.timings.delivered_retention_s)
-        if purged:
-            log.info("purged %d delivered envelopes past retention", purged)
-        self.devices.start()
-        if self.locker_watch is not None:
-            self.locker_watch.start()
-        self.sync.start()
-        self.heartbeat.start()
+        return len(abandoned)
 
     def stop(self) -> None:
         self.heartbeat.stop()

@@ -55,13 +55,14 @@ class Outbox:
         except BaseException:
             self.close()
             raise
+        self.recovered_leases = 0  # in flight when the last process stopped, pending again
         if recover_leases:
             # Whoever held these leases is gone (we are starting): the server dedupes, so sending
             # them again is safe, while leaving them in flight would strand them until expiry.
-            self._conn().execute(
+            self.recovered_leases = self._conn().execute(
                 "UPDATE envelopes SET status = ?, lease_until = NULL WHERE status = ?",
                 (PENDING, IN_FLIGHT),
-            )
+            ).rowcount
 
     # -- connection handling -------------------------------------------------------------
 

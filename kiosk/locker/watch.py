@@ -70,10 +70,12 @@ class LockerWatch:
         return sum(self._inventory.set_code(number, code)
                    for number, code in codes.items() if number in waiting)
 
-    def start(self) -> None:
-        self.run_once()  # what a stop left open is settled before the first citizen
+    def start(self) -> list[Finding]:
+        """Settle what a stop left open (before the first citizen), then watch; the findings."""
+        findings = self.run_once()
         self._thread = threading.Thread(target=self._loop, name="locker-watch", daemon=True)
         self._thread.start()
+        return findings
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval_s):
