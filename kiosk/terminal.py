@@ -27,6 +27,7 @@ from kiosk.config.errors import ConfigError
 from kiosk.config.profile import Profile
 from kiosk.config.settings import Clock, SystemClock, Timings
 from kiosk.health.monitor import HealthMonitor
+from kiosk.health.selftest import Report, SelfTest, SelfTestParts
 from kiosk.health.terminal import TerminalHealth
 from kiosk.locker.layout import profile_layout
 from kiosk.locker.loading import LockerDesk
@@ -50,6 +51,7 @@ from kiosk.session import Session, SessionDeps
 from kiosk.session.steps import StepRunner, ThreadedSteps
 from kiosk.staff import StaffDesk
 from kiosk.staff.console import StaffConsole
+from kiosk.versions import versions
 from offline_queue import FernetCipher, HttpTransport, Outbox, SyncWorker
 from offline_queue.envelope import DELIVERED
 
@@ -285,7 +287,8 @@ class Terminal(TerminalHealth):
                                     door_left_open_s=self.timings.door_close_wait_s,
                                     lockers=self.locker_desk,
                                     assignee=lambda no: self.backoffice.assignee_of(no)
-                                    if self.backoffice is not None else None)
+                                    if self.backoffice is not None else None,
+                                    selftest=self.run_selftest)
         self.started_at = time.monotonic()
         self.restart_requested = False
         self.restart_hook: Callable[[], None] | None = None  # the UI's: stop, to be restarted
@@ -309,6 +312,17 @@ class Terminal(TerminalHealth):
             tid = self.profile.terminal.id
             queue_event(outbox, CHECKPOINT_KIND, checkpoint.body(tid),
                         key=checkpoint.idempotency_key(tid))
+
+    def run_selftest(self) -> Report:
+        """The self-test over this running terminal's own parts (the technician's screen;
+        `kiosk provision selftest` opens them itself), kept as readiness.json and audited."""
+        parts = SelfTestParts(self.profile, self.devices, self.options.data_dir, self.outbox,
+                              self.backoffice, call_timeout_s=self.timings.device_call_timeout_s)
+        report = SelfTest(parts, versions=versions()).run()
+        report.save(self.options.data_dir)
+        self.audit.record("selftest_run", ok=report.ok, passed=sum(i.ok for i in report.items),
+                          failed=",".join(i.name for i in report.items if not i.ok) or None)
+        return report
 
     def request_restart(self) -> None:
         """Stop, so that the supervisor (systemd, kiosk supervise) starts the terminal again."""

@@ -48,6 +48,20 @@ def widgets(root: Any) -> Iterator[Any]:
         yield from widgets(child)
 
 
+def scroll_into_view(widget: Any) -> None:
+    from kivy.base import EventLoop
+    from kivy.uix.scrollview import ScrollView
+
+    parent, seen = widget.parent, set()
+    while parent is not None and not isinstance(parent, ScrollView) and id(parent) not in seen:
+        seen.add(id(parent))  # the window is its own parent
+        parent = parent.parent
+    if isinstance(parent, ScrollView):
+        parent.scroll_to(widget, padding=20, animate=False)
+        for _ in range(2):
+            EventLoop.idle()
+
+
 def tap_button(shell: Any, title: str) -> None:
     from kivy.base import EventLoop
     from kivy.tests.common import UnitTestTouch
@@ -60,6 +74,7 @@ def tap_button(shell: Any, title: str) -> None:
     for area in current:
         for w in widgets(area):
             if isinstance(w, BigButton) and w.title == title and not w.disabled:
+                scroll_into_view(w)  # as a citizen scrolls to what is below the fold
                 x, y = w.to_window(*w.center)
                 touch = UnitTestTouch(x, y)
                 touch.touch_down()

@@ -16,6 +16,7 @@ from typing import Any
 
 from devices.fitted import DeviceSet
 from kiosk.config.settings import Clock
+from kiosk.health.selftest import Report
 from kiosk.locker.loading import DoorJob, LockerDesk
 from kiosk.records.locker_store import NEEDS_STAFF, LockerInventory
 from kiosk.staff.desk import StaffDesk
@@ -73,12 +74,24 @@ class StaffConsole:
                  inventory: LockerInventory, clock: Clock,
                  storage_free: Callable[[], int | None] = lambda: None,
                  door_left_open_s: float = 120.0, lockers: LockerDesk | None = None,
-                 assignee: Callable[[str], str | None] = lambda no: None) -> None:
+                 assignee: Callable[[str], str | None] = lambda no: None,
+                 selftest: Callable[[], Report] | None = None) -> None:
+        """`selftest()`: the terminal's self-test, run and kept (the technician's)."""
         self.desk, self._devices, self._outbox, self._sync = desk, devices, outbox, sync
+        self._selftest = selftest
+        self.last_selftest: Report | None = None
         self._inventory, self._clock, self._storage_free = inventory, clock, storage_free
         self._acknowledged: set[str] = set()
         self._left_open_s = door_left_open_s  # a door open this long was left open
         self.lockers, self._assignee = lockers, assignee  # loading: whose the item is
+
+    def selftest(self) -> Report | None:
+        """The self-test (a technician's: may diagnose), run now; None when not allowed. It
+        takes seconds (a test receipt, camera frames): call it off the UI thread."""
+        if self._selftest is None or not self.desk.act("diagnose", "selftest"):
+            return None
+        self.last_selftest = self._selftest()
+        return self.last_selftest
 
     # ------------------------------------------------------------------ what is shown
     def devices(self) -> list[DeviceLine]:

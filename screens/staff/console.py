@@ -85,7 +85,8 @@ class StaffConsoleScreen(KioskScreen):
             body.add_widget(Text(theme=th, role="small", text=self.t(
                 key, name=line.name, state=line.state, reason=line.reason,
                 minutes=int(line.for_s // 60))))
-        if member.may("diagnose"):  # a technician may leave the app (lockdown or not)
+        if member.may("diagnose"):  # the self-test; a technician may leave the app
+            self._selftest_section()
             body.add_widget(self._button("staff.quit_app", self._quit_app, "secondary"))
         out = BigButton(theme=th, kind="staff", title=self.t("staff.sign_out"))
         out.bind(on_release=lambda *_: self._sign_out())
@@ -186,6 +187,49 @@ class StaffConsoleScreen(KioskScreen):
             self.redraw()
 
         threading.Thread(target=work, name="staff-door", daemon=True).start()
+
+    def _selftest_section(self) -> None:
+        """The same self-test as `kiosk provision selftest`, on this running terminal: every
+        device exercised (a test receipt prints), back office, clock, outbox; each failure
+        with what to do."""
+        from kivy.clock import Clock
+
+        th, body = self.theme, self.ids.body
+        body.add_widget(Text(theme=th, role="body", bold=True, text=self.t("staff.selftest")))
+        report = self._console.last_selftest
+        if report is not None:
+            body.add_widget(Text(theme=th, role="body", text=self.t(
+                "staff.selftest_ready" if report.ok else "staff.selftest_not_ready",
+                passed=sum(i.ok for i in report.items), total=len(report.items))))
+            for item in report.items:
+                key = "staff.selftest_ok" if item.ok else "staff.selftest_fail"
+                body.add_widget(Text(theme=th, role="small", text=self.t(
+                    key, name=item.name, detail=item.detail, do=item.do)))
+
+        def run() -> None:
+            if self._busy:
+                return
+            self._busy, self._said = True, self.t("staff.selftest_running")
+            self.redraw()
+
+            def work() -> None:
+                try:
+                    done = self._console.selftest() is not None
+                except Exception:
+                    log.exception("self-test failed")
+                    done = False
+                Clock.schedule_once(lambda _dt: finished(done), 0)
+
+            def finished(done: bool) -> None:
+                self._busy = False
+                self._said = "" if done else self.t("staff.failed")
+                self.redraw()
+
+            threading.Thread(target=work, name="staff-selftest", daemon=True).start()
+
+        button = BigButton(theme=th, kind="primary", title=self.t("staff.selftest_run"))
+        button.bind(on_release=lambda *_: run())
+        body.add_widget(button)
 
     def _button(self, key: str, run: Callable[[], Any], kind: str = "primary") -> BigButton:
         button = BigButton(theme=self.theme, kind=kind, title=self.t(key))
