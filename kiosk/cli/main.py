@@ -22,6 +22,7 @@ from kiosk.cli.audit import audit_app
 from kiosk.cli.checks import PortOpt, UrlOpt, check_database_url
 from kiosk.cli.device import device_app
 from kiosk.cli.locker import locker_app
+from kiosk.cli.peers import peers
 from kiosk.cli.queue import queue_app
 from kiosk.cli.staff import staff_app
 from kiosk.config.errors import ConfigError
@@ -46,6 +47,7 @@ app.add_typer(device_app, name="device")
 app.add_typer(locker_app, name="locker")
 app.add_typer(staff_app, name="staff")
 app.add_typer(audit_app, name="audit")
+app.command("peers")(peers)
 for _plugin in entry_points(group="kiosk.commands"):  # kiosk provision (provisioning/)
     app.add_typer(_plugin.load(), name=_plugin.name)
 
