@@ -222,6 +222,9 @@ def run(
     url = prof.backoffice.url
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
+        # Held before the configuration is chosen: a second kiosk run on this directory must
+        # not count as a start of a configuration on trial (it would roll it back).
+        held = DataDirLock(data_dir)
         client = BackOfficeClient(url, token=read_token(files.existing_token()),
                                   timeout_s=prof.timings.backoffice_timeout_s,
                                   verify=prof.backoffice.ca_file or prof.backoffice.verify_tls)
@@ -242,6 +245,7 @@ def run(
     finally:
         if watch is not None:
             watch.stop()
+        held.release()
     if terminal.restart_requested:
         typer.echo("kiosk: restarting (configuration from the back office)", err=True)
         raise typer.Exit(RESTART_EXIT)
