@@ -180,6 +180,13 @@ class _Handler(BoundedHandler):
                 self._send(404, {"error": "unknown call (not received yet, or never made)"})
             else:
                 self._send(200, call)
+        elif url.path == "/v1/audit-checkpoints":
+            asked = _first(url.query, "terminal")
+            if not asked:
+                self._send(400, {"error": "query parameter terminal is required"})
+                return
+            self._send(200, {"terminal_id": asked,
+                             "checkpoints": store.audit_checkpoints.checkpoints(asked)})
         elif url.path == "/v1/followups":
             status = _first(url.query, "status")
             if status is not None and status not in FOLLOWUP_STATUSES:

@@ -15,6 +15,14 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from backoffice.audit_checkpoints import (
+    CHECKPOINT_EVENT,
+    AuditCheckpoints,
+    BadCheckpoint,
+    Checkpoint,
+    checkpoint_fields,
+    insert_checkpoints,
+)
 from backoffice.calls import CALL_EVENT, BadCall, CallsOffice, call_fields, insert_calls
 from backoffice.db import Database, Tx, insert_returning
 from backoffice.ratings import (
@@ -56,6 +64,7 @@ class _Checked:
     terminal_id: str | None
     rating: Rating | None = None  # for visit.rating
     call: tuple[str, str, float, float] | None = None  # for staff.call (backoffice/calls.py)
+    checkpoint: Checkpoint | None = None  # for audit.checkpoint (audit_checkpoints.py)
 
 
 def parse_json(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
@@ -113,6 +122,7 @@ class BackOfficeStore:
         self.calls = CallsOffice(db, clock=clock)  # written once a staff.call is accepted
         self.tellers = TellerDirectory(db)  # the bank's staff sign-on, stood in for
         self.terminals = TerminalsOffice(db, clock=clock)  # enrolment, heartbeats, config
+        self.audit_checkpoints = AuditCheckpoints(db)  # kept with their envelopes
 
     def accept(self, key: str, kind: str, payload: bytes) -> tuple[str, str]:
         """Store one envelope exactly once. Returns (accepted|duplicate|rejected, detail)."""
@@ -167,6 +177,8 @@ class BackOfficeStore:
                            tuple(refused))
             insert_calls(tx, [(key, c.call) for key, (_, c) in fresh.items()
                               if c.call is not None], now)
+            insert_checkpoints(tx, [(key, c.checkpoint) for key, (_, c) in fresh.items()
+                                    if c.checkpoint is not None], now)
             # A rating is an event too (its payload sealed, as every event's).
             events = [(key, kind, c.terminal_id, now, c.sealed)
                       for key, (kind, c) in fresh.items()
@@ -212,7 +224,8 @@ class BackOfficeStore:
             app = _application_fields(doc) if kind == APPLICATION_SUBMIT else None
             rating = rating_fields(doc) if kind == RATING_EVENT else None
             call = call_fields(doc) if kind == CALL_EVENT else None
-        except (_Rejected, BadRating, BadCall) as exc:
+            checkpoint = checkpoint_fields(doc) if kind == CHECKPOINT_EVENT else None
+        except (_Rejected, BadRating, BadCall, BadCheckpoint) as exc:
             return REJECTED, str(exc)
         if app is not None:
             # Only the keyed hash leaves the (encrypted) payload: lookups by citizen never
@@ -220,7 +233,8 @@ class BackOfficeStore:
             app["citizen_hash"] = self._citizen_hash(app.pop("id_number"))
         terminal = doc.get("terminal_id")
         return _Checked(self._cipher.encrypt(text.encode("utf-8")).decode("ascii"), app,
-                        terminal if isinstance(terminal, str) else None, rating, call)
+                        terminal if isinstance(terminal, str) else None, rating, call,
+                        checkpoint)
 
     def assignee(self, tracking_no: str) -> str | None:
         """The ID number of the citizen an application is for (staff loading its certificate

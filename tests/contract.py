@@ -1,10 +1,10 @@
 """The reference back office checked against its contract, docs/backoffice-openapi.json: every
 documented path is served and every served path documented; a walk of real requests (an
 application delivered, looked up, its certificate issued and verified, pickup codes asked
-for, a visit rated badly and its follow-up closed, and malformed ones) gets only documented
-statuses, each body valid against the schema documented for it (jsonschema, OpenAPI 3.1
-being JSON Schema 2020-12); what the contract says needs the token answers 401 without it,
-and what it says is open does not."""
+for, a visit rated badly and its follow-up closed, an audit checkpoint kept and listed, and
+malformed ones) gets only documented statuses, each body valid against the schema documented
+for it (jsonschema, OpenAPI 3.1 being JSON Schema 2020-12); what the contract says needs the
+token answers 401 without it, and what it says is open does not."""
 
 from __future__ import annotations
 
@@ -47,6 +47,10 @@ def _walk(hash_of: str) -> list[tuple[str, str, dict[str, Any]]]:
     help_call = {"terminal_id": "SH-PD-0001", "at": 1.0, "screen": "identify", "waited_s": 40}
     called = {"idempotency_key": "staff.call:visit-C1", "kind": "staff.call",
               "payload_b64": base64.b64encode(json.dumps(help_call).encode()).decode()}
+    checkpoint = {"terminal_id": "SH-PD-0001", "seq": 500, "hash": "ab" * 32, "at": 1.0,
+                  "signature": base64.b64encode(bytes(64)).decode(), "key_fingerprint": "cd" * 32}
+    signed = {"idempotency_key": "audit.checkpoint:SH-PD-0001:500", "kind": "audit.checkpoint",
+              "payload_b64": base64.b64encode(json.dumps(checkpoint).encode()).decode()}
     return [
         ("get", "/v1/health", {}),
         ("get", "/v1/qr-public-key", {}),
@@ -97,6 +101,9 @@ def _walk(hash_of: str) -> list[tuple[str, str, dict[str, Any]]]:
         ("post", "/v1/calls/staff.call:visit-C1/take", {"json": {"staff": "S-1002"}}),
         ("post", "/v1/calls/staff.call:none/take", {"json": {"staff": "S-1001"}}),
         ("post", "/v1/calls/staff.call:visit-C1/take", {"json": {"staff": "王 芳"}}),
+        ("post", "/v1/envelopes", {"json": {"envelopes": [signed]}}),  # an audit checkpoint
+        ("get", "/v1/audit-checkpoints", {"params": {"terminal": "SH-PD-0001"}}),
+        ("get", "/v1/audit-checkpoints", {}),
         ("post", "/v1/tellers", {"json": {"teller": "B-0001", "password": "lobby-2026"}}),
         ("post", "/v1/tellers", {"json": {"teller": "B-0001", "password": "short"}}),
         ("post", "/v1/teller-sign-ons", {"json": {"teller": "B-0001", "password": "lobby-2026"}}),

@@ -71,10 +71,16 @@ def test_simulate_200_sessions_back_office_holds_exactly_200(
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["sessions_completed"] == 200
-    # Each visit: its application and its 好差评 rating.
-    assert report["envelopes_enqueued"] == 400
-    assert report["delivered"] == 400 and report["failed"] == 0 and report["pending"] == 0
     token = (bo / "terminal.token").read_text().strip()
+    # Each visit: its application and its 好差评 rating; and the audit log's signed checkpoints
+    # (one every 500 records), which the back office holds.
+    held = len(requests.get(backoffice_process + "/v1/audit-checkpoints", timeout=5,
+                            params={"terminal": "SH-PD-0001"},
+                            headers={"Authorization": f"Bearer {token}"}).json()["checkpoints"])
+    assert held >= 2
+    assert report["envelopes_enqueued"] == 400 + held
+    assert report["delivered"] == 400 + held and report["failed"] == 0
+    assert report["pending"] == 0
     stats = requests.get(backoffice_process + "/v1/stats", timeout=5,
                          headers={"Authorization": f"Bearer {token}"}).json()
     assert stats["applications"] == 200
@@ -86,7 +92,7 @@ def test_simulate_200_sessions_back_office_holds_exactly_200(
                              headers={"Authorization": f"Bearer {token}"}).json()
     assert len(followups["followups"]) == 80  # levels 1 and 2 open one each
     status = kiosk("queue", "status", "--json", "--data-dir", str(tmp_path / "sim"))
-    assert json.loads(status.stdout)["delivered"] == 400
+    assert json.loads(status.stdout)["delivered"] == 400 + held
 
 
 def test_simulate_with_back_office_down_keeps_everything_pending(tmp_path: Path) -> None:
