@@ -8,7 +8,6 @@ point (provided by screens/), so that nothing in kiosk/ imports Kivy or the scre
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import tempfile
 from importlib.metadata import entry_points
@@ -372,12 +371,9 @@ def backoffice(
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for handler in logging.getLogger().handlers:  # Kivy's start-up banner is noise here
-        handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith("kivy"))
+    from kiosk.ops.logs import configure_logging
+
+    configure_logging()  # plain lines, or JSON lines with KIOSK_LOG_FORMAT=json; no Kivy banner
     sys.exit(run_cli())
 
 
