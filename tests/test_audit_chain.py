@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -290,6 +291,19 @@ def test_checkpoints_sign_the_record_before_them_and_are_handed_over(tmp_path: P
         assert records[cp.seq]["hash"] == cp.hash
         assert records[cp.seq + 1]["event"] == "audit_checkpoint"
     assert handed[-1].seq == max(records) - 1  # the close signs the very end
+
+
+def test_a_checkpoint_is_handed_over_off_the_callers_thread(tmp_path: Path) -> None:
+    # The caller may be the UI thread under the session's lock: the fsync and the outbox's
+    # commit are not theirs to wait for. The last one, at close, is (nothing is left behind).
+    threads: list[str] = []
+    log = AuditLog(tmp_path / LOG, FakeClock(), strict=True, checkpoint_every=3,
+                   signing_key=load_or_create_signing_key(tmp_path),
+                   on_checkpoint=lambda cp: threads.append(threading.current_thread().name))
+    for _ in range(4):
+        log.record("session_started")
+    log.close()
+    assert threads == ["audit-checkpoint", threading.current_thread().name]
 
 
 def test_a_full_disk_costs_the_events_not_the_caller(tmp_path: Path) -> None:

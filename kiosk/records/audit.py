@@ -22,8 +22,9 @@ and the next record, in a new `audit.jsonl`, chains to the last of the old one.
 Checkpoints: given a signing key, the log signs the chain's end every `checkpoint_every`
 records, on the first record `checkpoint_interval_s` or more after the last checkpoint, when
 `checkpoint_if_due()` finds it time, and at close; the checkpoint is a record of its own
-(`audit_checkpoint`, on disk before anyone hears of it) and is handed to `on_checkpoint` (the
-terminal sends it to the back office, which keeps what no one at the terminal can rewrite).
+(`audit_checkpoint`), synced to disk before anyone hears of it, then handed to `on_checkpoint`
+(the terminal sends it to the back office, which keeps what no one at the terminal can
+rewrite), from a thread of its own: whoever recorded the event never waits on the disk.
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ class AuditLog:
         self._since_checkpoint = 0
         self._checkpoint_at = self._clock.now()
         self._lost = 0  # events a full disk refused since the last write that went through
+        self._settling: list[threading.Thread] = []  # checkpoints being synced and handed over
         self._end = -1  # the file's size after our last write; anything else: read the tail
         self._fd: int | None = None
         self._closed = path is None
@@ -175,8 +177,15 @@ class AuditLog:
         with self._lock:
             self._write([entry])
             self.recent = [*self.recent[-199:], entry]
-            checkpoint = self._checkpoint_locked() if self._due() else None
-        self._hand_over(checkpoint)
+            signed = self._checkpoint_locked() if self._due() else None
+            if signed is not None:
+                # Its fsync and the hand-over (the outbox's own commit) cost milliseconds, more
+                # on a kiosk's flash: not on the caller, who may be the UI thread under the
+                # session's lock.
+                thread = threading.Thread(target=self._settle, args=signed,
+                                          name="audit-checkpoint", daemon=True)
+                self._settling = [t for t in self._settling if t.is_alive()] + [thread]
+                thread.start()
 
     def checkpoint_if_due(self) -> Checkpoint | None:
         """A checkpoint now if `checkpoint_interval_s` has passed since the last one and there
@@ -184,13 +193,17 @@ class AuditLog:
         with self._lock:
             due = (self._since_checkpoint > 0
                    and self._clock.now() - self._checkpoint_at >= self._interval_s)
-            checkpoint = self._checkpoint_locked() if due else None
-        self._hand_over(checkpoint)
-        return checkpoint
+            signed = self._checkpoint_locked() if due else None
+        if signed is None:
+            return None
+        self._settle(*signed)
+        return signed[0]
 
     def close(self) -> None:
+        for thread in list(self._settling):  # the checkpoints on their way first
+            thread.join()
         with self._lock:
-            checkpoint = self._checkpoint_locked() if self._since_checkpoint else None
+            signed = self._checkpoint_locked() if self._since_checkpoint else None
             if self._fd is not None:
                 try:
                     os.close(self._fd)
@@ -198,7 +211,10 @@ class AuditLog:
                     log.exception("audit log could not be closed cleanly")
                 self._fd = None
             self._closed = True
-        self._hand_over(checkpoint)
+        for thread in list(self._settling):  # one a last record started meanwhile
+            thread.join()
+        if signed is not None:
+            self._settle(*signed)
 
     # -- the chain ---------------------------------------------------------------------------
 
@@ -214,20 +230,35 @@ class AuditLog:
             self._since_checkpoint >= self._every
             or self._clock.now() - self._checkpoint_at >= self._interval_s)
 
-    def _checkpoint_locked(self) -> Checkpoint | None:
+    def _checkpoint_locked(self) -> tuple[Checkpoint, int | None] | None:
+        """Write a checkpoint record: it, and a descriptor of the file it is in to fsync."""
         if self._key is None or self._seq == 0:
             return None
         entry = self._entry(CHECKPOINT_EVENT, signed_seq=0, signed_hash="", signature="",
                             key_fingerprint=self._fingerprint)
-        if not self._write([entry], sync=True):
+        if not self._write([entry]):
             return None  # the next checkpoint signs all this one would have
         self._since_checkpoint = 0
         self._checkpoint_at = self._clock.now()
+        flush = None
+        if self._regular and self._fd is not None:
+            with contextlib.suppress(OSError):
+                flush = os.dup(self._fd)  # its own: rotation or close may close ours meanwhile
         return Checkpoint(entry["signed_seq"], entry["signed_hash"], entry["at"],
-                          entry["signature"], self._fingerprint)
+                          entry["signature"], self._fingerprint), flush
 
-    def _hand_over(self, checkpoint: Checkpoint | None) -> None:
-        if checkpoint is None or self._on_checkpoint is None:
+    def _settle(self, checkpoint: Checkpoint, flush: int | None) -> None:
+        """On disk first, then handed over: the back office never holds a checkpoint of
+        records a power cut could still take from the log."""
+        if flush is not None:
+            try:
+                os.fsync(flush)
+            except OSError:
+                log.exception("audit checkpoint %d could not be synced", checkpoint.seq)
+                return
+            finally:
+                os.close(flush)
+        if self._on_checkpoint is None:
             return
         try:
             self._on_checkpoint(checkpoint)
@@ -247,7 +278,7 @@ class AuditLog:
         entry["hash"] = record_hash(entry)
         return seq, entry["hash"]
 
-    def _write(self, entries: list[dict[str, Any]], *, sync: bool = False) -> bool:
+    def _write(self, entries: list[dict[str, Any]]) -> bool:
         """Chain `entries` after what the log holds and append them in one write (under the
         caller's thread lock); False when the file refused them (they are not in the chain)."""
         saved = (self._seq, self._prev)
@@ -285,8 +316,6 @@ class AuditLog:
             written = os.write(fd, data)
             if written != len(data):
                 raise OSError(errno.ENOSPC, "short write")
-            if sync and self._regular:
-                os.fsync(fd)
         except OSError:
             # A full disk must not stop a session from ending (and being wiped): the event
             # stays in `recent` and in the process log; whatever part of it reached the file is
