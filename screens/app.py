@@ -31,6 +31,7 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
     from screens.autoplay import DemoCitizen
     from screens.bridge import SessionBridge
     from screens.fonts import register_default_font
+    from screens.keepalive import UiKeepAlive
     from screens.lockdown import Lockdown
     from screens.screenshot import save_window_png
     from screens.shell import Shell
@@ -55,6 +56,7 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
             Window.clearcolor = theme.background
             self.citizen: DemoCitizen | None = None
             self.bridge = SessionBridge(terminal.session, self._show)
+            self.keepalive = UiKeepAlive(self.bridge)  # systemd's / `kiosk supervise`'s watchdog
             # Without a sound device (a headless demo) speech goes to WAV files instead.
             speaker = EspeakSpeaker(terminal.options.data_dir / "voice" if offscreen else None)
             self.shell = Shell(profile, theme, self.bridge, VoiceGuide(speaker), engine,
@@ -74,6 +76,7 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
                 def flipped(*_: object) -> None:
                     Window.unbind(on_flip=flipped)
                     Clock.schedule_once(lambda _dt: self._after_first_frame(), 0)
+                    self.keepalive.ready(view.state.value)
                     if on_first_frame is not None:
                         on_first_frame()
 
@@ -90,10 +93,12 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
 
         def on_start(self) -> None:
             self.bridge.start(terminal.timings.ui_tick_s)
+            self.keepalive.start()
             if offscreen:
                 Clock.schedule_interval(lambda _dt: _write_live(live_png), LIVE_PNG_EVERY_S)
 
         def on_stop(self) -> None:
+            self.keepalive.stop()
             self.bridge.stop()
 
     def _write_live(path: Path) -> None:

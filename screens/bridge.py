@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ class SessionBridge:
             queue.SimpleQueue())
         self._pending_tick = threading.Event()
         self._thread: threading.Thread | None = None
+        self.ticked_at: float | None = None  # monotonic; the watchdog's keep-alive reads it
         session.subscribe(self._from_worker)
 
     # -- lifecycle --
@@ -123,7 +125,10 @@ class SessionBridge:
 
     def _tick(self) -> None:
         self._pending_tick.clear()
-        self._session.tick()
+        try:
+            self._session.tick()
+        finally:  # a tick that raised still shows the worker alive
+            self.ticked_at = time.monotonic()
 
     # -- plumbing --
     def _post(self, fn: Callable[..., Any], *args: Any) -> None:

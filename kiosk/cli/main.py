@@ -24,6 +24,7 @@ from kiosk.cli.locker import locker_app
 from kiosk.cli.peers import peers
 from kiosk.cli.queue import queue_app
 from kiosk.cli.staff import staff_app
+from kiosk.cli.supervise import SUPERVISE_CONTEXT, supervise
 from kiosk.config.errors import ConfigError
 from kiosk.config.profile import (
     Profile,
@@ -45,6 +46,7 @@ app.add_typer(queue_app, name="queue")
 app.add_typer(device_app, name="device")
 app.add_typer(locker_app, name="locker")
 app.add_typer(staff_app, name="staff")
+app.command("supervise", context_settings=SUPERVISE_CONTEXT)(supervise)
 app.add_typer(audit_app, name="audit")
 app.command("peers")(peers)
 for _plugin in entry_points(group="kiosk.commands"):  # kiosk provision (provisioning/)
