@@ -6,6 +6,7 @@ watchdog and the app started again."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -302,14 +303,12 @@ def test_a_hung_ui_and_then_a_stuck_session_are_each_restarted_by_the_watchdog(
              "--log", str(log), "--status-file", str(status), "--",
              sys.executable, "-m", "tests.hang_app", str(tmp_path / "kiosk")],
             cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT)
-    pids: list[int] = []
 
     def nth_ready(n: int) -> int:
         def ready() -> list[int]:
             return [e["pid"] for e in read_events(log) if e["event"] == "ready"]
         wait_until(lambda: len(ready()) >= n, 45, f"start {n} of the app saying READY=1")
-        pids.append(ready()[n - 1])
-        return pids[-1]
+        return ready()[n - 1]
 
     def happened(event: str, pid: int, limit_s: float = 15) -> dict[str, Any]:
         def find() -> dict[str, Any] | None:
@@ -347,10 +346,21 @@ def test_a_hung_ui_and_then_a_stuck_session_are_each_restarted_by_the_watchdog(
         assert read_events(log)[-1]["event"] == "stopped"
     finally:
         print(log.read_text(encoding="utf-8") if log.exists() else "no log")  # on failure
-        if sup.poll() is None:
+        stop_all(sup, log)
+
+
+def stop_all(sup: subprocess.Popen[bytes], log: Path) -> None:
+    """The supervisor stopped, and every app it started: none is left running after a test
+    that failed half-way (each holds half a gigabyte)."""
+    if sup.poll() is None:
+        sup.send_signal(signal.SIGTERM)  # it stops the app it runs, SIGKILL at the worst
+        try:
+            sup.wait(20)
+        except subprocess.TimeoutExpired:
             sup.kill()
             sup.wait()
-            leftover = Path(f"/proc/{pids[-1]}/cmdline") if pids else None
-            if leftover and b"tests.hang_app" in (leftover.read_bytes()
-                                                  if leftover.exists() else b""):
-                os.killpg(pids[-1], signal.SIGKILL)  # the app the supervisor left behind
+    for pid in {e["pid"] for e in read_events(log) if e["event"] == "started"}:
+        cmdline = Path(f"/proc/{pid}/cmdline")
+        with contextlib.suppress(OSError):
+            if b"tests.hang_app" in cmdline.read_bytes():
+                os.killpg(pid, signal.SIGKILL)
