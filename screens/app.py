@@ -110,10 +110,10 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
     app = KioskApp()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: Clock.schedule_once(lambda _dt: app.stop(), 0))
+    # A configuration from the back office is run by a restart, at a moment nobody is there.
+    terminal.restart_hook = lambda: Clock.schedule_once(lambda _dt: app.stop(), 0)
     if offscreen:
         who = " (a simulated citizen taps through)" if autoplay else ""
         print(f"kiosk: no display, drawing offscreen; the screen is written to {live_png} "
               f"every {LIVE_PNG_EVERY_S:.0f} s{who}; Ctrl-C stops", flush=True)
     app.run()
-    # A configuration from the back office is run by a restart, at a moment nobody is there.
-    terminal.restart_hook = lambda: Clock.schedule_once(lambda _dt: app.stop(), 0)
