@@ -24,6 +24,12 @@ if TYPE_CHECKING:
     from backoffice.server import _Handler
 
 PUBLIC = frozenset({"/v1/enrolments"})
+# What `handle` answers, as the contract (docs/backoffice-openapi.json) writes the paths.
+ROUTES = ("/v1/enrolments", "/v1/enrolment-tokens", "/v1/enrolment-tokens/revoke", "/v1/whoami",
+          "/v1/heartbeats", "/v1/terminals", "/v1/terminals/{terminal_id}/revoke",
+          "/v1/terminals/{terminal_id}/heartbeats", "/v1/terminals/{terminal_id}/config",
+          "/v1/terminals/{terminal_id}/config/history",
+          "/v1/terminals/{terminal_id}/config/{version}/status")
 _TERMINAL_PATH = re.compile(r"/v1/terminals/([A-Z0-9-]{3,32})(/.*)?")
 _STATUS_PATH = re.compile(r"/config/([0-9]{1,9})/status")
 _MAX_PROFILE_BYTES = 256 * 1024

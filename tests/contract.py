@@ -17,7 +17,7 @@ from typing import Any
 import requests
 from jsonschema import Draft202012Validator
 
-from backoffice import RunningBackOffice
+from backoffice import RunningBackOffice, terminal_routes
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = json.loads((ROOT / "docs" / "backoffice-openapi.json").read_text(encoding="utf-8"))
@@ -33,7 +33,11 @@ def _template(path: str) -> str:
     raise AssertionError(f"{path} is not in the contract")
 
 
-def _walk(hash_of: str) -> list[tuple[str, str, dict[str, Any]]]:
+def _walk(bo: RunningBackOffice) -> list[tuple[str, str, dict[str, Any]]]:
+    hash_of = bo.secrets.citizen_hash(ID_NUMBER)
+    operator = {"as": "operator"}
+    issued = bo.store.terminals.issue_token("SH-PD-0001")["token"]
+    spare = bo.store.terminals.issue_token("SH-PD-0001")["token"]
     application = {"tracking_no": "T-C1", "service_id": "household_proof",
                    "terminal_id": "SH-PD-0001", "form": {}, "submitted_at": 1.0,
                    "citizen": {"id_number": ID_NUMBER, "name": "王芳"}}
@@ -108,17 +112,50 @@ def _walk(hash_of: str) -> list[tuple[str, str, dict[str, Any]]]:
         ("post", "/v1/tellers", {"json": {"teller": "B-0001", "password": "short"}}),
         ("post", "/v1/teller-sign-ons", {"json": {"teller": "B-0001", "password": "lobby-2026"}}),
         ("post", "/v1/teller-sign-ons", {"data": b"[1]"}),
+        ("post", "/v1/enrolment-tokens", {**operator, "json": {"terminal_id": "SH-PD-0001"}}),
+        ("post", "/v1/enrolment-tokens", {**operator, "json": {"terminal_id": "sh 1"}}),
+        ("post", "/v1/enrolment-tokens/revoke", {**operator, "json": {"token": spare}}),
+        ("post", "/v1/enrolment-tokens/revoke", {**operator, "json": {"token": spare}}),
+        ("post", "/v1/enrolment-tokens/revoke", {**operator, "json": {}}),
+        ("post", "/v1/enrolments", {"json": {"enrolment_token": issued,
+                                             "terminal_id": "SH-PD-0001"}}),
+        ("post", "/v1/enrolments", {"json": {"enrolment_token": issued,
+                                             "terminal_id": "SH-PD-0001"}}),  # used
+        ("post", "/v1/enrolments", {"json": {"terminal_id": "SH-PD-0001"}}),
+        ("get", "/v1/whoami", {}),
+        ("post", "/v1/heartbeats", {"json": {"terminal_id": "SH-PD-0001", "uptime_s": 5.0,
+                                             "devices": {"printer": {"state": "ready"}},
+                                             "outbox": {"pending": 0, "parked": 0,
+                                                        "oldest_age_s": None}}}),
+        ("post", "/v1/heartbeats", {"json": {"devices": []}}),
+        ("get", "/v1/terminals", operator),
+        ("get", "/v1/terminals/SH-PD-0001/heartbeats", operator),
+        ("get", "/v1/terminals/SH-PD-0001/config", {}),  # none offered yet
+        ("post", "/v1/terminals/SH-PD-0001/config", {**operator, "json": {"profile": {
+            "terminal": {"id": "SH-PD-0001"}, "services": ["household_proof"]}}}),
+        ("post", "/v1/terminals/SH-PD-0001/config", {**operator, "json": {"profile": 3}}),
+        ("get", "/v1/terminals/SH-PD-0001/config", {}),
+        ("post", "/v1/terminals/SH-PD-0001/config/1/status", {"json": {
+            "status": "rejected", "detail": "services: too few"}}),
+        ("post", "/v1/terminals/SH-PD-0001/config/9/status", {"json": {"status": "applied"}}),
+        ("post", "/v1/terminals/SH-PD-0001/config/1/status", {"json": {"status": "maybe"}}),
+        ("get", "/v1/terminals/SH-PD-0001/config/history", operator),
+        ("post", "/v1/terminals/SH-PD-0001/revoke", operator),
+        ("post", "/v1/terminals/SH-PD-0001/revoke", operator),
     ]
 
 
 def check_server_against_contract(bo: RunningBackOffice) -> None:
     source = (ROOT / "backoffice" / "server.py").read_text(encoding="utf-8")
-    routed = set(re.findall(r'"(/v1/[a-z-]+/?)"', source))
-    assert routed == {p.split("{")[0] for p in SPEC["paths"]}
+    routed = set(re.findall(r'"(/v1/[a-z-]+/?)"', source)) | set(terminal_routes.ROUTES)
+    assert routed == {p if p in terminal_routes.ROUTES else p.split("{")[0]
+                      for p in SPEC["paths"]}
     covered = set()
-    for method, path, request in _walk(bo.secrets.citizen_hash(ID_NUMBER)):
+    operator = {"Authorization": f"Bearer {bo.secrets.operator_token}"}
+    for method, path, request in _walk(bo):
         operation = SPEC["paths"][_template(path)][method]
-        answer = requests.request(method, bo.url + path, headers=bo.headers, timeout=30,
+        headers = operator if request.pop("as", None) == "operator" else bo.headers
+        answer = requests.request(method, bo.url + path, headers=headers, timeout=30,
                                   **request)
         responses = operation["responses"]
         assert str(answer.status_code) in responses, (method, path, answer.status_code)
