@@ -18,6 +18,9 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from backoffice.terminals import CONFIG_STATUSES, terminal_id_problem
 
 if TYPE_CHECKING:
@@ -161,23 +164,34 @@ def _enrol(handler: _Handler) -> None:
     problem = terminal_id_problem(doc.get("terminal_id"))
     if problem is None and (not isinstance(token, str) or not token):
         problem = "field 'enrolment_token' must be the token the operator issued"
-    if problem is None and key is not None and (
-            not isinstance(key, str) or "PUBLIC KEY" not in key or len(key) > 4096):
-        problem = "field 'audit_public_key' must be a PEM public key"
+    if problem is None and key is not None and not _ed25519_pem(key):
+        problem = "field 'audit_public_key' must be an Ed25519 public key (PEM)"
     if problem is not None:
         handler._send(400, {"error": problem})
         return
     server = handler.server
     terminal_id = str(doc["terminal_id"])
-    outcome, detail = server.store.terminals.enrol(str(token), terminal_id, key)
+    outcome, detail = server.store.terminals.enrol(str(token), terminal_id)
     if outcome == "refused":
         handler._send(403, {"error": detail})
         return
+    if key is not None:  # its audit checkpoints are checked against it from now on
+        server.store.audit_checkpoints.register_key(terminal_id, str(key))
     handler._send(201, {
         "terminal_id": terminal_id, "credential": detail,
         "citizen_hash_key": server.secrets.citizen_key_hex,
         "qr_public_key": server.qr.public_key_pem().decode("ascii"),
     })
+
+
+def _ed25519_pem(value: object) -> bool:
+    if not isinstance(value, str) or len(value) > 4096:
+        return False
+    try:
+        key = serialization.load_pem_public_key(value.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        return False
+    return isinstance(key, Ed25519PublicKey)
 
 
 def _heartbeat(handler: _Handler) -> None:

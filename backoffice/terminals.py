@@ -39,8 +39,7 @@ CREATE TABLE IF NOT EXISTS enrolment_tokens (
     expires_at REAL NOT NULL, used_at REAL, revoked_at REAL);
 CREATE TABLE IF NOT EXISTS terminals (
     terminal_id TEXT PRIMARY KEY, credential_hash TEXT NOT NULL UNIQUE,
-    enrolled_at REAL NOT NULL, enrolments INTEGER NOT NULL, revoked_at REAL,
-    audit_public_key TEXT);
+    enrolled_at REAL NOT NULL, enrolments INTEGER NOT NULL, revoked_at REAL);
 CREATE TABLE IF NOT EXISTS heartbeats (
     id {id}, terminal_id TEXT NOT NULL, received_at REAL NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_heartbeats_terminal ON heartbeats (terminal_id, id);
@@ -97,8 +96,7 @@ class TerminalsOffice:
         self._db.run(revoke)
         return done == [1]
 
-    def enrol(self, token: str, terminal_id: str, audit_public_key: str | None
-              ) -> tuple[EnrolOutcome, str]:
+    def enrol(self, token: str, terminal_id: str) -> tuple[EnrolOutcome, str]:
         """("enrolled", the new credential) or ("refused", why). The token is spent and the
         credential written in one transaction: two terminals racing with one token cannot
         both get in."""
@@ -129,12 +127,11 @@ class TerminalsOffice:
                 outcome.append(("refused", "this enrolment token has been used already"))
                 return
             tx.execute(
-                "INSERT INTO terminals(terminal_id, credential_hash, enrolled_at, enrolments,"
-                " audit_public_key) VALUES (?, ?, ?, 1, ?) ON CONFLICT (terminal_id) DO UPDATE"
+                "INSERT INTO terminals(terminal_id, credential_hash, enrolled_at, enrolments)"
+                " VALUES (?, ?, ?, 1) ON CONFLICT (terminal_id) DO UPDATE"
                 " SET credential_hash = excluded.credential_hash, enrolled_at ="
-                " excluded.enrolled_at, enrolments = terminals.enrolments + 1, revoked_at ="
-                " NULL, audit_public_key = excluded.audit_public_key",
-                (terminal_id, _digest(credential), now, audit_public_key))
+                " excluded.enrolled_at, enrolments = terminals.enrolments + 1, revoked_at = NULL",
+                (terminal_id, _digest(credential), now))
             outcome.append(("enrolled", credential))
 
         self._db.run(trade)
@@ -156,12 +153,6 @@ class TerminalsOffice:
 
         self._db.run(revoke)
         return done == [1]
-
-    def audit_key_of(self, terminal_id: str) -> str | None:
-        """The public key the terminal signs its audit checkpoints with (given at enrolment)."""
-        rows = self._db.query("SELECT audit_public_key FROM terminals WHERE terminal_id = ?",
-                              (terminal_id,))
-        return rows[0][0] if rows and rows[0][0] else None
 
     def terminals(self) -> list[dict[str, Any]]:
         """Every enrolled terminal with its latest heartbeat (None before the first)."""

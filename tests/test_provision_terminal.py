@@ -97,6 +97,12 @@ def test_enrol_then_selftest_then_a_stopped_printer_fails_the_report(
     assert credential not in out + err and token not in out + err  # never printed
     assert (data / "citizen-hash.key").read_text().strip() == office.secrets.citizen_key_hex
     assert credential not in (data / "audit.jsonl").read_text()
+    # The audit-signing key's public half is the back office's to check checkpoints with.
+    from backoffice.audit_checkpoints import fingerprint_of
+    from kiosk.records.audit_keys import load_or_create_signing_key
+
+    signing = load_or_create_signing_key(data).public_key()
+    assert office.store.audit_checkpoints.key_of("SH-PD-0042") == fingerprint_of(signing)
     # The credential is this terminal's, and the token is spent.
     who = requests.get(f"{office.url}/v1/whoami", timeout=5,
                        headers={"Authorization": f"Bearer {credential}"})
