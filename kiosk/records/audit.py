@@ -14,10 +14,9 @@ a write was cut short) reads the tail again and chains to what is there; unreada
 the end (a crash or a power cut mid-write) are left as they are, never rewritten, and noted by
 an `audit_log_torn_tail` record chained to the last whole one. A full disk costs the events it
 refuses (they stay in `recent` and the process log; an `audit_log_events_lost` record says how
-many once there is room), never a session.
-
-Rotation: past `rotate_bytes` the file is renamed `audit.jsonl.1`, `.2`, ... (audit_chain.py)
-and the next record, in a new `audit.jsonl`, chains to the last of the old one.
+many once there is room), never a session. Past `rotate_bytes` the file is renamed
+`audit.jsonl.1`, `.2`, ... (audit_chain.py); the next record, in a new `audit.jsonl`, chains
+to the last of the old one.
 
 Checkpoints: given a signing key, the log signs the chain's end every `checkpoint_every`
 records, on the first record `checkpoint_interval_s` or more after the last checkpoint, when
@@ -385,6 +384,10 @@ class AuditLog:
         target = rotated_name(self._path, max(numbers, default=0) + 1)
         self._path.rename(target)  # numbered past every segment there: replaces none
         fresh = _open_for_append(self._path)
+        old = os.fstat(fd)
+        with contextlib.suppress(OSError):  # rotated by root (a CLI): still the kiosk's file
+            if (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
+                os.fchown(fresh, old.st_uid, old.st_gid)
         fcntl.flock(fresh, fcntl.LOCK_EX)
         self._unlock(fd)
         os.close(fd)
