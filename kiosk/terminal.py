@@ -294,7 +294,8 @@ class Terminal(TerminalHealth):
         self.restart_hook: Callable[[], None] | None = None  # the UI's: stop, to be restarted
         self.heartbeat = Heartbeat(self.backoffice, self.heartbeat_body, self.timings.heartbeat_s,
                                    keeper=options.keeper, idle=self.idle,
-                                   restart=self.request_restart)
+                                   restart=self.request_restart,
+                                   also=self.audit.checkpoint_if_due)
         locker = self.devices.locker
         self.locker_watch = None if locker is None else LockerWatch(
             self.inventory, locker, sink=self.outbox, audit=self.audit,

@@ -74,6 +74,7 @@ def staff_shell(on: Any, terminal: Any) -> Iterator[tuple[Any, Now]]:
         pump(lambda: on_attract(shell))
         yield shell, now
     finally:
+        shell.staff.close()  # its console's refresh timer must not outlive the terminal
         bridge.stop()
         on.remove_widget(shell)
         terminal.stop()

@@ -21,9 +21,13 @@ class Heartbeat:
     def __init__(self, client: BackOfficeClient, collect: Callable[[], Mapping[str, Any]],
                  interval_s: float, *, keeper: ConfigKeeper | None = None,
                  idle: Callable[[], bool] = lambda: False,
-                 restart: Callable[[], None] = lambda: None) -> None:
+                 restart: Callable[[], None] = lambda: None,
+                 also: Callable[[], object] = lambda: None) -> None:
         """`collect()`: the heartbeat's body; `idle()`: nobody is at the screen (no citizen,
-        no staff); `restart()`: stop the terminal so that its supervisor starts it again."""
+        no staff); `restart()`: stop the terminal so that its supervisor starts it again;
+        `also()`: what else is done on the heartbeat's timer (the audit log's hourly
+        checkpoint, when a quiet night records nothing that would make one)."""
+        self._also = also
         self._client, self._collect, self._interval_s = client, collect, interval_s
         self._keeper, self._idle, self._restart = keeper, idle, restart
         self._stop = threading.Event()
@@ -33,6 +37,7 @@ class Heartbeat:
 
     def beat(self) -> dict[str, object] | None:
         """One heartbeat, then what the answer asks for; the answer (None: undelivered)."""
+        self._also()
         answer = self._client.heartbeat(self._collect())
         self.last_answer = answer
         if self._keeper is not None:
