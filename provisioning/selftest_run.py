@@ -13,6 +13,7 @@ from kiosk.config.profile import load_profile
 from kiosk.config.settings import SystemClock
 from kiosk.health.selftest import Item, Report, SelfTest, SelfTestParts
 from kiosk.ops.backoffice_client import BackOfficeClient
+from kiosk.records.audit import AuditLog
 from kiosk.records.dir_lock import DataDirBusy, DataDirLock
 from kiosk.records.enrolment import EnrolmentFiles
 from kiosk.terminal import build_devices, open_outbox, read_token
@@ -76,6 +77,12 @@ def _run(profile: object, data_dir: Path, **how: object) -> tuple[Report, Path, 
                         test_door=how["door"], versions=versions())  # type: ignore[arg-type]
         report = _with_progress(test) if how["progress"] else test.run()
         path = report.save(data_dir)
+        audit = AuditLog(data_dir / "audit.jsonl")
+        try:
+            audit.record("selftest_run", ok=report.ok, passed=sum(i.ok for i in report.items),
+                         failed=",".join(i.name for i in report.items if not i.ok) or None)
+        finally:
+            audit.close()
         summary = test.print_summary(report) if how["print_receipt"] else None
         return report, path, summary
     finally:

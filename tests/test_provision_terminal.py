@@ -132,6 +132,9 @@ def test_enrol_then_selftest_then_a_stopped_printer_fails_the_report(
     assert failed["name"] == "printer" and failed["do"]
     assert report["summary_receipt"]["ok"] is False
     assert json.loads((data / "readiness.json").read_text())["ok"] is False
+    runs = [json.loads(line) for line in (data / "audit.jsonl").read_text().splitlines()]
+    assert [(e["ok"], e["failed"]) for e in runs if e["event"] == "selftest_run"] == [
+        (True, None), (False, "printer")]
 
 
 def test_enrolling_again_rotates_the_credential_and_revoking_fails_the_selftest(
