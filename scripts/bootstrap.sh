@@ -23,10 +23,12 @@ esac
 # printers; postgresql, the server the tests and benchmarks run the reference back office on
 # (they start a private cluster of their own and remove it; the package's own cluster is not
 # used); rime-data-pinyin-simp, the pinyin dictionary the on-screen keyboard turns typed
-# pinyin into Chinese characters with (screens/pinyin.py reads it; nothing is downloaded).
+# pinyin into Chinese characters with (screens/pinyin.py reads it; nothing is downloaded);
+# systemd, whose systemd-analyze and systemd-sysusers check the shipped units
+# (deploy/systemd/; in a container it is only installed, never PID 1).
 APT_PACKAGES=(python3 python3-venv python3-pip python3-dev gcc libgl1 libegl1 libmtdev1
               fonts-wqy-microhei espeak-ng pcscd libpcsclite-dev vsmartcard-vpcd
-              libcups2-dev cups-daemon libusb-1.0-0 postgresql rime-data-pinyin-simp)
+              libcups2-dev cups-daemon libusb-1.0-0 postgresql rime-data-pinyin-simp systemd)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
