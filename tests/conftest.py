@@ -33,6 +33,7 @@ from devices.fitted import DeviceSet  # noqa: E402
 from devices.id_reader.fake import FakeIdReader  # noqa: E402
 from devices.id_reader.simulator import DEMO_CITIZENS  # noqa: E402
 from devices.locker.fake import FakeLocker  # noqa: E402
+from devices.printer.escpos.peer import EscposPeer  # noqa: E402
 from devices.printer.fake import FakePrinter  # noqa: E402
 from kiosk.config.catalogue import load_catalogue  # noqa: E402
 from kiosk.config.settings import FakeClock, Timings  # noqa: E402
@@ -184,3 +185,29 @@ def reference_backoffice(tmp_path: Path) -> Iterator[RunningBackOffice]:
     running = start_in_thread("127.0.0.1", 0, tmp_path / "bo")
     yield running
     running.stop()
+
+
+@pytest.fixture
+def office(reference_backoffice: RunningBackOffice) -> RunningBackOffice:
+    """The reference back office, as the technician's tests call it."""
+    return reference_backoffice
+
+
+@pytest.fixture
+def printer() -> Iterator[EscposPeer]:
+    """The ESC/POS receipt printer's wire peer on loopback TCP."""
+    peer = EscposPeer()
+    yield peer
+    peer.close()
+
+
+@pytest.fixture
+def no_pcscd(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pcscd is other tests' (they start it): here it is not running, whatever the machine."""
+    import smartcard.System
+    from smartcard.pcsc.PCSCExceptions import EstablishContextException
+
+    def readers() -> list[str]:
+        raise EstablishContextException(0x8010001D)
+
+    monkeypatch.setattr(smartcard.System, "readers", readers)

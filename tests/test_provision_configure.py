@@ -24,7 +24,7 @@ from kiosk.config.profile import PROFILES_DIR, load_profile
 from provisioning import profile_toml, serial_scan
 from provisioning.cli import provision_app
 
-pytestmark = pytest.mark.realstack
+pytestmark = [pytest.mark.realstack, pytest.mark.usefixtures("no_pcscd")]
 
 
 @pytest.fixture
@@ -41,23 +41,8 @@ def boards(request: pytest.FixtureRequest) -> Iterator[LockerBoardPeer]:
     peer.stop()
 
 
-@pytest.fixture
-def printer() -> Iterator[EscposPeer]:
-    peer = EscposPeer()
-    yield peer
-    peer.close()
 
 
-@pytest.fixture(autouse=True)
-def no_pcscd(monkeypatch: pytest.MonkeyPatch) -> None:
-    """pcscd is others' (their tests start it): here no PC/SC reader is seen."""
-    import smartcard.System
-    from smartcard.pcsc.PCSCExceptions import EstablishContextException
-
-    def readers() -> list[str]:
-        raise EstablishContextException(0x8010001D)
-
-    monkeypatch.setattr(smartcard.System, "readers", readers)
 
 
 def configure(*args: str, input: str | None = None) -> tuple[int, str]:

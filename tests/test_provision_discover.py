@@ -32,7 +32,7 @@ from provisioning.cli import provision_app
 from provisioning.discover import DiscoverOptions, discover
 from tests.cups_peer import QUEUE, cups
 
-pytestmark = pytest.mark.realstack
+pytestmark = [pytest.mark.realstack, pytest.mark.usefixtures("no_pcscd")]
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = "0.5"
 __all__ = ["cups"]  # the fixture
@@ -59,11 +59,6 @@ def boards_kerong() -> Iterator[LockerBoardPeer]:
     peer.stop()
 
 
-@pytest.fixture
-def printer() -> Iterator[EscposPeer]:
-    peer = EscposPeer()
-    yield peer
-    peer.close()
 
 
 class SilentPort:
@@ -94,16 +89,6 @@ def silent() -> Iterator[SilentPort]:
     port.close()
 
 
-@pytest.fixture(autouse=True)
-def no_pcscd(monkeypatch: pytest.MonkeyPatch) -> None:
-    """pcscd is others' (their tests start it): here it is not running, whatever the machine."""
-    import smartcard.System
-    from smartcard.pcsc.PCSCExceptions import EstablishContextException
-
-    def readers() -> list[str]:
-        raise EstablishContextException(0x8010001D)
-
-    monkeypatch.setattr(smartcard.System, "readers", readers)
 
 
 def free_port() -> int:

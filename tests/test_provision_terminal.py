@@ -6,29 +6,14 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from backoffice.running import RunningBackOffice, start_in_thread
+from backoffice.running import RunningBackOffice
 from devices.printer.escpos.peer import EscposPeer
 from kiosk.cli.main import run_cli
-
-
-@pytest.fixture
-def office(tmp_path: Path) -> Iterator[RunningBackOffice]:
-    running = start_in_thread("127.0.0.1", 0, tmp_path / "backoffice")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def printer() -> Iterator[EscposPeer]:
-    peer = EscposPeer()
-    yield peer
-    peer.close()
 
 
 def operator(office: RunningBackOffice) -> dict[str, str]:

@@ -8,14 +8,12 @@ from __future__ import annotations
 import copy
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
-from backoffice.running import RunningBackOffice, start_in_thread
+from backoffice.running import RunningBackOffice
 from devices.printer.escpos.peer import EscposPeer
 from kiosk.config.profile import Profile
 from kiosk.config.settings import Timings
@@ -35,18 +33,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def office(tmp_path: Path) -> Iterator[RunningBackOffice]:
-    running = start_in_thread("127.0.0.1", 0, tmp_path / "backoffice")
-    yield running
-    running.stop()
 
 
-@pytest.fixture
-def printer() -> Iterator[EscposPeer]:
-    peer = EscposPeer()
-    yield peer
-    peer.close()
 
 
 def profile_doc(printer_port: int) -> dict[str, Any]:

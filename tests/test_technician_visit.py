@@ -14,18 +14,13 @@ from typing import Any
 import pytest
 import requests
 
-from backoffice.running import RunningBackOffice, start_in_thread
+from backoffice.running import RunningBackOffice
 from kiosk.cli.main import run_cli
 from tests.test_cli import KIOSK, ROOT
 
 pytestmark = pytest.mark.realstack
 
 
-@pytest.fixture
-def office(tmp_path: Path) -> Iterator[RunningBackOffice]:
-    running = start_in_thread("127.0.0.1", 0, tmp_path / "backoffice")
-    yield running
-    running.stop()
 
 
 @pytest.fixture
