@@ -167,7 +167,7 @@ class TerminalsOffice:
             entry = listed.setdefault(terminal_id, {"terminal_id": terminal_id,
                                                     "enrolled_at": None, "enrolments": 0,
                                                     "revoked": False})
-            entry["last_heartbeat"] = {"received_at": received_at, **json.loads(body)}
+            entry["last_heartbeat"] = {**json.loads(body), "received_at": received_at}
         return list(listed.values())
 
     # -- heartbeats --------------------------------------------------------------------------
@@ -193,7 +193,7 @@ class TerminalsOffice:
     def heartbeats(self, terminal_id: str, limit: int = 100) -> list[dict[str, Any]]:
         rows = self._db.query("SELECT received_at, body FROM heartbeats WHERE terminal_id = ?"
                               " ORDER BY id DESC LIMIT ?", (terminal_id, limit))
-        return [{"received_at": at, **json.loads(body)} for at, body in rows]
+        return [{**json.loads(body), "received_at": at} for at, body in rows]
 
     # -- remote configuration ----------------------------------------------------------------
 

@@ -291,10 +291,12 @@ class Terminal(TerminalHealth):
                                     selftest=self.run_selftest)
         self.started_at = time.monotonic()
         self.restart_requested = False
+        self.restart_wanted = False  # a restart waiting for nobody to be at the screen
         self.restart_hook: Callable[[], None] | None = None  # the UI's: stop, to be restarted
         self.heartbeat = Heartbeat(self.backoffice, self.heartbeat_body, self.timings.heartbeat_s,
                                    keeper=options.keeper, idle=self.idle,
                                    restart=self.request_restart,
+                                   restart_wanted=lambda: self.restart_wanted,
                                    also=self.audit.checkpoint_if_due)
         locker = self.devices.locker
         self.locker_watch = None if locker is None else LockerWatch(
@@ -325,11 +327,22 @@ class Terminal(TerminalHealth):
                           failed=",".join(i.name for i in report.items if not i.ok) or None)
         return report
 
-    def request_restart(self) -> None:
-        """Stop, so that the supervisor (systemd, kiosk supervise) starts the terminal again."""
+    def request_restart(self, *, when_idle: bool = False) -> None:
+        """Stop, so that the supervisor (systemd, kiosk supervise) starts the terminal again;
+        `when_idle`: at the heartbeat's next moment with nobody at the screen."""
+        if when_idle and not self.idle():
+            self.restart_wanted = True
+            return
         self.restart_requested = True
         if self.restart_hook is not None:
             self.restart_hook()
+
+    def set_restart_hook(self, hook: Callable[[], None]) -> None:
+        """How the UI stops; a restart asked for before the UI was up (the first heartbeat
+        comes at start) is carried out now."""
+        self.restart_hook = hook
+        if self.restart_requested:
+            hook()
 
     def _read_badge(self) -> bytes | None:
         return read_badge(self.devices.id_readers, self.timings.device_call_timeout_s)

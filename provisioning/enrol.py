@@ -43,16 +43,16 @@ def enrol_terminal(config: Path, data_dir: Path, backoffice_url: str,
         before = files.read_record()
         key = load_or_create_signing_key(data_dir)
         verify = profile.backoffice.ca_file or profile.backoffice.verify_tls
+        # The token is spent (and the old credential dead) the moment the back office
+        # answers: first make sure what it gives can be kept.
+        problem = files.unwritable()
+        if problem is not None:
+            raise EnrolmentError(f"{problem}; nothing was sent, the token is still good")
         try:
             given = enrol(backoffice_url, token, profile.terminal.id, public_key_pem(key),
                           verify=verify)
         except EnrolmentRefused as e:
             raise EnrolmentError(f"{e}; ask the operator for a new enrolment token") from e
-        check = BackOfficeClient(backoffice_url, token=given["credential"],
-                                 verify=verify).check_in()
-        if check.status != 200 or check.terminal_id != profile.terminal.id:
-            raise EnrolmentError(f"the back office issued a credential it does not take "
-                                 f"(HTTP {check.status}); nothing was saved")
         try:
             record = files.save(credential=given["credential"],
                                 citizen_key_hex=given["citizen_hash_key"],
@@ -60,7 +60,15 @@ def enrol_terminal(config: Path, data_dir: Path, backoffice_url: str,
                                 terminal_id=profile.terminal.id,
                                 backoffice_url=backoffice_url)
         except OSError as e:
-            raise EnrolmentError(f"cannot keep the credential: {e}") from e
+            raise EnrolmentError(f"enrolled, but the credential cannot be kept: {e}; free "
+                                 "the disk and ask the operator for a new token") from e
+        check = BackOfficeClient(backoffice_url, token=given["credential"],
+                                 verify=verify).check_in()
+        if check.status != 200 or check.terminal_id != profile.terminal.id:
+            raise EnrolmentError(
+                "enrolled and kept, but the back office does not take the new credential yet "
+                f"({'HTTP ' + str(check.status) if check.reachable else check.detail}); run "
+                "kiosk provision selftest")
         audit = AuditLog(data_dir / "audit.jsonl")
         try:
             audit.record("terminal_enrolled", terminal_id=profile.terminal.id,

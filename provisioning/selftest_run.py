@@ -13,6 +13,7 @@ from kiosk.config.profile import load_profile
 from kiosk.config.settings import SystemClock
 from kiosk.health.selftest import Item, Report, SelfTest, SelfTestParts
 from kiosk.ops.backoffice_client import BackOfficeClient
+from kiosk.ops.remote_config import STATE_DIR, ConfigKeeper
 from kiosk.records.audit import AuditLog
 from kiosk.records.dir_lock import DataDirBusy, DataDirLock
 from kiosk.records.enrolment import EnrolmentFiles
@@ -42,6 +43,14 @@ def run_selftest(config: Path, data_dir: Path, *, confirm: Callable[[str], bool]
     except ConfigError as e:
         raise SelfTestError(str(e)) from e
     try:
+        # What `kiosk run` runs: a configuration from the back office once there is one.
+        if (data_dir / STATE_DIR).is_dir():
+            keeper = ConfigKeeper(data_dir, BackOfficeClient(profile.backoffice.url or ""),
+                                  profile.terminal.id)
+            profile, version = keeper.running_profile(profile)
+            if version is not None and progress:
+                print(f"testing configuration v{version} from the back office (what kiosk "
+                      "run runs), not the local file", file=sys.stderr)
         return _run(profile, data_dir, confirm=confirm, door=door, progress=progress,
                     print_receipt=print_receipt)
     finally:
@@ -69,8 +78,9 @@ def _run(profile: object, data_dir: Path, **how: object) -> tuple[Report, Path, 
                 token = read_token(EnrolmentFiles.of(profile, data_dir).existing_token())
             except ConfigError:
                 token = None  # the credential item says so
-            client = BackOfficeClient(profile.backoffice.url, token=token,
-                                      timeout_s=timings.backoffice_timeout_s)
+            client = BackOfficeClient(
+                profile.backoffice.url, token=token, timeout_s=timings.backoffice_timeout_s,
+                verify=profile.backoffice.ca_file or profile.backoffice.verify_tls)
         parts = SelfTestParts(profile, devices, data_dir, outbox, client,
                               call_timeout_s=timings.device_call_timeout_s)
         test = SelfTest(parts, confirm=how["confirm"],  # type: ignore[arg-type]

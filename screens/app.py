@@ -111,7 +111,7 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: Clock.schedule_once(lambda _dt: app.stop(), 0))
     # A configuration from the back office is run by a restart, at a moment nobody is there.
-    terminal.restart_hook = lambda: Clock.schedule_once(lambda _dt: app.stop(), 0)
+    terminal.set_restart_hook(lambda: Clock.schedule_once(lambda _dt: app.stop(), 0))
     if offscreen:
         who = " (a simulated citizen taps through)" if autoplay else ""
         print(f"kiosk: no display, drawing offscreen; the screen is written to {live_png} "

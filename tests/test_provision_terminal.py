@@ -178,3 +178,56 @@ def test_enrolment_tokens_are_the_operators_and_bound_to_one_terminal(
                          "--token", revoked, "--config", str(profile), "--data-dir",
                          str(tmp_path / "k"))
     assert code == 1 and "names the back office" in err
+
+
+def test_files_a_technician_makes_as_root_are_the_kiosk_users(
+        tmp_path: Path, office: RunningBackOffice, printer: EscposPeer,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    if os.geteuid() != 0:
+        pytest.fail("this test gives files away, which needs root (the CI machine is root)")
+    kiosk_user = 65534  # nobody: the data directory is the service user's (StateDirectory)
+    data = tmp_path / "kiosk"
+    data.mkdir(mode=0o700)
+    os.chown(data, kiosk_user, kiosk_user)
+    profile = write_profile(tmp_path / "terminal.toml", office.url, printer)
+    code, _, err = kiosk(capsys, "provision", "enroll", "--backoffice", office.url,
+                         "--token", enrolment_token(office), "--config", str(profile),
+                         "--data-dir", str(data))
+    assert code == 0, err
+    code, _, _ = kiosk(capsys, "provision", "selftest", "--config", str(profile),
+                       "--data-dir", str(data), "--json")
+    owners = {p.name: p.stat().st_uid for p in data.rglob("*")}
+    assert {"terminal.token", "citizen-hash.key", "audit-signing.key", "kiosk.lock",
+            "readiness.json", "audit.jsonl", "outbox.db"} <= set(owners)
+    assert set(owners.values()) == {kiosk_user}, owners
+
+
+def test_an_enrolment_that_cannot_keep_its_secrets_does_not_spend_the_token(
+        tmp_path: Path, office: RunningBackOffice, printer: EscposPeer,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    profile = write_profile(tmp_path / "terminal.toml", office.url, printer)
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the token's directory should be")
+    profile.write_text(profile.read_text().replace(
+        "[backoffice]\n", f'[backoffice]\ntoken_file = "{blocked}/terminal.token"\n'))
+    token = enrolment_token(office)
+    code, _, err = kiosk(capsys, "provision", "enroll", "--backoffice", office.url, "--token",
+                         token, "--config", str(profile), "--data-dir", str(tmp_path / "k"))
+    assert code == 1 and "the token is still good" in err
+    profile.write_text(profile.read_text().replace(f'token_file = "{blocked}/terminal.token"\n',
+                                                   ""))
+    code, _, err = kiosk(capsys, "provision", "enroll", "--backoffice", office.url, "--token",
+                         token, "--config", str(profile), "--data-dir", str(tmp_path / "k"))
+    assert code == 0, err
+
+
+def test_a_heartbeat_cannot_say_when_the_back_office_received_it(
+        office: RunningBackOffice) -> None:
+    r = requests.post(f"{office.url}/v1/heartbeats", headers=office.headers, timeout=5,
+                      json={"terminal_id": "SH-PD-0042", "received_at": 9e12})
+    assert r.status_code == 200
+    beats = requests.get(f"{office.url}/v1/terminals/SH-PD-0042/heartbeats", timeout=5,
+                         headers=operator(office)).json()["heartbeats"]
+    assert beats[0]["received_at"] < 9e12

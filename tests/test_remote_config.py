@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,16 @@ def settled(keeper: ConfigKeeper) -> dict[str, Any]:
     return keeper.state()
 
 
+def eventually(condition: Callable[[], bool], limit_s: float = 10) -> bool:
+    """The watch thread's last step (after the state it wrote) done, within the limit."""
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def test_a_good_version_is_applied_and_bad_ones_are_refused_or_rolled_back(
         tmp_path: Path, office: RunningBackOffice, printer: EscposPeer) -> None:
     local_doc = profile_doc(printer.port)
@@ -161,8 +172,8 @@ def test_a_good_version_is_applied_and_bad_ones_are_refused_or_rolled_back(
         site.stop()
         third = site.start(within_s=1.0)
         assert third.profile.devices.printer.tcp_port == dead["devices"]["printer"]["tcp_port"]
-        state = settled(site.keeper)
-        assert state["active"] == 1 and third.restart_requested  # restarted onto v1
+        assert settled(site.keeper)["active"] == 1
+        assert eventually(lambda: third.restart_requested)  # restarted onto v1
         status, detail = history(office)[3]
         assert status == "rolled_back" and "printer" in str(detail)
         site.stop()
@@ -206,3 +217,52 @@ def test_a_trial_that_dies_before_it_is_healthy_is_rolled_back_at_the_next_start
     decision = site.keeper.decide(site.local)  # the next start
     assert not decision.trial and decision.version is None and "rolled back" in decision.note
     assert history(office)[1][0] == "rolled_back"
+
+
+def test_a_version_offered_during_a_trial_waits_for_that_trial_to_end(
+        tmp_path: Path, office: RunningBackOffice, printer: EscposPeer) -> None:
+    local_doc = profile_doc(printer.port)
+    site = Site(tmp_path, office, Profile.model_validate(local_doc))
+    two, three = copy.deepcopy(local_doc), copy.deepcopy(local_doc)
+    two["services"], three["services"] = ["household_proof"], ["check_applications"]
+    offer(office, two)
+    assert site.keeper.offered(1) == "staged" and site.keeper.take_staged() == 1
+    assert site.keeper.decide(site.local).version == 1  # on trial
+    offer(office, three)
+    assert site.keeper.offered(2) == "staged"
+    assert site.keeper.take_staged() is None  # not while v1 is on trial
+    site.keeper.healthy(2)  # a watch of another trial: nothing
+    assert site.keeper.state()["trial"]["version"] == 1
+    site.keeper.healthy(1)
+    assert site.keeper.state()["active"] == 1 and history(office)[1][0] == "applied"
+    assert site.keeper.take_staged() == 2  # now its turn
+
+
+def test_a_rollback_waits_for_the_citizen_at_the_screen_and_a_clean_stop_does_not_count(
+        tmp_path: Path, office: RunningBackOffice, printer: EscposPeer) -> None:
+    local_doc = profile_doc(printer.port)
+    site = Site(tmp_path, office, Profile.model_validate(local_doc))
+    dead = copy.deepcopy(local_doc)
+    dead["devices"]["printer"]["tcp_port"] = free_port()
+    offer(office, dead)
+    assert site.keeper.offered(1) == "staged" and site.keeper.take_staged() == 1
+    try:
+        site.keeper.decide(site.local)
+        site.keeper.stopped_cleanly()  # systemctl restart during the trial
+        trial = site.start(within_s=0.5)  # the trial goes on: its start counts once
+        assert trial.options.config_version == 1
+        trial.session.touch()  # a citizen is at the screen when the limit passes
+        assert settled(site.keeper)["active"] is None
+        assert history(office)[1][0] == "rolled_back"
+        assert eventually(lambda: trial.restart_wanted)
+        assert not trial.restart_requested  # not cut off
+        trial.heartbeat.beat()
+        assert not trial.restart_requested  # still there
+        trial.session.go(State.ATTRACT)
+        trial.heartbeat.beat()
+        assert trial.restart_requested  # gone: now
+        hooked: list[bool] = []
+        trial.set_restart_hook(lambda: hooked.append(True))  # a UI up after the request
+        assert hooked == [True]
+    finally:
+        site.stop()

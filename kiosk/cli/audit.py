@@ -30,6 +30,26 @@ def _log_dir(data_dir: Path) -> Path:
     raise AssertionError  # unreachable: _fail() exits
 
 
+def _held_by_backoffice(where: Path) -> list[tuple[int, str]]:
+    """(signed seq, signed hash) of every checkpoint the back office holds for us."""
+    from kiosk.ops.backoffice_client import BackOfficeClient
+    from kiosk.records.enrolment import RECORD_FILE
+
+    try:
+        record = json.loads((where / RECORD_FILE).read_text(encoding="utf-8"))
+        token = Path(record["token_file"]).read_text(encoding="utf-8").strip()
+        url, terminal = str(record["backoffice_url"]), str(record["terminal_id"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        _fail(f"{where}: no usable enrolment record ({e}): enrol first "
+              "(kiosk provision enroll)")
+        raise AssertionError from e  # unreachable
+    held = BackOfficeClient(url, token=token).audit_checkpoints(terminal)
+    if held is None:
+        _fail(f"the back office at {url} did not give its checkpoints (see the log above)")
+    assert held is not None
+    return held
+
+
 @audit_app.command()
 def verify(
     data_dir: DataDir = DEFAULT_DIR,
@@ -37,6 +57,10 @@ def verify(
         "--public-key", help="Check the checkpoints against this PEM public key (e.g. the one "
         "the back office was given at enrolment) instead of the data directory's "
         "audit-signing.key.")] = None,
+    against_backoffice: Annotated[bool, typer.Option(
+        "--against-backoffice", help="Also compare with the checkpoints the back office holds "
+        "(the one the terminal enrolled with): finds a log cut off or rewritten since it was "
+        "signed, which the disk alone cannot show.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Check the audit log: every record's hash, every link of the chain across its rotated
@@ -57,8 +81,9 @@ def verify(
             _fail(f"{key_file}: cannot be read: {e.strerror}")
         except ValueError as e:
             _fail(f"{key_file}: not an Ed25519 key in PEM ({e})")
+    held = _held_by_backoffice(where) if against_backoffice else None
     try:
-        report = verify_log(where / LOG_FILE, key)
+        report = verify_log(where / LOG_FILE, key, held)
     except OSError as e:
         _fail(f"{where}: the audit log cannot be read: {e.strerror}")
     if json_out:

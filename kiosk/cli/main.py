@@ -247,6 +247,8 @@ def run(
         if watch is not None:
             watch.stop()
         held.release()
+    if not terminal.restart_requested:  # stopped on purpose: no count against a trial
+        keeper.stopped_cleanly()
     if terminal.restart_requested:
         typer.echo("kiosk: restarting (configuration from the back office)", err=True)
         raise typer.Exit(RESTART_EXIT)

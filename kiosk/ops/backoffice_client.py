@@ -186,6 +186,16 @@ class BackOfficeClient:
             return None
         return body
 
+    def audit_checkpoints(self, terminal_id: str) -> list[tuple[int, str]] | None:
+        """(signed seq, signed hash) of the terminal's audit checkpoints the back office
+        holds; None when it cannot be asked."""
+        body = self._get("/v1/audit-checkpoints", {"terminal": terminal_id})
+        rows = body.get("checkpoints") if isinstance(body, dict) else None
+        if not isinstance(rows, list):
+            return None
+        return [(r["seq"], r["hash"]) for r in rows if isinstance(r, dict)
+                and isinstance(r.get("seq"), int) and isinstance(r.get("hash"), str)]
+
     def config_status(self, terminal_id: str, version: int, status: str,
                       detail: str | None = None) -> bool:
         """Tell the back office what became of a configuration version."""

@@ -22,12 +22,14 @@ class Heartbeat:
                  interval_s: float, *, keeper: ConfigKeeper | None = None,
                  idle: Callable[[], bool] = lambda: False,
                  restart: Callable[[], None] = lambda: None,
+                 restart_wanted: Callable[[], bool] = lambda: False,
                  also: Callable[[], object] = lambda: None) -> None:
         """`collect()`: the heartbeat's body; `idle()`: nobody is at the screen (no citizen,
         no staff); `restart()`: stop the terminal so that its supervisor starts it again;
+        `restart_wanted()`: a restart waits for nobody at the screen (a rolled-back trial);
         `also()`: what else is done on the heartbeat's timer (the audit log's hourly
         checkpoint, when a quiet night records nothing that would make one)."""
-        self._also = also
+        self._also, self._restart_wanted = also, restart_wanted
         self._client, self._collect, self._interval_s = client, collect, interval_s
         self._keeper, self._idle, self._restart = keeper, idle, restart
         self._stop = threading.Event()
@@ -40,6 +42,11 @@ class Heartbeat:
         self._also()
         answer = self._client.heartbeat(self._collect())
         self.last_answer = answer
+        if not self._restarting and self._restart_wanted() and self._idle():
+            self._restarting = True
+            log.warning("restarting onto the configuration rolled back to")
+            self._restart()
+            return answer
         if self._keeper is not None:
             if answer is not None:
                 version = answer.get("config_version")

@@ -144,8 +144,8 @@ class ConfigKeeper:
         with self._lock:
             state = self.state()
             version = state["staged"]
-            if version is None:
-                return None
+            if version is None or state["trial"] is not None:
+                return None  # one trial at a time: a newer version waits for this one's end
             state["staged"] = None
             state["trial"] = {"version": version, "previous": state["active"], "starts": 0,
                               "since": self._clock()}
@@ -179,21 +179,34 @@ class ConfigKeeper:
                 raise RuntimeError("no trial to roll back")
             return self._rolled_back(state, local, f"the terminal cannot start with it: {why}")
 
-    def healthy(self) -> None:
-        """The trial came up healthy: it is applied."""
+    def healthy(self, version: int) -> None:
+        """The trial of `version` came up healthy: it is applied (nothing, if the trial open
+        now is not that one's)."""
         with self._lock:
             state = self.state()
             trial = state["trial"]
-            if trial is None:
+            if trial is None or trial["version"] != version:
                 return
             state["active"], state["trial"] = trial["version"], None
             self._note(state, trial["version"], "applied", "")
 
-    def unhealthy(self, local: Profile, why: str) -> Decision:
-        """The trial did not come up healthy in time: rolled back (restart to run it)."""
+    def unhealthy(self, local: Profile, why: str, version: int) -> Decision | None:
+        """The trial of `version` did not come up healthy in time: rolled back (restart to
+        run the one before); None if the trial open now is not that one's."""
         with self._lock:
-            return self._rolled_back(self.state(), local, f"not healthy within the limit: "
-                                     f"{why}")
+            state = self.state()
+            if state["trial"] is None or state["trial"]["version"] != version:
+                return None
+            return self._rolled_back(state, local, f"not healthy within the limit: {why}")
+
+    def stopped_cleanly(self) -> None:
+        """The terminal was stopped on purpose (systemctl stop or restart, a reboot) during a
+        trial: that start does not count against the version."""
+        with self._lock:
+            state = self.state()
+            if state["trial"] is not None and state["trial"]["starts"] > 0:
+                state["trial"]["starts"] -= 1
+                self._save(state)
 
     def _rolled_back(self, state: dict[str, Any], local: Profile, why: str) -> Decision:
         trial = state["trial"]
@@ -213,6 +226,15 @@ class ConfigKeeper:
                       version)
         return Decision(local, None, trial=False)
 
+    def running_profile(self, local: Profile) -> tuple[Profile, int | None]:
+        """What `kiosk run` runs now (the trial's, the applied version's, or the local file),
+        without counting a start: for the self-test, which must test that one."""
+        with self._lock:
+            state = self.state()
+            version = (state["trial"] or {}).get("version") or state["active"]
+            loaded = self._load(version) if version is not None else None
+            return (loaded, version) if loaded is not None else (local, None)
+
     def _load(self, version: int) -> Profile | None:
         try:
             doc = json.loads((self._dir / f"v{version}.json").read_text(encoding="utf-8"))
@@ -225,11 +247,12 @@ class TrialWatch:
     """Watches a trial start: `healthy()` true within `within_s` applies the version; else
     `on_rollback` is called (the terminal restarts on the old version)."""
 
-    def __init__(self, keeper: ConfigKeeper, local: Profile, healthy: Callable[[], str | None],
-                 within_s: float, on_rollback: Callable[[Decision], None], *,
-                 every_s: float = 2.0) -> None:
+    def __init__(self, keeper: ConfigKeeper, local: Profile, version: int,
+                 healthy: Callable[[], str | None], within_s: float,
+                 on_rollback: Callable[[Decision], None], *, every_s: float = 2.0) -> None:
         """`healthy()`: None when healthy, else what is not."""
         self._keeper, self._local, self._healthy = keeper, local, healthy
+        self._version = version
         self._within_s, self._every_s, self._on_rollback = within_s, every_s, on_rollback
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="config-trial", daemon=True)
@@ -246,14 +269,16 @@ class TrialWatch:
             except Exception as e:  # a broken check is not healthy
                 problem = f"health check failed: {e}"
             if problem is None:
-                self._keeper.healthy()
+                self._keeper.healthy(self._version)
                 return
             why = problem
             if time.monotonic() >= deadline:
                 break
             self._stop.wait(self._every_s)
         if not self._stop.is_set():
-            self._on_rollback(self._keeper.unhealthy(self._local, why))
+            decision = self._keeper.unhealthy(self._local, why, self._version)
+            if decision is not None:
+                self._on_rollback(decision)
 
     def stop(self) -> None:
         self._stop.set()

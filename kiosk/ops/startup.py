@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 class Restartable(Protocol):
     def health_problem(self) -> str | None: ...
 
-    def request_restart(self) -> None: ...
+    def request_restart(self, *, when_idle: bool = False) -> None: ...
 
 
 T = TypeVar("T", bound=Restartable)
@@ -43,7 +43,10 @@ def start_with_remote_config(keeper: ConfigKeeper, local: Profile,
         terminal = make(decision.profile, decision.version)
     watch = None
     if decision.trial:
-        watch = TrialWatch(keeper, local, terminal.health_problem, within_s,
-                           lambda _d: terminal.request_restart(), every_s=every_s)
+        assert decision.version is not None
+        # Rolled back at once (a crash from then on starts the old version), but restarted
+        # onto it only when nobody is at the screen: a citizen on a trial is not cut off.
+        watch = TrialWatch(keeper, local, decision.version, terminal.health_problem, within_s,
+                           lambda _d: terminal.request_restart(when_idle=True), every_s=every_s)
         watch.start()
     return terminal, decision, watch

@@ -23,15 +23,22 @@ Problems (any of them fails the check):
 - `checkpoint_mismatch`: a checkpoint that signs something other than the record before it;
 - `bad_signature`: a checkpoint whose signature fails against the key;
 - `unknown_key`: a checkpoint signed by another key than the one checked against;
-- `no_key`: checkpoints, and no key to check them with.
+- `no_key`: checkpoints, and no key to check them with;
+- `unsigned_run`: more records in a row without a checkpoint than the terminal ever writes
+  (it signs every CHECKPOINT_EVERY; UNSIGNED_LIMIT is twice that): checkpoints were taken
+  out, and the chain re-hashed;
+- `not_as_signed` / `cut_off`: compared with the checkpoints the back office holds
+  (`--against-backoffice`): the record a checkpoint signed is not there as signed (the log
+  was rewritten since), or is not there at all (the log was cut off at a record boundary).
 
 Notes (reported, not failures): `torn_tail_noted` (above) and `before_chain`: lines written
 before the log was chained (a terminal upgraded from an unchained log), which nothing vouches
 for.
 
-A truncation at a record boundary (the last records removed whole) leaves an intact chain: only
-the checkpoints the back office holds (GET /v1/audit-checkpoints) show that the log once went
-further.
+A truncation at a record boundary (the last records removed whole), or a rewrite re-chained
+with the terminal's own key, leaves a chain that is intact on the disk: only the checkpoints
+the back office holds (GET /v1/audit-checkpoints, `held`) show what the log said when it was
+signed.
 """
 
 from __future__ import annotations
@@ -45,12 +52,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiosk.records.audit import CHECKPOINT_EVERY
 from kiosk.records.audit_chain import GENESIS, is_chained, parse_line, record_hash, segments
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 CHECKPOINT_EVENT = "audit_checkpoint"
+UNSIGNED_LIMIT = 2 * CHECKPOINT_EVERY
+
 TORN_EVENT = "audit_log_torn_tail"
 
 
@@ -141,6 +151,7 @@ def _held(path: Path) -> Iterator[None]:
 class _Checker:
     def __init__(self, public_key: Ed25519PublicKey | None) -> None:
         self.report = Report()
+        self.hashes: dict[int, tuple[_Line, str]] = {}  # seq -> its record and hash
         self.key = public_key
         self.fingerprint: str | None = None
         if public_key is not None:
@@ -183,6 +194,7 @@ class _Checker:
         seqs: Counter[int] = Counter(ln.seq for ln in lines if ln.seq is not None)
         before: _Line | None = None  # the last record of the chain
         chain_began = False
+        unsigned = 0  # records since the last checkpoint
         legacy: list[_Line] = []  # records from before the chain, at the log's beginning
         i = 0
         while i < len(lines):
@@ -214,8 +226,19 @@ class _Checker:
                 self.problem("changed", ln, "the record's hash does not match its content: "
                              "a field was changed after it was written")
             self._link(before, ln, seqs, numbering_gap)
+            self.hashes[ln.seq] = (ln, str(doc["hash"]))
             if doc.get("event") == CHECKPOINT_EVENT:
                 self._checkpoint(before, ln)
+                unsigned = 0
+            else:
+                unsigned += 1
+                # Once a run, where it went too far. The kiosk signs every CHECKPOINT_EVERY of
+                # its own records; twice that leaves room for a technician's command writing
+                # meanwhile (its records are not the kiosk's to count).
+                if unsigned == UNSIGNED_LIMIT + 1:
+                    self.problem("unsigned_run", ln, f"over {UNSIGNED_LIMIT} records in a "
+                                 "row without a checkpoint, which the terminal never writes: "
+                                 "checkpoints were taken out")
             before = ln
         if legacy and not chain_began:  # stripped of its chain, it would pass otherwise
             self.problem("unchained", legacy[0], f"none of the log's {len(legacy)} records is "
@@ -304,6 +327,27 @@ class _Checker:
                          "terminal's key: forged or altered")
 
 
-def verify_log(path: Path, public_key: Ed25519PublicKey | None = None) -> Report:
-    """Check the log whose current file is `path` (its rotated segments beside it)."""
-    return _Checker(public_key).check(path)
+    def compare(self, held: list[tuple[int, str]]) -> None:
+        """Each (signed seq, signed hash) the back office holds, against the log."""
+        last = max(self.hashes, default=0)
+        for seq, signed in sorted(held):
+            found = self.hashes.get(seq)
+            if found is None:
+                self.problem("cut_off" if seq > last else "removed", None,
+                             f"the back office holds a checkpoint of seq {seq}; the log "
+                             f"{'ends at seq ' + str(last) if seq > last else 'has no such record'}"
+                             ": records were removed since it was signed", file="log")
+            elif found[1] != signed:
+                self.problem("not_as_signed", found[0], "this record is not the one the back "
+                             "office's checkpoint signed: the log was rewritten since")
+
+
+def verify_log(path: Path, public_key: Ed25519PublicKey | None = None,
+               held: list[tuple[int, str]] | None = None) -> Report:
+    """Check the log whose current file is `path` (its rotated segments beside it); `held`:
+    the (signed seq, signed hash) of the checkpoints the back office holds."""
+    checker = _Checker(public_key)
+    report = checker.check(path)
+    if held is not None:
+        checker.compare(held)
+    return report

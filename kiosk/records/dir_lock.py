@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from kiosk.config.errors import ConfigError
+from kiosk.records.ownership import hand_to_owner
 
 LOCK_FILE = "kiosk.lock"
 _held: dict[Path, tuple[int, int]] = {}  # lock file -> (descriptor, holders) in this process
@@ -49,6 +50,8 @@ class DataDirLock:
                 _held[self.path] = (fd, holders - 1)
                 return
             os.ftruncate(fd, 0)
+            # What a technician's command made here as root is the kiosk user's again.
+            hand_to_owner(self.path.parent)
             os.close(fd)  # closing the last descriptor releases the flock
 
     def __enter__(self) -> DataDirLock:

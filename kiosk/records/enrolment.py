@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from kiosk.config.profile import Profile
 from kiosk.records.citizen_key import FILE_NAME as CITIZEN_KEY_FILE
 from kiosk.records.citizen_key import write_private
+from kiosk.records.ownership import hand_to_owner
 
 TOKEN_FILE = "terminal.token"
 QR_KEY_FILE = "qr-public.pem"
@@ -42,6 +44,18 @@ class EnrolmentFiles:
         """The files nobody but the terminal may read."""
         return (self.token, self.citizen_key)
 
+    def unwritable(self) -> str | None:
+        """Why one of the files could not be written now, or None."""
+        for path in (self.token, self.citizen_key, self.qr_key, self.record):
+            probe = path.with_name(f".{path.name}.{os.getpid()}.probe")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                probe.write_bytes(b"probe")
+                probe.unlink()
+            except OSError as e:
+                return f"{path} cannot be written: {e.strerror or e}"
+        return None
+
     def save(self, *, credential: str, citizen_key_hex: str, qr_public_key: str,
              terminal_id: str, backoffice_url: str) -> dict[str, Any]:
         """Keep what enrolment gave; the record written (last: its presence says the rest is
@@ -54,11 +68,14 @@ class EnrolmentFiles:
         self.qr_key.chmod(0o644)  # a public key
         record = {
             "terminal_id": terminal_id, "backoffice_url": backoffice_url,
+            "token_file": str(self.token),  # where the credential is (never the credential)
             "enrolled_at": time.time(),
             # Which credential, without it: a technician compares it with the back office's.
             "credential_fingerprint": hashlib.sha256(credential.encode()).hexdigest()[:16],
         }
         write_private(self.record, json.dumps(record, indent=2).encode("utf-8") + b"\n")
+        # Enrolment runs as root; the kiosk runs as its own user, who must read these.
+        hand_to_owner(self.record.parent, also=(self.token, self.citizen_key, self.qr_key))
         return record
 
     def read_record(self) -> dict[str, Any] | None:
