@@ -95,9 +95,10 @@ def simulate_rate(tmp: Path) -> tuple[float, int]:
     from kiosk.demo.simulate import run_simulation
 
     report = run_simulation(load_profile("gov-hall"), SESSIONS, tmp / "simulate")
-    # Each session's application and its rating (好差评): two envelopes a session.
+    # Each session's application and its rating (好差评): two envelopes a session; and the
+    # audit log's signed checkpoints (one every 500 records).
     assert report.sessions_completed == SESSIONS and report.failed == 0, report
-    assert report.delivered == report.envelopes_enqueued == 2 * SESSIONS, report
+    assert report.delivered == report.envelopes_enqueued >= 2 * SESSIONS, report
     return report.sessions_completed / report.seconds, report.delivered
 
 

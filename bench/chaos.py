@@ -48,6 +48,7 @@ class ChaosReport:
     unknown_at_backoffice: int = 0  # at the back office, never in the outbox
     applications: int = 0  # at the back office
     application_envelopes: int = 0  # in the outbox (the rest are events: staff calls...)
+    visit_envelopes: int = 0  # applications and ratings (not the audit log's checkpoints)
     drained: bool = False
     integrity: str = ""
     faults: dict[str, int] = field(default_factory=dict)
@@ -83,6 +84,9 @@ def _account(report: ChaosReport, data: Path, bo: RunningBackOffice) -> ChaosRep
         held = {row[0] for row in conn.execute("SELECT idempotency_key FROM envelopes")}
         (report.application_envelopes,) = conn.execute(
             "SELECT COUNT(*) FROM envelopes WHERE kind = 'application.submit'").fetchone()
+        (report.visit_envelopes,) = conn.execute(
+            "SELECT COUNT(*) FROM envelopes WHERE kind IN ('application.submit',"
+            " 'visit.rating')").fetchone()
         (outbox_ok,) = conn.execute("PRAGMA integrity_check").fetchone()
     with contextlib.closing(sqlite3.connect(bo.secrets.data_dir / DB_FILE)) as conn:
         stored = {row[0] for row in conn.execute("SELECT idempotency_key FROM envelopes")}

@@ -71,6 +71,7 @@ class KindSpec:
     fake: Callable[[], object]  # the in-memory stand-in for unit tests and scenes
     adapters: tuple[AdapterSpec, ...]
     many: bool = False  # several can be fitted at once (a hall watches several readers)
+    unreachable: str = "check the device's cable and power"  # a technician's first step
 
     def adapter(self, name: str) -> AdapterSpec:
         for a in self.adapters:
@@ -98,6 +99,7 @@ KINDS: tuple[KindSpec, ...] = (
          AdapterSpec("sam_serial", SamSerialConfig, ResidentIdSamReader.from_config, 1.0),
          AdapterSpec("pcsc", PcscConfig, PcscReader.from_config, 1.0)),
         many=True,
+        unreachable="check the reader's cable and power; for PC/SC, that pcscd runs",
     ),
     KindSpec(
         "printer",
@@ -108,6 +110,7 @@ KINDS: tuple[KindSpec, ...] = (
          AdapterSpec("escpos_network", EscposNetworkConfig, EscposPrinter.from_config, 2.0),
          AdapterSpec("escpos_usb", EscposUsbConfig, EscposPrinter.from_config, 2.0),
          AdapterSpec("escpos_serial", EscposSerialConfig, EscposPrinter.from_config, 2.0)),
+        unreachable="check the printer's power and cable (or its network address)",
     ),
     KindSpec(
         "certificate_printer",
@@ -116,6 +119,7 @@ KINDS: tuple[KindSpec, ...] = (
         FakeCertificatePrinter,
         (_sim(SimulatedCertificatePrinterConfig, SimulatedCertificatePrinter.from_config),
          AdapterSpec("cups", CupsConfig, CupsCertificatePrinter.from_config, 5.0)),
+        unreachable="check that cupsd runs and the queue is enabled (lpstat -p)",
     ),
     KindSpec(
         "locker",
@@ -125,6 +129,7 @@ KINDS: tuple[KindSpec, ...] = (
         (_sim(SimulatedLockerConfig, SimulatedLocker.from_config),
          AdapterSpec("rs485_8a80", Rs485_8a80Config, Rs485Locker.from_config, 1.0),
          AdapterSpec("rs485_kerong", Rs485KerongConfig, Rs485Locker.from_config, 1.0)),
+        unreachable="check the RS-485 cable, the boards' power and their addresses",
     ),
     KindSpec(
         "camera",
@@ -133,6 +138,7 @@ KINDS: tuple[KindSpec, ...] = (
         FakeCamera,
         (_sim(SimulatedCameraConfig, SimulatedCamera.from_config),
          AdapterSpec("opencv", OpencvCameraConfig, OpencvCamera.from_config, 0.5)),
+        unreachable="check the camera's USB cable (ls /dev/video*)",
     ),
 )
 KIND_NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)

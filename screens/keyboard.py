@@ -385,7 +385,7 @@ class KioskKeyboard(BoxLayout):  # type: ignore[misc]
                 keys.append([caps])
         if rows != list(QWERTY):
             for row in keys:  # alphabetical rows start at the left edge, like a text
-                row += [_Gap(width)] * (columns - len(row))
+                row += [_Gap(width) for _ in range(columns - len(row))]  # one widget each
         return keys
 
     def _digits(self, room: float) -> list[list[Widget]]:

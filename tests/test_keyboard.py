@@ -370,3 +370,25 @@ def test_keyboard_pictures(window: Any, tmp_path: Path, lang: str, look: str) ->
     idle()
     png = save_window_png(tmp_path / f"keyboard-{lang}-{look}.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("width", [560, 640, 720, 800, 880, 960])
+def test_alphabetical_rows_of_any_width_are_padded_with_gaps_of_their_own(
+        window: Any, width: int) -> None:
+    # A last row two or more keys short of the others takes as many gaps: each its own
+    # widget (one gap widget added twice made the keyboard fail to build).
+    from screens.keyboard import KEY_GAP, columns_for
+
+    theme = theme_for()
+    kb, _ = put_on_window(window, theme, width=width, mode="pinyin")
+    columns = columns_for(width - 2 * KEY_GAP)
+    assert columns < 10  # alphabetical, not QWERTY
+    letters = [t for t in titles(kb) if len(t) == 1 and t.isalpha()]
+    assert "".join(letters) == "abcdefghijklmnopqrstuvwxyz"
+
+
+def test_some_width_leaves_a_last_row_two_keys_short() -> None:
+    from screens.keyboard import KEY_GAP, columns_for
+
+    shorts = {w: -26 % columns_for(w - 2 * KEY_GAP) for w in (560, 640, 720, 800, 880, 960)}
+    assert any(n >= 2 for n in shorts.values()), shorts  # the case above covers

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devices import registry
 from devices.fitted import DeviceSet
 from devices.printer.protocol import Receipt
 from devices.status import DeviceState, DeviceStatus
@@ -273,13 +274,7 @@ def advice(kind: str, status: DeviceStatus) -> str:
     reason = status.reason
     if status.state is DeviceState.OFFLINE or reason in ("not_connected", "no_answer",
                                                          "timeout", "silent"):
-        return {"id_reader": "check the reader's cable and power; for PC/SC, that pcscd runs",
-                "printer": "check the printer's power and cable (or its network address)",
-                "certificate_printer": "check that cupsd runs and the queue is enabled "
-                                       "(lpstat -p)",
-                "locker": "check the RS-485 cable, the boards' power and their addresses",
-                "camera": "check the camera's USB cable (ls /dev/video*)",
-                }.get(kind, "check the device's cable and power")
+        return registry.kind(kind).unreachable
     return {"paper_out": "load paper", "paper_low": "load paper soon",
             "cover_open": "close the printer's cover", "jammed": "clear the jam",
             "cutter_error": "clear the cutter, then switch the printer off and on",
