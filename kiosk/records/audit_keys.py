@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
-import os
 import stat
 from pathlib import Path
 
@@ -30,25 +28,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from kiosk.config.errors import ConfigError
+from kiosk.records.citizen_key import write_private
 
 KEY_FILE = "audit-signing.key"
 MESSAGE_PREFIX = b"kiosk-audit-checkpoint/1\n"
-
-
-def _create_once(path: Path, data: bytes) -> None:
-    """`data` at `path`, 0600 from the first byte, unless another process got there first
-    (then theirs stands: two keys for one terminal would make one's checkpoints fail)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        with contextlib.suppress(FileExistsError):  # never replaces a key
-            os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def load_or_create_signing_key(data_dir: Path) -> Ed25519PrivateKey:
@@ -58,9 +41,11 @@ def load_or_create_signing_key(data_dir: Path) -> Ed25519PrivateKey:
     if not path.exists():
         key = Ed25519PrivateKey.generate()
         try:
-            _create_once(path, key.private_bytes(serialization.Encoding.PEM,
-                                                 serialization.PrivateFormat.PKCS8,
-                                                 serialization.NoEncryption()))
+            # Never replaces a key: two keys for one terminal would fail one's checkpoints.
+            write_private(path, key.private_bytes(serialization.Encoding.PEM,
+                                                  serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption()),
+                          replace=False)
         except OSError as e:
             raise ConfigError(f"{path}: the audit-signing key cannot be written: "
                               f"{e.strerror}") from e

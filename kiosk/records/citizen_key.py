@@ -10,6 +10,7 @@ The contract with the back office (backoffice/secrets.py computes the same):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -22,9 +23,10 @@ KEY_BYTES = 32
 FILE_NAME = "citizen-hash.key"
 
 
-def write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes, *, replace: bool = True) -> None:
     """`data` at `path`, readable by its owner alone from the first byte, and replacing what
-    was there only once all of it is on disk (a crash leaves the old file or the new one)."""
+    was there only once all of it is on disk (a crash leaves the old file or the new one).
+    `replace=False`: never replaces a file that is there (another process's stands)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -32,7 +34,11 @@ def write_private(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        tmp.replace(path)
+        if replace:
+            tmp.replace(path)
+        else:
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
