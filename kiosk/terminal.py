@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devices.config import BuildContext
 from devices.fitted import DeviceBuildError, DeviceSet, build_device_set
@@ -27,7 +28,6 @@ from kiosk.config.errors import ConfigError
 from kiosk.config.profile import Profile
 from kiosk.config.settings import Clock, SystemClock, Timings
 from kiosk.health.monitor import HealthMonitor
-from kiosk.health.selftest import Report, SelfTest, SelfTestParts
 from kiosk.health.terminal import TerminalHealth
 from kiosk.locker.layout import profile_layout
 from kiosk.locker.loading import LockerDesk
@@ -54,6 +54,9 @@ from kiosk.staff.console import StaffConsole
 from kiosk.versions import versions
 from offline_queue import FernetCipher, HttpTransport, Outbox, SyncWorker
 from offline_queue.envelope import DELIVERED
+
+if TYPE_CHECKING:
+    from kiosk.health.selftest import Report
 
 log = logging.getLogger(__name__)
 
@@ -319,6 +322,8 @@ class Terminal(TerminalHealth):
     def run_selftest(self) -> Report:
         """The self-test over this running terminal's own parts (the technician's screen;
         `kiosk provision selftest` opens them itself), kept as readiness.json and audited."""
+        from kiosk.health.selftest import SelfTest, SelfTestParts  # a technician's, rarely
+
         parts = SelfTestParts(self.profile, self.devices, self.options.data_dir, self.outbox,
                               self.backoffice, call_timeout_s=self.timings.device_call_timeout_s)
         report = SelfTest(parts, versions=versions()).run()

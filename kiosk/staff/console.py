@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devices.fitted import DeviceSet
 from kiosk.config.settings import Clock
-from kiosk.health.selftest import Report
 from kiosk.locker.loading import DoorJob, LockerDesk
 from kiosk.records.locker_store import NEEDS_STAFF, LockerInventory
 from kiosk.staff.desk import StaffDesk
+
+if TYPE_CHECKING:
+    from kiosk.health.selftest import Report  # the self-test is run rarely: imported then
 
 # Reasons a device reports that staff fix by hand, and what to call them on the console.
 HANDS_ON = {"paper_low": "paper_low", "paper_out": "paper_out", "cover_open": "cover_open",
