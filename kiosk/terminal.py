@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from devices.config import BuildContext
 from devices.fitted import DeviceBuildError, DeviceSet, build_device_set
@@ -51,12 +50,8 @@ from kiosk.session import Session, SessionDeps
 from kiosk.session.steps import StepRunner, ThreadedSteps
 from kiosk.staff import StaffDesk
 from kiosk.staff.console import StaffConsole
-from kiosk.versions import versions
 from offline_queue import FernetCipher, HttpTransport, Outbox, SyncWorker
 from offline_queue.envelope import DELIVERED
-
-if TYPE_CHECKING:
-    from kiosk.health.selftest import Report
 
 log = logging.getLogger(__name__)
 
@@ -227,10 +222,9 @@ class Terminal(TerminalHealth):
             self.devices.stop()  # nothing started here outlives a refused start
             self.audit.close()
             raise
-        office = profile.backoffice
         self.backoffice = BackOfficeClient(
             options.backoffice_url, token=token, timeout_s=self.timings.backoffice_timeout_s,
-            verify=office.ca_file or office.verify_tls)
+            verify=profile.backoffice.tls_verify)
         self.sync = SyncWorker(
             self.outbox,
             HttpTransport(self.backoffice.envelopes_url, headers=self.backoffice.headers,
@@ -318,19 +312,6 @@ class Terminal(TerminalHealth):
             tid = self.profile.terminal.id
             queue_event(outbox, CHECKPOINT_KIND, checkpoint.body(tid),
                         key=checkpoint.idempotency_key(tid))
-
-    def run_selftest(self) -> Report:
-        """The self-test over this running terminal's own parts (the technician's screen;
-        `kiosk provision selftest` opens them itself), kept as readiness.json and audited."""
-        from kiosk.health.selftest import SelfTest, SelfTestParts  # a technician's, rarely
-
-        parts = SelfTestParts(self.profile, self.devices, self.options.data_dir, self.outbox,
-                              self.backoffice, call_timeout_s=self.timings.device_call_timeout_s)
-        report = SelfTest(parts, versions=versions()).run()
-        report.save(self.options.data_dir)
-        self.audit.record("selftest_run", ok=report.ok, passed=sum(i.ok for i in report.items),
-                          failed=",".join(i.name for i in report.items if not i.ok) or None)
-        return report
 
     def request_restart(self, *, when_idle: bool = False) -> None:
         """Stop, so that the supervisor (systemd, kiosk supervise) starts the terminal again;

@@ -42,7 +42,7 @@ def enrol_terminal(config: Path, data_dir: Path, backoffice_url: str,
         files = EnrolmentFiles.of(profile, data_dir)
         before = files.read_record()
         key = load_or_create_signing_key(data_dir)
-        verify = profile.backoffice.ca_file or profile.backoffice.verify_tls
+        verify = profile.backoffice.tls_verify
         # The token is spent (and the old credential dead) the moment the back office
         # answers: first make sure what it gives can be kept.
         problem = files.unwritable()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.config.errors import ConfigError
-from kiosk.config.profile import load_profile
+from kiosk.config.profile import Profile, load_profile
 from kiosk.config.settings import SystemClock
 from kiosk.health.selftest import Item, Report, SelfTest, SelfTestParts
 from kiosk.ops.backoffice_client import BackOfficeClient
@@ -57,10 +57,9 @@ def run_selftest(config: Path, data_dir: Path, *, confirm: Callable[[str], bool]
         held.release()
 
 
-def _run(profile: object, data_dir: Path, **how: object) -> tuple[Report, Path, Item | None]:
-    from kiosk.config.profile import Profile
-
-    assert isinstance(profile, Profile)
+def _run(profile: Profile, data_dir: Path, *, confirm: Callable[[str], bool],
+         door: int | None, progress: bool, print_receipt: bool
+         ) -> tuple[Report, Path, Item | None]:
     timings = profile.timings
     try:
         devices = build_devices(profile, data_dir, timings, SystemClock())
@@ -80,20 +79,17 @@ def _run(profile: object, data_dir: Path, **how: object) -> tuple[Report, Path, 
                 token = None  # the credential item says so
             client = BackOfficeClient(
                 profile.backoffice.url, token=token, timeout_s=timings.backoffice_timeout_s,
-                verify=profile.backoffice.ca_file or profile.backoffice.verify_tls)
+                verify=profile.backoffice.tls_verify)
         parts = SelfTestParts(profile, devices, data_dir, outbox, client,
                               call_timeout_s=timings.device_call_timeout_s)
-        test = SelfTest(parts, confirm=how["confirm"],  # type: ignore[arg-type]
-                        test_door=how["door"], versions=versions())  # type: ignore[arg-type]
-        report = _with_progress(test) if how["progress"] else test.run()
-        path = report.save(data_dir)
+        test = SelfTest(parts, confirm=confirm, test_door=door, versions=versions())
+        report = _with_progress(test) if progress else test.run()
         audit = AuditLog(data_dir / "audit.jsonl")
         try:
-            audit.record("selftest_run", ok=report.ok, passed=sum(i.ok for i in report.items),
-                         failed=",".join(i.name for i in report.items if not i.ok) or None)
+            path = report.keep(data_dir, audit)
         finally:
             audit.close()
-        summary = test.print_summary(report) if how["print_receipt"] else None
+        summary = test.print_summary(report) if print_receipt else None
         return report, path, summary
     finally:
         devices.stop()

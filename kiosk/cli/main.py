@@ -203,53 +203,25 @@ def run(
     prof = _profile(str(config))
     if not prof.backoffice.url:
         fail(f"{config}: backoffice.url: required for `kiosk run` (only `kiosk demo` embeds one)")
-    assert prof.backoffice.url is not None
-    from kiosk.config.production import pcsc_readers, production_problems
-    from kiosk.records.enrolment import EnrolmentFiles
+    from kiosk.ops.startup import production_check, start_production
 
-    files = EnrolmentFiles.of(prof, data_dir)
-    secrets = [*files.secrets(), data_dir / "outbox.key", data_dir / "audit-signing.key"]
-    problems = production_problems(prof, secrets, pcsc_readers())
+    problems = production_check(prof, data_dir)
     if problems:
         for problem in problems[:-1]:
             typer.echo(f"kiosk: {config}: {problem}", err=True)
         fail(f"{config}: {problems[-1]}" + (f" ({len(problems)} problems: a production "
                                             "start refuses them all)" if len(problems) > 1
                                             else ""))
-    from kiosk.ops.backoffice_client import BackOfficeClient
-    from kiosk.ops.remote_config import ConfigKeeper
-    from kiosk.ops.startup import start_with_remote_config
-
-    url = prof.backoffice.url
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        # Held before the configuration is chosen: a second kiosk run on this directory must
-        # not count as a start of a configuration on trial (it would roll it back).
-        held = DataDirLock(data_dir)
-        client = BackOfficeClient(url, token=read_token(files.existing_token()),
-                                  timeout_s=prof.timings.backoffice_timeout_s,
-                                  verify=prof.backoffice.ca_file or prof.backoffice.verify_tls)
-        keeper = ConfigKeeper(data_dir, client, prof.terminal.id,
-                              check=lambda p: production_problems(p, secrets, pcsc_readers()))
-
-        def make(profile: Profile, version: int | None) -> Terminal:
-            return Terminal(profile, TerminalOptions(
-                data_dir=data_dir, backoffice_url=url, token_file=str(files.token),
-                keeper=keeper, config_version=version))  # the key: the profile's or data dir's
-
-        terminal, _, watch = start_with_remote_config(
-            keeper, prof, make, within_s=prof.timings.config_healthy_within_s)
+        started = start_production(prof, data_dir)
     except (ConfigError, OSError) as e:
         fail(str(e))
     try:
-        _run_ui(terminal, autoplay=False)
+        _run_ui(started.terminal, autoplay=False)
     finally:
-        if watch is not None:
-            watch.stop()
-        held.release()
-    if not terminal.restart_requested:  # stopped on purpose: no count against a trial
-        keeper.stopped_cleanly()
-    if terminal.restart_requested:
+        started.release()
+    started.ended_cleanly()
+    if started.terminal.restart_requested:
         typer.echo("kiosk: restarting (configuration from the back office)", err=True)
         raise typer.Exit(RESTART_EXIT)
 

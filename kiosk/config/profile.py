@@ -184,6 +184,11 @@ class BackOffice(_Strict):
     """A CA bundle (PEM) to check the back office's certificate against, instead of the
     system's (a government private CA)."""
 
+    @property
+    def tls_verify(self) -> bool | str:
+        """What `requests` takes as `verify`: the CA bundle, or whether to check at all."""
+        return self.ca_file or self.verify_tls
+
 
 class Profile(_Strict):
     profile: str = Field(pattern=r"^[a-z][a-z0-9-]*$")

@@ -26,6 +26,7 @@ from devices.worker import DeviceWorker
 from kiosk.config.profile import Profile
 from kiosk.health.selftest_devices import exercise
 from kiosk.ops.backoffice_client import BackOfficeClient
+from kiosk.records.audit import AuditLog
 from kiosk.records.enrolment import EnrolmentFiles
 from offline_queue import Outbox
 
@@ -69,6 +70,13 @@ class Report:
         tmp.write_text(json.dumps(self.as_dict(), ensure_ascii=False, indent=2) + "\n",
                        encoding="utf-8")
         tmp.replace(path)
+        return path
+
+    def keep(self, data_dir: Path, audit: AuditLog) -> Path:
+        """Saved (readiness.json) and audited, which items failed by name; the file."""
+        path = self.save(data_dir)
+        audit.record("selftest_run", ok=self.ok, passed=sum(i.ok for i in self.items),
+                     failed=",".join(i.name for i in self.items if not i.ok) or None)
         return path
 
     def receipt(self) -> Receipt:

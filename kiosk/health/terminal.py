@@ -1,6 +1,7 @@
 """How the terminal is, as a whole: whether anybody is at the screen (configuration waits for
-nobody), what the heartbeat reports, and whether it is healthy (a configuration on trial is
-kept only if it is). A mixin of kiosk.terminal.Terminal, reading its parts."""
+nobody), what the heartbeat reports, whether it is healthy (a configuration on trial is kept
+only if it is), and the technician's self-test over its own parts. A mixin of
+kiosk.terminal.Terminal, reading its parts."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from kiosk.versions import versions
 if TYPE_CHECKING:
     from devices.fitted import DeviceSet
     from kiosk.config.profile import Profile
+    from kiosk.config.settings import Timings
+    from kiosk.health.selftest import Report
     from kiosk.locker.loading import LockerDesk
     from kiosk.ops.backoffice_client import BackOfficeClient
+    from kiosk.records.audit import AuditLog
     from kiosk.session import Session
     from kiosk.staff import StaffDesk
     from kiosk.terminal import TerminalOptions
@@ -31,6 +35,8 @@ class TerminalHealth:
     locker_desk: LockerDesk | None
     backoffice: BackOfficeClient
     started_at: float
+    timings: Timings
+    audit: AuditLog
 
     def idle(self) -> bool:
         """Nobody at the screen: no citizen's session, no staff signed in, no door job."""
@@ -61,11 +67,22 @@ class TerminalHealth:
     def health_problem(self) -> str | None:
         """None when the terminal is healthy (every device usable, the back office taking our
         credential); else what is not."""
-        problems = [f"{w.name} {w.report().status.state.value}" for w in self.devices
-                    if not w.report().status.usable]
+        statuses = [(w.name, w.report().status) for w in self.devices]
+        problems = [f"{name} {status.state.value}" for name, status in statuses
+                    if not status.usable]
         answer = self.backoffice.check_in()
         if answer.status != 200:
             problems.append("back office " + (f"refused (HTTP {answer.status})"
                                               if answer.reachable else "unreachable"))
         return "; ".join(problems) or None
 
+    def run_selftest(self) -> Report:
+        """The self-test over this running terminal's own parts (the technician's screen;
+        `kiosk provision selftest` opens them itself), kept as readiness.json and audited."""
+        from kiosk.health.selftest import SelfTest, SelfTestParts  # a technician's, rarely
+
+        parts = SelfTestParts(self.profile, self.devices, self.options.data_dir, self.outbox,
+                              self.backoffice, call_timeout_s=self.timings.device_call_timeout_s)
+        report = SelfTest(parts, versions=versions()).run()
+        report.keep(self.options.data_dir, self.audit)
+        return report
