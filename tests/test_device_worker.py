@@ -121,3 +121,36 @@ def test_unplugged_port_is_not_connected(tmp_path) -> None:  # type: ignore[no-u
         assert status.state is DeviceState.OFFLINE and status.reason == LinkReason.NOT_CONNECTED
     finally:
         worker.stop()
+
+
+class Releasable:
+    """A device that can be let go of, whose one call may hang until told."""
+
+    def __init__(self) -> None:
+        self.closed = threading.Event()
+        self.go_on = threading.Event()
+
+    def status(self) -> object:
+        from devices.status import DeviceStatus
+
+        return DeviceStatus.ready()
+
+    def hang(self) -> None:
+        self.go_on.wait(10)
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+def test_a_stopped_worker_lets_go_of_its_device_but_never_under_a_hung_call() -> None:
+    quiet = Releasable()
+    worker = DeviceWorker("printer", "printer", quiet, call_timeout_s=0.2)
+    worker.start()
+    assert worker.stop() and quiet.closed.is_set()  # the port is free for the next owner
+
+    stuck = Releasable()
+    worker = DeviceWorker("printer", "printer", stuck, call_timeout_s=0.2)
+    worker.call(lambda d: d.hang(), None)  # given up on: still running on the worker
+    assert not worker.stop(timeout_s=0.2) and not stuck.closed.is_set()
+    stuck.go_on.set()
+
