@@ -58,7 +58,7 @@ def test_what_a_stop_left_is_reconciled_before_the_first_screen(
 
     monkeypatch.setattr(cli, "_ui", lambda name: launch)
     after = terminal(data)
-    after.sync.notify = lambda: None  # type: ignore[method-assign]
+    after.sync.start = lambda: None  # type: ignore[method-assign]  # nothing claims it again
     cli._run_ui(after, autoplay=False)  # starts, shows the UI, stops: as kiosk run does
 
     assert seen["state"] is State.ATTRACT and "startup_reconciled" in seen["events"]
