@@ -7,6 +7,10 @@ deployment profile validates `[devices.<kind>]` against it.
 
 from __future__ import annotations
 
+import ast
+import inspect
+import itertools
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AdapterConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True,
-                              defer_build=True)
+    # Field docstrings are read by field_docs when asked, not by pydantic at every import
+    # (use_attribute_docstrings parses each model's source: tens of ms of every cold start).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     adapter: str
     """Which adapter drives the device (see `kiosk device list`)."""
@@ -28,6 +33,27 @@ class AdapterConfig(BaseModel):
         """For identity readers: the documents a citizen can present to it (resident_id,
         residence_permit, passport, bank_card); other kinds accept none."""
         return ()
+
+
+def field_docs(model: type[BaseModel]) -> dict[str, str]:
+    """Each field's docstring (the string under it, in the model or the class it inherits it
+    from), read from the source when asked (`kiosk device list`); "" for an undocumented one."""
+    docs: dict[str, str] = {}
+    for cls in reversed(model.__mro__):
+        if not issubclass(cls, BaseModel) or cls is BaseModel:
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+        except (OSError, TypeError):
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for node, after in itertools.pairwise(body):
+            if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                    and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                    and isinstance(after.value.value, str)):
+                docs[node.target.id] = inspect.cleandoc(after.value.value)
+    return {name: docs.get(name) or field.description or ""
+            for name, field in model.model_fields.items()}
 
 
 class SerialPortConfig(AdapterConfig):

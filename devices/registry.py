@@ -7,6 +7,7 @@ read this table; the list of kinds is written nowhere else.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -14,35 +15,24 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field
 
-from devices.camera.fake import FakeCamera
-from devices.camera.opencv.camera import OpencvCamera
 from devices.camera.opencv.config import OpencvCameraConfig
 from devices.camera.protocol import Camera
 from devices.camera.simulator import SimulatedCamera, SimulatedCameraConfig
 from devices.certificate_printer.cups.config import CupsConfig
-from devices.certificate_printer.cups.printer import CupsCertificatePrinter
-from devices.certificate_printer.fake import FakeCertificatePrinter
 from devices.certificate_printer.protocol import CertificatePrinter
 from devices.certificate_printer.simulator import (
     SimulatedCertificatePrinter,
     SimulatedCertificatePrinterConfig,
 )
 from devices.config import AdapterConfig, BuildContext
-from devices.id_reader.fake import FakeIdReader
 from devices.id_reader.pcsc.config import PcscConfig
-from devices.id_reader.pcsc.reader import PcscReader
 from devices.id_reader.protocol import IdReader
 from devices.id_reader.sam.config import SamSerialConfig
-from devices.id_reader.sam.reader import ResidentIdSamReader
 from devices.id_reader.simulator import SimulatedIdReader, SimulatedIdReaderConfig
-from devices.locker.fake import FakeLocker
 from devices.locker.protocol import Locker
-from devices.locker.rs485.board import Rs485Locker
 from devices.locker.rs485.config import Rs485_8a80Config, Rs485KerongConfig
 from devices.locker.simulator import SimulatedLocker, SimulatedLockerConfig
 from devices.printer.escpos.config import EscposNetworkConfig, EscposSerialConfig, EscposUsbConfig
-from devices.printer.escpos.printer import EscposPrinter
-from devices.printer.fake import FakePrinter
 from devices.printer.protocol import ReceiptPrinter
 from devices.printer.simulator import SimulatedPrinter, SimulatedPrinterConfig
 
@@ -54,13 +44,31 @@ Builder = Callable[[Any, BuildContext], object]
 class AdapterSpec:
     name: str  # the `adapter` value in a profile
     config: type[AdapterConfig]
-    build: Builder | None  # None: declared, but not in this build yet
+    # How to build one from its config: a callable, or where to find it ("module:Class.method"),
+    # imported only when a device is built (validating a profile needs only the configs, and
+    # a terminal imports the code of the adapters it has, not of every adapter there is).
+    # None: declared, but not in this build yet.
+    builds: Builder | str | None
     poll_interval_s: float | None = 2.0  # how often its worker asks for the status
     simulator: bool = False
 
     @property
     def available(self) -> bool:
-        return self.build is not None
+        return self.builds is not None
+
+    @property
+    def build(self) -> Builder | None:
+        return _resolve(self.builds) if isinstance(self.builds, str) else self.builds
+
+
+@cache
+def _resolve(where: str) -> Any:
+    """"module:Class.attribute", imported."""
+    module, _, path = where.partition(":")
+    found: Any = importlib.import_module(module)
+    for name in path.split("."):
+        found = getattr(found, name)
+    return found
 
 
 @dataclass(frozen=True)
@@ -68,10 +76,15 @@ class KindSpec:
     name: str
     title: str  # what it is, for the profile's documentation and `kiosk device list`
     protocol: type
-    fake: Callable[[], object]  # the in-memory stand-in for unit tests and scenes
+    fakes: str  # where the in-memory stand-in for unit tests and scenes is ("module:Class")
     adapters: tuple[AdapterSpec, ...]
     many: bool = False  # several can be fitted at once (a hall watches several readers)
     unreachable: str = "check the device's cable and power"  # a technician's first step
+
+    @property
+    def fake(self) -> Callable[[], object]:
+        fake: Callable[[], object] = _resolve(self.fakes)
+        return fake
 
     def adapter(self, name: str) -> AdapterSpec:
         for a in self.adapters:
@@ -88,16 +101,21 @@ def _sim(config: type[AdapterConfig], build: Builder, poll_s: float = 1.0) -> Ad
     return AdapterSpec(SIMULATOR, config, build, poll_s, simulator=True)
 
 
+_ESCPOS = "devices.printer.escpos.printer:EscposPrinter.from_config"
+_RS485 = "devices.locker.rs485.board:Rs485Locker.from_config"
+
 KINDS: tuple[KindSpec, ...] = (
     KindSpec(
         "id_reader",
         "Identity document readers: resident ID (SAM), passports and bank cards (PC/SC). "
         "Several may be fitted; the identify step watches them all at once.",
         IdReader,
-        FakeIdReader,
+        "devices.id_reader.fake:FakeIdReader",
         (_sim(SimulatedIdReaderConfig, SimulatedIdReader.from_config),
-         AdapterSpec("sam_serial", SamSerialConfig, ResidentIdSamReader.from_config, 1.0),
-         AdapterSpec("pcsc", PcscConfig, PcscReader.from_config, 1.0)),
+         AdapterSpec("sam_serial", SamSerialConfig,
+                     "devices.id_reader.sam.reader:ResidentIdSamReader.from_config", 1.0),
+         AdapterSpec("pcsc", PcscConfig, "devices.id_reader.pcsc.reader:PcscReader.from_config",
+                     1.0)),
         many=True,
         unreachable="check the reader's cable and power; for PC/SC, that pcscd runs",
     ),
@@ -105,39 +123,42 @@ KINDS: tuple[KindSpec, ...] = (
         "printer",
         "The receipt printer (ESC/POS); absent means nothing that must print is offered.",
         ReceiptPrinter,
-        FakePrinter,
+        "devices.printer.fake:FakePrinter",
         (_sim(SimulatedPrinterConfig, SimulatedPrinter.from_config),
-         AdapterSpec("escpos_network", EscposNetworkConfig, EscposPrinter.from_config, 2.0),
-         AdapterSpec("escpos_usb", EscposUsbConfig, EscposPrinter.from_config, 2.0),
-         AdapterSpec("escpos_serial", EscposSerialConfig, EscposPrinter.from_config, 2.0)),
+         AdapterSpec("escpos_network", EscposNetworkConfig, _ESCPOS, 2.0),
+         AdapterSpec("escpos_usb", EscposUsbConfig, _ESCPOS, 2.0),
+         AdapterSpec("escpos_serial", EscposSerialConfig, _ESCPOS, 2.0)),
         unreachable="check the printer's power and cable (or its network address)",
     ),
     KindSpec(
         "certificate_printer",
         "The A4 printer for certificates issued on the spot (CUPS).",
         CertificatePrinter,
-        FakeCertificatePrinter,
+        "devices.certificate_printer.fake:FakeCertificatePrinter",
         (_sim(SimulatedCertificatePrinterConfig, SimulatedCertificatePrinter.from_config),
-         AdapterSpec("cups", CupsConfig, CupsCertificatePrinter.from_config, 5.0)),
+         AdapterSpec("cups", CupsConfig,
+                     "devices.certificate_printer.cups.printer:CupsCertificatePrinter.from_config",
+                     5.0)),
         unreachable="check that cupsd runs and the queue is enabled (lpstat -p)",
     ),
     KindSpec(
         "locker",
         "The certificate locker (RS-485 lock boards); absent means no pickup.",
         Locker,
-        FakeLocker,
+        "devices.locker.fake:FakeLocker",
         (_sim(SimulatedLockerConfig, SimulatedLocker.from_config),
-         AdapterSpec("rs485_8a80", Rs485_8a80Config, Rs485Locker.from_config, 1.0),
-         AdapterSpec("rs485_kerong", Rs485KerongConfig, Rs485Locker.from_config, 1.0)),
+         AdapterSpec("rs485_8a80", Rs485_8a80Config, _RS485, 1.0),
+         AdapterSpec("rs485_kerong", Rs485KerongConfig, _RS485, 1.0)),
         unreachable="check the RS-485 cable, the boards' power and their addresses",
     ),
     KindSpec(
         "camera",
         "The camera for QR codes, the face check and document capture (OpenCV).",
         Camera,
-        FakeCamera,
+        "devices.camera.fake:FakeCamera",
         (_sim(SimulatedCameraConfig, SimulatedCamera.from_config),
-         AdapterSpec("opencv", OpencvCameraConfig, OpencvCamera.from_config, 0.5)),
+         AdapterSpec("opencv", OpencvCameraConfig,
+                     "devices.camera.opencv.camera:OpencvCamera.from_config", 0.5)),
         unreachable="check the camera's USB cable (ls /dev/video*)",
     ),
 )

@@ -183,6 +183,7 @@ class Terminal(TerminalHealth):
         self.options = options
         self.timings = options.timings or profile.timings
         self.alerts: StaffAlerts | None = None  # once the outbox is open
+        self._delivering = False  # the sync worker and heartbeat started (or stopped for good)
         data_dir = options.data_dir
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -228,7 +229,7 @@ class Terminal(TerminalHealth):
         self.sync = SyncWorker(
             self.outbox,
             HttpTransport(self.backoffice.envelopes_url, headers=self.backoffice.headers,
-                          session=self.backoffice.new_session()),
+                          session=self.backoffice.new_session),
             idle_poll_s=self.timings.outbox_poll_s,
         )
         self.journal = PrintJournal(data_dir / "print-journal.db")
@@ -340,10 +341,13 @@ class Terminal(TerminalHealth):
         if self.alerts is not None:
             self.alerts.device(name, status)
 
-    def start(self) -> None:
+    def start(self, *, deliveries: bool = True) -> None:
         """Reconcile what the last run left (before any screen is shown: `kiosk run` and
         `kiosk demo` call this before the UI), then start the devices' polling, the locker's
-        watch, the sync worker and the heartbeat."""
+        watch and (`deliveries`) the sync worker and the heartbeat. The UI passes False and
+        has start_deliveries called once its first frame is drawn: the two would otherwise
+        import and dial on the way to it, and a screen is up sooner than any back office
+        answers."""
         abandoned = self._abandon_unfinished_prints()
         purged = self.outbox.purge_delivered(self.timings.delivered_retention_s)
         if purged:
@@ -357,6 +361,14 @@ class Terminal(TerminalHealth):
             doors_settled=sum(f.settled and f.outcome != "to_staff" for f in findings),
             doors_to_staff=sum(not f.settled or f.outcome == "to_staff" for f in findings),
             parked=stats.parked)
+        if deliveries:
+            self.start_deliveries()
+
+    def start_deliveries(self) -> None:
+        """The sync worker and the heartbeat (once; again is a no-op)."""
+        if self._delivering:
+            return
+        self._delivering = True
         self.sync.start()
         self.heartbeat.start()
 
@@ -374,6 +386,7 @@ class Terminal(TerminalHealth):
         return len(abandoned)
 
     def stop(self) -> None:
+        self._delivering = True  # a late start_deliveries (the UI's) starts nothing now
         self.heartbeat.stop()
         self.session.close()
         if self.locker_watch is not None:

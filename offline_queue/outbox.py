@@ -10,8 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from offline_queue import durable
 from offline_queue.cipher import PayloadCipher, PayloadDecryptError
 from offline_queue.envelope import (
@@ -30,6 +28,14 @@ _COLUMNS = (
 )
 _KEY_CHECK = b"offline_queue key check"
 
+
+# sqlite-utils' own names for them, as outboxes made before this table have them
+_UNIQUE_KEY = "idx_envelopes_idempotency_key"
+_INDEXES = {
+    _UNIQUE_KEY: ["idempotency_key"],
+    "idx_envelopes_status_next_attempt_at_id": ["status", "next_attempt_at", "id"],
+    "idx_envelopes_status_id": ["status", "id"],
+}
 
 class Outbox:
     def __init__(
@@ -75,6 +81,10 @@ class Outbox:
             yield conn
 
     def _create_schema(self) -> None:
+        if self._schema_current():
+            return
+        import sqlite_utils  # only for an outbox not yet made, or made before a change
+
         db = sqlite_utils.Database(self._conn())
         envelopes = db.table("envelopes")
         envelopes.create(
@@ -99,10 +109,19 @@ class Outbox:
         )
         if "server_answer" not in envelopes.columns_dict:  # an outbox from before answers
             envelopes.add_column("server_answer", str)
-        envelopes.create_index(["idempotency_key"], unique=True, if_not_exists=True)
-        envelopes.create_index(["status", "next_attempt_at", "id"], if_not_exists=True)
-        envelopes.create_index(["status", "id"], if_not_exists=True)
+        for name, columns in _INDEXES.items():
+            envelopes.create_index(columns, index_name=name, unique=name == _UNIQUE_KEY,
+                                   if_not_exists=True)
         db.table("meta").create({"name": str, "value": bytes}, pk="name", if_not_exists=True)
+
+    def _schema_current(self) -> bool:
+        """Whether the tables, the newest column and the indexes are all there already (as at
+        every start but a terminal's first): nothing to make then."""
+        conn = self._conn()
+        names = {row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(envelopes)")}
+        return ({"envelopes", "meta", *_INDEXES} <= names and "server_answer" in columns)
 
     def _check_cipher(self) -> None:
         # Fail at open with a clear message rather than later inside the sync thread, where a

@@ -6,14 +6,15 @@ import base64
 import email.utils
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
-
-import requests
+from typing import TYPE_CHECKING, Any, Protocol
 
 from offline_queue.envelope import Envelope
+
+if TYPE_CHECKING:
+    import requests
 
 # Statuses that say "not now" rather than "never": the request itself may succeed later.
 # 401/403/404 say the terminal's credentials or endpoint are wrong, not the envelopes:
@@ -57,16 +58,29 @@ class HttpTransport:
         *,
         timeout_s: float = 10.0,
         headers: Mapping[str, str] | None = None,
-        session: requests.Session | None = None,
+        session: requests.Session | Callable[[], requests.Session] | None = None,
     ) -> None:
+        """`session`: the HTTP session to post with, or what makes it (at the first delivery,
+        on the sync worker's thread: requests is not imported on the way to a terminal's
+        first frame)."""
         self.url = url
         self.timeout_s = timeout_s
         self.headers = dict(headers or {})
-        self.session = session or requests.Session()
+        self._session = session
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None or callable(self._session):
+            import requests
+
+            self._session = (self._session or requests.Session)()
+        return self._session
 
     def deliver(self, batch: Sequence[Envelope]) -> dict[str, DeliveryResult]:
         if not batch:
             return {}
+        import requests
+
         body = encode_batch(batch)
         try:
             resp = self.session.post(

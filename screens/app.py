@@ -66,6 +66,9 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
             self.lockdown = Lockdown(Window)
             if mode.lockdown:
                 self.lockdown.hold(self)
+            # The first frame drawn is the session's screen, not an empty frame before it:
+            # the session's thread is not running yet, so it is asked here, once.
+            self._show(terminal.session.view())
             return self.shell
 
         def _show(self, view: SessionView) -> None:
@@ -87,9 +90,11 @@ def launch(terminal: Terminal, *, autoplay: bool = False,
         def _after_first_frame(self) -> None:
             """What can wait until the attract screen is up: what start-up made lives as
             long as the app, out of the collector's way (so that a full collection, a quarter
-            of a second here, does not land on a tap); the pinyin dictionary is read."""
+            of a second here, does not land on a tap); the pinyin dictionary is read; the
+            outbox's deliveries and the heartbeat start."""
             self.shell.collector.started()
             engine.load_in_background()
+            terminal.start_deliveries()
 
         def on_start(self) -> None:
             self.bridge.start(terminal.timings.ui_tick_s)

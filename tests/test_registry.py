@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from devices import registry
-from devices.config import BuildContext
+from devices.config import BuildContext, field_docs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,8 +64,7 @@ def test_the_conformance_check_sees_a_missing_method() -> None:
 def test_every_adapter_config_documents_every_field() -> None:
     for kind in registry.KINDS:
         for adapter in kind.adapters:
-            undocumented = [n for n, f in adapter.config.model_fields.items()
-                            if not f.description]
+            undocumented = [n for n, doc in field_docs(adapter.config).items() if not doc]
             assert undocumented == [], f"{kind.name}.{adapter.name}: {undocumented}"
 
 

@@ -9,21 +9,31 @@ assigned where a district was later renamed or merged (310115, Pudong, for peopl
 from __future__ import annotations
 
 import re
-
-from stdnum.cn import ric
-from stdnum.exceptions import ValidationError
+from typing import Any
 
 _SHAPE = re.compile(r"^\d{17}[\dX]$")
+
+
+def _ric() -> Any:
+    """stdnum's module, imported at the first number checked (not at every start: its util
+    pulls in pydoc and unicodedata)."""
+    from stdnum.cn import ric
+
+    return ric
 
 
 def check_digit(first17: str) -> str:
     if len(first17) != 17 or not first17.isdigit():
         raise ValueError("need the first 17 digits")
-    return ric.calc_check_digit(first17 + "0")  # stdnum expects a placeholder check digit
+    digit: str = _ric().calc_check_digit(first17 + "0")  # stdnum wants a placeholder digit
+    return digit
 
 
 def is_valid(id_number: str) -> bool:
     """Shape, check digit and a real birth date."""
+    from stdnum.exceptions import ValidationError
+
+    ric = _ric()
     n = ric.compact(id_number)
     if not _SHAPE.match(n) or ric.calc_check_digit(n) != n[17]:
         return False

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from devices import registry
+from devices.config import field_docs
 from kiosk.config.errors import ConfigError
 from kiosk.config.profile import Profile, load_profile, with_simulated_devices
 from kiosk.config.settings import SystemClock
@@ -62,7 +63,7 @@ def list_(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
     if config is None:
         rows = [{"kind": k.name, "adapter": a.name, "available": a.available,
                  "simulator": a.simulator, "several": k.many,
-                 "keys": {n: f.description for n, f in a.config.model_fields.items()
+                 "keys": {n: doc for n, doc in field_docs(a.config).items()
                           if n != "adapter"}}
                 for k in registry.KINDS for a in k.adapters]
         if json_out:

@@ -85,7 +85,7 @@ def _ui(name: str) -> Any:
 
 def _run_ui(terminal: Terminal, *, autoplay: bool) -> None:
     launch = _ui("launch")
-    terminal.start()
+    terminal.start(deliveries=False)  # the UI starts them once its first frame is drawn
     try:
         launch(terminal, autoplay=autoplay)
     except ConfigError as e:  # e.g. no font that can draw Chinese

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Timings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     idle_before_countdown_s: float = Field(default=60.0, ge=0)
     """Seconds without a touch before the visible inactivity countdown starts."""

@@ -11,11 +11,13 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import requests
-
 from kiosk.session.ports import CERTIFICATE_FIELDS, FACE_DECISIONS, FaceAnswer, IssueAnswer
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +34,22 @@ class BackOfficeClient:
         self.timeout_s = timeout_s
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._verify = verify
-        self._http = self.new_session()
+        self._session: requests.Session | None = None
         self.verify_base_url = self.base_url  # certificates' QR codes point here
 
     def new_session(self) -> requests.Session:
         """An HTTP session that checks TLS as this client does (the sync worker's own)."""
+        import requests  # at the first question, not on the way to the first frame
+
         session = requests.Session()
         session.verify = self._verify
         return session
+
+    @property
+    def _http(self) -> requests.Session:
+        if self._session is None:
+            self._session = self.new_session()
+        return self._session
 
     @property
     def envelopes_url(self) -> str:
@@ -54,6 +64,8 @@ class BackOfficeClient:
     def _ask(self, method: str, path: str, *, also: tuple[int, ...] = (),
              **request: object) -> object | None:
         """The JSON body of a 200 (or of a status in `also`), else None."""
+        import requests
+
         try:
             r = self._http.request(method, self.base_url + path, headers=self.headers,
                                    timeout=self.timeout_s, **request)  # type: ignore[arg-type]
@@ -155,6 +167,8 @@ class BackOfficeClient:
 
     def check_in(self) -> CheckIn:
         """Is the back office there, does it take our credential, what time is it there."""
+        import requests
+
         started = time.monotonic()
         try:
             r = self._http.get(self.base_url + "/v1/whoami", headers=self.headers,
@@ -223,6 +237,8 @@ def enrol(base_url: str, enrolment_token: str, terminal_id: str, audit_public_ke
     """Trade a one-time enrolment token for the terminal's credential, the citizen-hash key
     and the QR-token public key. EnrolmentRefused says why not (unreachable, refused, or an
     answer off the contract). The token goes in the body, never in a URL or a log."""
+    import requests
+
     url = base_url.rstrip("/") + "/v1/enrolments"
     try:
         r = requests.post(url, json={"enrolment_token": enrolment_token,

@@ -13,13 +13,13 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from devices.config import SerialPortConfig
-from devices.locker.rs485.frames import LOCKS_PER_BOARD
+from devices.locker.rs485.limits import LOCKS_PER_BOARD
 
 MAP_ROWS = 8  # the default layout fills columns of 8 compartments
 
 
 class Compartment(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     number: int = Field(ge=1)
     """The compartment's number: what staff load and the pickup code names."""

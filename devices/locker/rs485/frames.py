@@ -55,7 +55,8 @@ from construct import (
     this,
 )
 
-LOCKS_PER_BOARD = 24
+from devices.locker.rs485.limits import LOCKS_PER_BOARD as LOCKS_PER_BOARD
+
 MAX_BITS = (1 << LOCKS_PER_BOARD) - 1
 
 

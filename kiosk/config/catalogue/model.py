@@ -43,7 +43,7 @@ Need = Annotated[str, AfterValidator(_known_need)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class LocalizedText(_Strict):
