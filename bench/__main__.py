@@ -78,6 +78,28 @@ class ColdStarts:
         return float(out.stdout.strip().splitlines()[-1])
 
 
+PYDANTIC_FIRST_MODEL = """\
+import os, time
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+started = time.perf_counter()
+from pydantic import BaseModel
+class M(BaseModel):
+    x: int = 0
+M(x=1)
+print(time.perf_counter() - started)
+"""
+
+
+def pydantic_floor(runs: int) -> float:
+    """What pydantic alone costs a fresh process (importing it and validating one model,
+    timed inside it; the median): a part of the kiosk's cold start that no work of its own
+    removes while its configuration is pydantic's."""
+    return statistics.median(
+        float(subprocess.run([sys.executable, "-c", PYDANTIC_FIRST_MODEL], check=True,
+                             capture_output=True, text=True, cwd=ROOT).stdout)
+        for _ in range(runs))
+
+
 def cold_start_ratio(runs: int) -> tuple[float, float, float]:
     """Medians of `runs` bare and kiosk cold starts, taken in turn, and of the kiosk's first
     starts after enrolment."""
@@ -166,8 +188,11 @@ def main() -> None:
     print(f"  bare Kivy app      {bare:6.2f} s")
     print(f"  kiosk attract      {kiosk:6.2f} s   ratio {kiosk / bare:4.2f}x bare (a restart)")
     print(f"  first after enrol  {first:6.2f} s   ratio {first / bare:4.2f}x bare (once)")
+    floor = pydantic_floor(RUNS)
+    print(f"  of which pydantic  {floor:6.2f} s   {floor / bare:4.2f}x bare (its import and "
+          "first model)")
     results["cold_start"] = {"bare_s": bare, "kiosk_s": kiosk, "ratio": kiosk / bare,
-                             "first_start_s": first}
+                             "first_start_s": first, "pydantic_s": floor}
 
     from bench import ui_memory, ui_tap
 

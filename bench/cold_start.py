@@ -4,16 +4,21 @@ Prints the seconds from T0 (the parent's time.time() just before it started this
 to the first drawn frame: the kiosk's attract screen (profile, terminal, outbox opened and
 reconciled, devices started), or a bare Kivy app with one label.
 
-The kiosk is started as `kiosk run` starts it on a hall's terminal: its back office is
-elsewhere (the parent runs one and enrolled DATA_DIR with it: `kiosk T0 URL DATA_DIR`), not
-built into the measured process as `kiosk demo` builds one.
+The kiosk is started as `kiosk run` starts it on a hall's terminal: the CLI's module, the
+profile, the terminal, the UI found through its entry point. Its back office is elsewhere
+(the parent runs one and enrolled DATA_DIR with it: `kiosk T0 URL DATA_DIR`), not built into
+the measured process as `kiosk demo` builds one; the devices are the profile's simulators
+(a production start also asks pcscd for its readers, which this machine's bench has not).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
+
+MODULES_TO = "BENCH_MODULES_TO"  # a file to list, at the first frame, the modules imported
 
 
 def bare(t0: float) -> None:
@@ -37,21 +42,24 @@ def bare(t0: float) -> None:
 
 
 def kiosk(t0: float, backoffice_url: str, data_dir: str) -> None:
+    from kiosk.cli import main as cli
     from kiosk.config.profile import load_profile, with_simulated_devices, without_maintenance
     from kiosk.demo.enrolment import TOKEN_FILE
     from kiosk.records.citizen_key import FILE_NAME as CITIZEN_KEY_FILE
     from kiosk.terminal import Terminal, TerminalOptions
-    from screens.app import launch
 
     data = Path(data_dir)
     terminal = Terminal(with_simulated_devices(without_maintenance(load_profile("gov-hall"))),
                         TerminalOptions(data_dir=data, backoffice_url=backoffice_url,
                                         token_file=str(data / TOKEN_FILE),
                                         citizen_key_file=str(data / CITIZEN_KEY_FILE)))
+    launch = cli._ui("launch")
     terminal.start(deliveries=False)  # as kiosk run starts it
 
     def first_frame() -> None:
         print(f"{time.time() - t0:.4f}", flush=True)
+        if MODULES_TO in os.environ:  # what was imported on the way (tests/test_start_path.py)
+            Path(os.environ[MODULES_TO]).write_text("\n".join(sorted(sys.modules)))
         from kivy.app import App
 
         App.get_running_app().stop()

@@ -16,22 +16,17 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from devices.config import AdapterConfig, BuildContext
-from devices.id_reader.gb11643 import check_digit
 from devices.id_reader.protocol import DocumentKind, Identity, ReadFailure, ReadResult
 from devices.status import DeviceStatus
 
-
-def _with_check(first17: str) -> str:
-    return first17 + check_digit(first17)
-
-
-# Fictitious people with well-formed numbers (valid check digits, invented names).
+# Fictitious people with well-formed numbers (valid check digits, tests/test_devices.py
+# checks them; invented names).
 DEMO_CITIZENS: tuple[Identity, ...] = (
-    Identity(DocumentKind.RESIDENT_ID, _with_check("31011519800101002"), "张三", "男",
+    Identity(DocumentKind.RESIDENT_ID, "310115198001010024", "张三", "男",
              "19800101", "上海市浦东新区世纪大道100号", "20400101"),
-    Identity(DocumentKind.RESIDENT_ID, _with_check("31010419550315004"), "李秀英", "女",
+    Identity(DocumentKind.RESIDENT_ID, "310104195503150040", "李秀英", "女",
              "19550315", "上海市徐汇区漕溪北路200号", "长期"),
-    Identity(DocumentKind.RESIDENT_ID, _with_check("31010619921120003"), "王伟", "男",
+    Identity(DocumentKind.RESIDENT_ID, "310106199211200035", "王伟", "男",
              "19921120", "上海市静安区南京西路300号", "20320101"),
 )
 
