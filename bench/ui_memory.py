@@ -10,7 +10,7 @@ devices (bench/ui_tap.py's KioskUI), whole citizen sessions tapped through it: a
 (... 我要开店 -> 我要开咖啡店 -> card, consent, face -> typing and a choice -> 下一步 ->
 确认提交 -> ...), three certificates and two forms in every five. The baseline: a bare Kivy
 app, a ScreenManager holding one copy of each screen the kiosk drew (the same widget tree,
-words and backgrounds: ui_tap.spec_of), switched through in the same order each session, by
+words and backgrounds: screen_copy.spec_of), switched through in the same order each session, by
 a tap where the kiosk was tapped and directly where the kiosk moved on by itself. Every
 state is drawn (one frame each).
 
@@ -76,7 +76,7 @@ def visit_of(n: int) -> int:
 def kiosk(sessions: int, copies_out: Path) -> dict[str, Any]:
     """Whole sessions through the kiosk; the copies of its screens (one a screen name, with
     the tapped button marked) and each visit's moves are written to `copies_out`."""
-    from bench import ui_tap
+    from bench import screen_copy, ui_tap
     from bench.ui_tap import Do, Tap
 
     frames = ui_tap.Frames(ui_tap.prepare_kivy())
@@ -97,7 +97,7 @@ def kiosk(sessions: int, copies_out: Path) -> dict[str, Any]:
             before = shell.manager.current
             if isinstance(action, Tap):
                 if record and before not in tapped:
-                    tapped[before] = ui_tap.spec_of(shell, ui.target(action.title))
+                    tapped[before] = screen_copy.spec_of(shell, ui.target(action.title))
                 flips.append(ui.tap(action)[5])  # its frame draws the new state
             else:
                 assert isinstance(action, Do)
@@ -106,7 +106,7 @@ def kiosk(sessions: int, copies_out: Path) -> dict[str, Any]:
             if record:
                 visit_moves.append(["tap" if isinstance(action, Tap) else "do", before, after])
                 if after not in seen:
-                    seen[after] = ui_tap.spec_of(shell, None)
+                    seen[after] = screen_copy.spec_of(shell, None)
         ui.forget_fakes()
         if record:
             moves.append(visit_moves)
@@ -124,7 +124,7 @@ def kiosk(sessions: int, copies_out: Path) -> dict[str, Any]:
 
 def bare(sessions: int, copies_in: Path) -> dict[str, Any]:
     """The same number of screen switches per session through a bare Kivy ScreenManager."""
-    from bench import ui_tap
+    from bench import screen_copy, ui_tap
 
     frames = ui_tap.Frames(ui_tap.prepare_kivy())
     frames.settle_frames = SETTLE_FRAMES
@@ -146,7 +146,7 @@ def bare(sessions: int, copies_in: Path) -> dict[str, Any]:
     for name, spec in given["copies"].items():
         screen = Screen(name=name)
         found: list[Any] = []
-        screen.add_widget(ui_tap.build_spec(
+        screen.add_widget(screen_copy.build_spec(
             spec, lambda: setattr(manager, "current", going_to[0]), found))
         if found:
             targets[name] = found[0]

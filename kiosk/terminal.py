@@ -183,7 +183,8 @@ class Terminal(TerminalHealth):
         self.options = options
         self.timings = options.timings or profile.timings
         self.alerts: StaffAlerts | None = None  # once the outbox is open
-        self._delivering = False  # the sync worker and heartbeat started (or stopped for good)
+        self.delivering = False  # the sync worker and heartbeat started (start_deliveries)
+        self._stopped = False
         data_dir = options.data_dir
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -342,12 +343,9 @@ class Terminal(TerminalHealth):
             self.alerts.device(name, status)
 
     def start(self, *, deliveries: bool = True) -> None:
-        """Reconcile what the last run left (before any screen is shown: `kiosk run` and
-        `kiosk demo` call this before the UI), then start the devices' polling, the locker's
-        watch and (`deliveries`) the sync worker and the heartbeat. The UI passes False and
-        has start_deliveries called once its first frame is drawn: the two would otherwise
-        import and dial on the way to it, and a screen is up sooner than any back office
-        answers."""
+        """Reconcile what the last run left (before any screen is shown), then start the
+        devices' polling, the locker's watch and (`deliveries`) the sync worker and heartbeat:
+        `kiosk run` leaves those to the UI, once its first frame is drawn."""
         abandoned = self._abandon_unfinished_prints()
         purged = self.outbox.purge_delivered(self.timings.delivered_retention_s)
         if purged:
@@ -365,12 +363,11 @@ class Terminal(TerminalHealth):
             self.start_deliveries()
 
     def start_deliveries(self) -> None:
-        """The sync worker and the heartbeat (once; again is a no-op)."""
-        if self._delivering:
-            return
-        self._delivering = True
-        self.sync.start()
-        self.heartbeat.start()
+        """The sync worker and the heartbeat (once; again, or after stop, is a no-op)."""
+        if not (self.delivering or self._stopped):
+            self.delivering = True
+            self.sync.start()
+            self.heartbeat.start()
 
     def _abandon_unfinished_prints(self) -> int:
         # A receipt or certificate that was printing or interrupted when the terminal stopped
@@ -386,7 +383,7 @@ class Terminal(TerminalHealth):
         return len(abandoned)
 
     def stop(self) -> None:
-        self._delivering = True  # a late start_deliveries (the UI's) starts nothing now
+        self._stopped = True  # a late start_deliveries (the UI's) starts nothing now
         self.heartbeat.stop()
         self.session.close()
         if self.locker_watch is not None:

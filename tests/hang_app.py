@@ -64,7 +64,7 @@ def main() -> None:
 
     signal.signal(signal.SIGUSR1, hang_ui)
     signal.signal(signal.SIGUSR2, hang_session)
-    terminal.start()  # as kiosk/cli/main.py's _run_ui: reconciliation before the app
+    terminal.start(deliveries=False)  # as kiosk/cli/main.py's _run_ui: reconciled first
     try:
         launch(terminal)
     finally:

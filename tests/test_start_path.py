@@ -67,3 +67,17 @@ def test_a_restart_draws_its_first_frame_before_delivery_adapters_or_schema_code
     # if it is installed), and only checked at every start after.
     assert "sqlite_utils" in first and "sqlite_utils" not in again
     assert imported(first, NEVER_BEFORE_THE_FIRST_FRAME) in ([], ["numpy"])
+
+
+def test_the_ui_starts_deliveries_once_its_first_frame_is_drawn(
+        tmp_path: Path, reference_backoffice: RunningBackOffice) -> None:
+    data = tmp_path / "kiosk"
+    BackOfficeAccess.of(reference_backoffice).enrol(data)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    run = subprocess.run([sys.executable, "-m", "tests.first_frame_app", str(data),
+                          reference_backoffice.url],
+                         capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    said = [line for line in run.stdout.splitlines() if not line.startswith("kiosk:")]
+    # Not before the first frame (kiosk run reconciles, draws, then delivers), but then at once.
+    assert said == ["first frame, delivering=False", "delivered"], run.stderr[-3000:]
