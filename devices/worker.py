@@ -128,12 +128,13 @@ class DeviceWorker(Generic[D]):
         return True
 
     def _release(self) -> None:
-        """The device's port, socket or camera let go (when it has something to let go), so
-        that the next owner (a restarted terminal, the technician's test) can open it."""
-        close = getattr(self._device, "close", None)
-        if callable(close):
+        """The device's port, socket or camera let go (an adapter that holds one has a
+        release()), so that the next owner (a restarted terminal, the technician's test) can
+        open it. Not `close`: a locker's fake closes a door by that name."""
+        release = getattr(self._device, "release", None)
+        if callable(release):
             try:
-                close()
+                release()
             except Exception:  # a device that cannot be closed is left to the process's end
                 log.exception("%s: could not be released", self.name)
 

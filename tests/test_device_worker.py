@@ -7,9 +7,12 @@ hung call.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -138,7 +141,7 @@ class Releasable:
     def hang(self) -> None:
         self.go_on.wait(10)
 
-    def close(self) -> None:
+    def release(self) -> None:
         self.closed.set()
 
 
@@ -154,3 +157,55 @@ def test_a_stopped_worker_lets_go_of_its_device_but_never_under_a_hung_call() ->
     assert not worker.stop(timeout_s=0.2) and not stuck.closed.is_set()
     stuck.go_on.set()
 
+
+
+def test_a_stopped_locker_fake_is_not_asked_to_close_a_door(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Its close(door) is the citizen's hand on a door, not a port to let go of."""
+    from devices.locker.fake import FakeLocker
+
+    locker = FakeLocker()
+    worker = DeviceWorker("locker", "locker", locker, call_timeout_s=0.2)
+    worker.start()
+    assert worker.stop()
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+def fds_on(path: str) -> int:
+    """How many of this process's file descriptors are open on `path` (a pty's device)."""
+    real = Path(path).resolve()
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            count += fd.resolve() == real
+    return count
+
+
+@pytest.mark.parametrize("kind", ["id_reader", "locker"])
+def test_a_stopped_worker_closes_its_serial_adapter_s_port(kind: str) -> None:
+    """The SAM reader and the RS-485 locker, each behind its worker, on its wire peer's pty:
+    the port is open while the worker runs and its descriptor is gone after stop (the peer
+    keeps one of its own on the pty's far end)."""
+    from devices import registry
+    from devices.config import BuildContext
+    from devices.id_reader.sam.config import SamSerialConfig
+    from devices.id_reader.sam.peer import SamReaderPeer
+    from devices.locker.rs485.config import Rs485_8a80Config
+    from devices.locker.rs485.peer import LockerBoardPeer
+
+    peer: Any = SamReaderPeer() if kind == "id_reader" else LockerBoardPeer("8a80", {1: 24})
+    try:
+        config: Any = SamSerialConfig(port=peer.port) if kind == "id_reader" else \
+            Rs485_8a80Config(port=peer.port, doors=24)
+        build = registry.adapter_of(kind, config).build
+        assert build is not None
+        peers_own = fds_on(peer.port)
+        worker = DeviceWorker(kind, kind, build(config, BuildContext(Path("/nonexistent"))),
+                              call_timeout_s=2.0)
+        worker.start()
+        assert worker.refresh().status.usable  # it has spoken to the peer over the port
+        assert fds_on(peer.port) == peers_own + 1
+        assert worker.stop()
+        assert fds_on(peer.port) == peers_own
+    finally:
+        peer.close() if kind == "id_reader" else peer.stop()

@@ -164,7 +164,7 @@ class ResidentIdSamReader:
     def stop(self) -> None:
         """Nothing to stop: a SAM reader only answers when asked."""
 
-    def close(self) -> None:
+    def release(self) -> None:
         """Let go of the serial port (the worker does, when it stops)."""
         self._link.close()
 

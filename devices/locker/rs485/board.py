@@ -65,7 +65,7 @@ class Rs485Locker:
         return len(self._layout)
 
     # ---------------------------------------------------------------- status
-    def close(self) -> None:
+    def release(self) -> None:
         """Let go of the bus's serial port (the worker does, when it stops)."""
         self._bus.link.close()
 

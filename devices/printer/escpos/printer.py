@@ -47,7 +47,7 @@ LOGO_MAX = (384, 160)  # dots: fits a 58 mm head (384 dots) as well as an 80 mm 
 
 
 class EscposPrinter:
-    def close(self) -> None:
+    def release(self) -> None:
         """Let go of the link (the worker does, when it stops)."""
         with self._lock:
             self._link.close()
