@@ -33,6 +33,11 @@ def prepare(size: tuple[int, int] = PORTRAIT, *, offscreen: bool | None = None,
     offscreen = (not has_display()) if offscreen is None else offscreen
     if offscreen:
         os.environ["SDL_VIDEODRIVER"] = "offscreen"
+        # Offscreen, Mesa's llvmpipe draws on the CPU with a rasterizer thread per core: the
+        # second thread's bins held 75-110 MB more at some runs than at others (measured with
+        # bench/ui_memory.py), for frames nobody watches. One thread: steady memory, and the
+        # other core left to the terminal.
+        os.environ.setdefault("LP_NUM_THREADS", "1")
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     # Kivy's default log mode replaces sys.stderr and the root logger's handlers; PYTHON
     # leaves both alone, so CLI errors reach stderr and logs go through logging.
