@@ -37,6 +37,7 @@ _INDEXES = {
     "idx_envelopes_status_id": ["status", "id"],
 }
 
+
 class Outbox:
     def __init__(
         self,
